@@ -1,0 +1,99 @@
+import Foundation
+
+/// A `when:` condition: which records a rule applies to.
+///
+/// Parsed into a tree so that stores can render it as a query with bound parameters; literals are
+/// never pasted into SQL. Every node keeps the offset in the condition text where it starts, so
+/// that a later check (a field a dataset does not map) points at the right column.
+public indirect enum Condition: Sendable, Hashable, CustomStringConvertible {
+    /// `FIELD is null` (or `is not null` when `negated`).
+    case isNull(Field, negated: Bool)
+    /// `FIELD op LITERAL`.
+    case comparison(Field, Comparison, Literal)
+    /// Both hold.
+    case and(Condition, Condition)
+    /// Either holds.
+    case or(Condition, Condition)
+    /// Does not hold.
+    case not(Condition, offset: Int)
+
+    /// A logical field named in a condition.
+    public struct Field: Sendable, Hashable, CustomStringConvertible {
+        /// The field name.
+        public var name: String
+        /// Offset of the name in the condition text, 0-based, in Unicode scalars.
+        public var offset: Int
+
+        /// Creates a field reference.
+        public init(_ name: String, offset: Int) {
+            self.name = name
+            self.offset = offset
+        }
+
+        public var description: String { name }
+    }
+
+    /// A comparison operator.
+    public enum Comparison: String, Sendable, Hashable, CaseIterable {
+        case equal = "="
+        case notEqual = "!="
+        case less = "<"
+        case greater = ">"
+        case lessOrEqual = "<="
+        case greaterOrEqual = ">="
+    }
+
+    /// A constant compared against.
+    public enum Literal: Sendable, Hashable, CustomStringConvertible {
+        case string(String)
+        case integer(Int64)
+        case real(Double)
+
+        public var description: String {
+            switch self {
+            case .string(let text): "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+            case .integer(let value): String(value)
+            case .real(let value): String(value)
+            }
+        }
+    }
+
+    /// Every field the condition reads, in order of appearance.
+    public var fields: [Field] {
+        switch self {
+        case .isNull(let field, _), .comparison(let field, _, _): [field]
+        case .and(let lhs, let rhs), .or(let lhs, let rhs): lhs.fields + rhs.fields
+        case .not(let inner, _): inner.fields
+        }
+    }
+
+    /// The canonical text: keywords in lower case, one space between tokens, parentheses only
+    /// where precedence needs them. Parsing it gives the same tree back (offsets aside).
+    public var description: String { render(parentPrecedence: 0) }
+
+    private var precedence: Int {
+        switch self {
+        case .or: 1
+        case .and: 2
+        case .not: 3
+        case .isNull, .comparison: 4
+        }
+    }
+
+    private func render(parentPrecedence: Int) -> String {
+        let text: String
+        switch self {
+        case .isNull(let field, let negated):
+            text = "\(field.name) is \(negated ? "not " : "")null"
+        case .comparison(let field, let op, let literal):
+            text = "\(field.name) \(op.rawValue) \(literal)"
+        case .and(let lhs, let rhs):
+            text = "\(lhs.render(parentPrecedence: 2)) and \(rhs.render(parentPrecedence: 3))"
+        case .or(let lhs, let rhs):
+            text = "\(lhs.render(parentPrecedence: 1)) or \(rhs.render(parentPrecedence: 2))"
+        case .not(let inner, _):
+            text = "not \(inner.render(parentPrecedence: 3))"
+        }
+        return precedence < parentPrecedence ? "(\(text))" : text
+    }
+}

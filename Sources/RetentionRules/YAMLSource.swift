@@ -1,0 +1,162 @@
+import Yams
+
+/// One YAML file being read: its display name, and located access to Yams nodes.
+///
+/// Shared by the rules and the stores parsers so both report `FILE:LINE:COLUMN` the same way.
+struct YAMLSource {
+    /// The file as the user named it.
+    let file: String
+    /// Problems found so far, in the order found.
+    var diagnostics: [Diagnostic] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    /// Parses `text` into a node tree; a YAML syntax error becomes a located diagnostic.
+    mutating func compose(_ text: String) -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            diagnostics.append(Self.diagnostic(for: error, file: file))
+            return nil
+        } catch {
+            diagnostics.append(.error("cannot read YAML: \(error)", at: start))
+            return nil
+        }
+    }
+
+    var start: SourceLocation { SourceLocation(file: file, line: 1, column: 1) }
+
+    func location(of node: Node) -> SourceLocation {
+        guard let mark = node.mark else { return start }
+        return SourceLocation(file: file, line: mark.line, column: mark.column)
+    }
+
+    /// The location `offset` scalars into a scalar's text, where that can be known exactly
+    /// (a one-line plain or quoted scalar); the scalar's start otherwise.
+    func location(of node: Node, offset: Int) -> SourceLocation {
+        let base = location(of: node)
+        guard let scalar = node.scalar, !scalar.string.contains("\n") else { return base }
+        switch scalar.style {
+        case .plain, .any: return base.advanced(by: offset)
+        case .singleQuoted, .doubleQuoted:
+            // Escapes would shift columns; the offset is exact only for text without them.
+            let escaped = scalar.style == .doubleQuoted ? scalar.string.contains("\\") || scalar.string.contains("\"")
+                : scalar.string.contains("'")
+            return escaped ? base : base.advanced(by: offset + 1)
+        case .literal, .folded: return base
+        }
+    }
+
+    mutating func error(_ message: String, at node: Node) {
+        diagnostics.append(.error(message, at: location(of: node)))
+    }
+
+    mutating func warning(_ message: String, at node: Node) {
+        diagnostics.append(.warning(message, at: location(of: node)))
+    }
+
+    /// A mapping's pairs with string keys; reports non-scalar keys.
+    mutating func pairs(of node: Node) -> [(key: String, keyNode: Node, value: Node)] {
+        guard let mapping = node.mapping else { return [] }
+        var result: [(String, Node, Node)] = []
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else {
+                error("expected a key name; found \(Self.describe(key))", at: key)
+                continue
+            }
+            result.append((name, key, value))
+        }
+        return result
+    }
+
+    /// A scalar's text, or a located error naming what was expected.
+    mutating func string(_ node: Node, expected: String) -> String? {
+        guard let scalar = node.scalar else {
+            error("expected \(expected); found \(Self.describe(node))", at: node)
+            return nil
+        }
+        if scalar.isNull {
+            error("expected \(expected); found nothing", at: node)
+            return nil
+        }
+        return scalar.string
+    }
+
+    /// `true` or `false`, strictly; `yes`/`no` are errors with a hint.
+    mutating func bool(_ node: Node, key: String) -> Bool? {
+        guard let text = string(node, expected: "true or false") else { return nil }
+        switch text {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default:
+            error("'\(key)' must be true or false; found '\(text)'", at: node)
+            return nil
+        }
+    }
+
+    /// An enum value from its raw text, with "did you mean" on a typo.
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ node: Node, key: String, as type: T.Type) -> T?
+    where T.RawValue == String {
+        let options = T.allCases.map(\.rawValue)
+        guard let text = string(node, expected: "one of " + options.joined(separator: ", ")) else { return nil }
+        if let value = T(rawValue: text) { return value }
+        error("'\(key)' must be one of \(options.joined(separator: ", ")); found '\(text)'"
+              + Suggestion.hint(for: text, among: options), at: node)
+        return nil
+    }
+
+    /// Reports every key of `node` not in `known`, with a suggestion.
+    mutating func checkKeys(of pairs: [(key: String, keyNode: Node, value: Node)], known: [String], in context: String) {
+        for pair in pairs where !known.contains(pair.key) {
+            error("unknown key '\(pair.key)' in \(context)" + Suggestion.hint(for: pair.key, among: known), at: pair.keyNode)
+        }
+    }
+
+    static func describe(_ node: Node) -> String {
+        switch node {
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        case .scalar(let scalar): scalar.isNull ? "nothing" : "'\(scalar.string)'"
+        }
+    }
+
+    static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+        func located(_ mark: Mark, _ message: String) -> Diagnostic {
+            located(line: mark.line, column: mark.column, message)
+        }
+        func located(line: Int, column: Int, _ message: String) -> Diagnostic {
+            .error(message, at: SourceLocation(file: file, line: line, column: column))
+        }
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let detail = context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            return located(mark, "YAML syntax: \(problem)\(detail)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return located(context.mark, "duplicate key \(keys) in one mapping: each key may appear once")
+        case let .reader(problem, offset, _, yaml):
+            var line = 1, column = 1
+            if let offset {
+                let prefix = yaml.utf8.prefix(offset)
+                let lines = prefix.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                line = lines.count
+                column = (lines.last?.count ?? 0) + 1
+            }
+            return located(line: line, column: column, "cannot read the file: \(problem)")
+        default:
+            return located(line: 1, column: 1, "YAML: \(error)")
+        }
+    }
+}
+
+extension Node.Scalar {
+    /// Whether the scalar is YAML null (`~`, `null` or nothing), as opposed to a string.
+    var isNull: Bool {
+        guard style == .plain || style == .any else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(string)
+    }
+}

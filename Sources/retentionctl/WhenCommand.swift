@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import RetentionRules
+
+/// `retentionctl when`: the instant each stage of a rule falls due for one anchor instant.
+struct WhenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "when",
+        abstract: "Show when each stage of a rule falls due for an anchor instant.",
+        discussion: """
+            The anchor is ISO 8601 with an offset or Z (2026-05-10T15:00:00+02:00); without one \
+            (2026-05-10, 2026-05-10T15:00) it is read in the rule's time zone. Instants are printed \
+            with the rule zone's offset.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Argument(help: "The rule id.")
+    var rule: String
+
+    @Option(help: "The anchor instant (ISO 8601).")
+    var from: String
+
+    @Option(name: .customLong("rules"), help: "Rules files or directories (repeatable).")
+    var rulesPaths: [String] = []
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    func validate() throws {
+        do {
+            _ = try Timestamp.parse(from)
+        } catch {
+            throw ValidationError("--from: \(error)")
+        }
+    }
+
+    struct Report: Encodable {
+        struct Due: Encodable {
+            var after: String
+            var action: String
+            var due: String
+        }
+        var rule: String
+        var timezone: String
+        var retain: String
+        var anchor: String
+        var start: String
+        var stages: [Due]
+        var deadline: String?
+    }
+
+    func run() throws {
+        let ruleSet = try RulesLocation.loadUsable(rulesPaths)
+        guard let rule = ruleSet[rule] else {
+            let hint = Self.closest(to: self.rule, among: ruleSet.rules.map(\.id)).map { "; did you mean '\($0)'?" } ?? ""
+            Output.error("retentionctl: no rule '\(self.rule)' in \(ruleSet.files.joined(separator: ", "))\(hint)")
+            throw ExitCode(1)
+        }
+        let anchor = try Timestamp.parse(from).instant(in: rule.calendar)
+        let calendar = rule.calendar
+        let start = calendar.due(after: Duration(0, .hours), from: anchor, alignment: rule.alignment)
+        let retain: String
+        switch rule.retention {
+        case .stages: retain = rule.isMultiStage ? "stages" : rule.retention.stages[0].after.description
+        case .forever: retain = "forever"
+        case .never: retain = "none"
+        }
+        let report = Report(
+            rule: rule.id, timezone: rule.timeZone, retain: retain, anchor: calendar.format(anchor),
+            start: calendar.format(start),
+            stages: rule.dueDates(anchor: anchor).map {
+                Report.Due(after: $0.stage.after.description, action: $0.stage.action.rawValue, due: calendar.format($0.due))
+            },
+            deadline: rule.deadline(anchor: anchor).map(calendar.format))
+        switch format {
+        case .json:
+            print(try ScheduleRenderer.json(report))
+        case .text:
+            print("rule     \(report.rule) (\(report.timezone))")
+            print("anchor   \(report.anchor)")
+            if let alignment = rule.alignment { print("start    \(report.start) (\(alignment.rawValue))") }
+            switch rule.retention {
+            case .forever: print("never due: retain: forever")
+            case .never: print("retain: none: the data must not be stored; any record found is deleted at once")
+            case .stages:
+                let width = report.stages.map { $0.after.count }.max() ?? 0
+                for due in report.stages {
+                    print("\(due.after.padding(toLength: max(width, 8), withPad: " ", startingAt: 0)) "
+                          + "\(due.action.padding(toLength: 9, withPad: " ", startingAt: 0)) \(due.due)")
+                }
+            }
+            if let deadline = report.deadline { print("deadline \(deadline) (\(rule.deadline!))") }
+        }
+    }
+
+    static func closest(to word: String, among ids: [String]) -> String? {
+        ids.first { $0.hasSuffix(word) || $0.contains(word) }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+/// The built `retentionctl`, run as a user runs it: exit codes, output formats, located errors.
+@Suite("retentionctl")
+struct RetentionCtlTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static var executable: URL {
+        if let path = ProcessInfo.processInfo.environment["RETENTIONCTL"] { return URL(fileURLWithPath: path) }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("retentionctl")
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        var binary = executable
+        if !FileManager.default.isExecutableFile(atPath: binary.path) {
+            // `swift test` runs from a bundle one level deeper on some set-ups.
+            binary = executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("retentionctl")
+        }
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = repository
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryRules(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("retentionctl-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static let example = """
+        version: 1
+        defaults:
+          timezone: Europe/Brussels
+        rules:
+          consent-withdrawals:
+            retain: 3y
+            from: withdrawn_at
+            align: end-of-year
+            then: delete
+            basis: proof of consent
+          tracking-data:
+            from: collected_at
+            basis: analytics
+            deadline: 100d
+            stages:
+              - after: 7d
+                then: anonymize
+              - after: 90d
+                then: delete
+          no-basis:
+            retain: 1y
+            from: created_at
+            then: delete
+
+        """
+
+    @Test("lint rules/ exits 0")
+    func lintSeeds() throws {
+        let run = try Self.run(["lint", "rules"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains(" 0 errors"))
+    }
+
+    @Test("lint of broken files exits 1 and prints FILE:LINE:COLUMN: error:")
+    func lintBroken() throws {
+        let run = try Self.run(["lint", "Tests/RetentionRulesTests/Fixtures/broken"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("Tests/RetentionRulesTests/Fixtures/broken/01-durations.yaml:6:13: error: 'retain': '15' has no unit"))
+    }
+
+    @Test("warnings pass, and fail with --strict")
+    func strict() throws {
+        let file = try Self.temporaryRules(Self.example)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let plain = try Self.run(["lint", file])
+        #expect(plain.status == 0)
+        #expect(plain.stdout.contains("warning: rule 'no-basis' has no 'basis:'"))
+        #expect(try Self.run(["lint", "--strict", file]).status == 1)
+    }
+
+    @Test("usage errors exit 2", arguments: [["lint", "--no-such-flag"], ["when", "x"], ["schedule", "--format", "xml"],
+                                            ["when", "x", "--from", "yesterday"], ["frobnicate"]])
+    func usage(arguments: [String]) throws {
+        #expect(try Self.run(arguments).status == 2)
+    }
+
+    @Test("an unreadable path exits 1 with a message")
+    func missingPath() throws {
+        let run = try Self.run(["lint", "/nonexistent/rules.d"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("no such file or directory"))
+    }
+
+    @Test("when prints each stage's due instant with the rule zone's offset")
+    func whenJSON() throws {
+        let file = try Self.temporaryRules(Self.example)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let run = try Self.run(["when", "consent-withdrawals", "--from", "2026-05-10T15:00:00+02:00", "--rules", file, "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["rule"] as? String == "consent-withdrawals")
+        #expect(object["anchor"] as? String == "2026-05-10T15:00:00+02:00")
+        let stages = try #require(object["stages"] as? [[String: String]])
+        #expect(stages == [["after": "3y", "action": "delete", "due": "2030-01-01T00:00:00+01:00"]])
+
+        let text = try Self.run(["when", "tracking-data", "--from", "2026-03-28T12:00:00Z", "--rules", file])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("anonymize 2026-04-04T13:00:00+02:00"))
+        #expect(text.stdout.contains("delete    2026-06-26T13:00:00+02:00"))
+        #expect(text.stdout.contains("deadline 2026-07-06T13:00:00+02:00"))
+    }
+
+    @Test("when with an unknown rule exits 1")
+    func whenUnknown() throws {
+        let run = try Self.run(["when", "nope", "--from", "2026-01-01", "--rules", "rules"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("no rule 'nope'"))
+    }
+
+    @Test("schedule in every format lists every rule")
+    func schedule() throws {
+        let json = try Self.run(["schedule", "rules", "--format", "json"])
+        #expect(json.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let rules = try #require(object["rules"] as? [[String: Any]])
+        #expect(rules.count > 40)
+        let csv = try Self.run(["schedule", "rules", "--format", "csv"])
+        #expect(csv.stdout.hasPrefix("id,title,stages,from,"))
+        let table = try Self.run(["schedule", "rules"])
+        let markdown = try Self.run(["schedule", "rules", "--format", "markdown"])
+        for rule in rules {
+            let id = try #require(rule["id"] as? String)
+            #expect(csv.stdout.contains("\r\n\(id),"))
+            #expect(table.stdout.contains("\n\(id) "))
+            #expect(markdown.stdout.contains("| \(id) |"))
+        }
+    }
+
+    @Test("a broken rules file makes schedule refuse, naming the place")
+    func scheduleBroken() throws {
+        let run = try Self.run(["schedule", "Tests/RetentionRulesTests/Fixtures/broken/05-syntax.yaml"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("05-syntax.yaml:8:9: error: YAML syntax"))
+    }
+}
