@@ -42,6 +42,7 @@ public enum RulesParser: Sendable {
         }
 
         var zone: (name: String, calendar: RetentionCalendar)?
+        var zoneWritten = false
         if let defaults = value("defaults") {
             if defaults.value.mapping == nil {
                 source.error("'defaults' must be a mapping (timezone: ...); found \(YAMLSource.describe(defaults.value))",
@@ -50,11 +51,12 @@ public enum RulesParser: Sendable {
                 let pairs = source.pairs(of: defaults.value)
                 source.checkKeys(of: pairs, known: defaultsKeys, in: "'defaults'")
                 if let node = pairs.first(where: { $0.key == "timezone" })?.value {
+                    zoneWritten = true
                     zone = timeZone(node, source: &source)
                 }
             }
         }
-        if zone == nil, !source.diagnostics.hasErrors || value("defaults") == nil {
+        if !zoneWritten {
             source.warning("no 'defaults: timezone:' in this file: calendar arithmetic uses UTC; "
                            + "name the zone the policy's dates are meant in (for example Europe/Brussels)",
                            at: value("defaults")?.keyNode ?? root)

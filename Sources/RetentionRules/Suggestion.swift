@@ -1,7 +1,8 @@
 /// "Did you mean …?" for a misspelt key, unit or value: the closest candidate by edit distance,
 /// if it is close enough to be a plausible typo rather than a different word.
-enum Suggestion {
-    static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
+public enum Suggestion: Sendable {
+    /// The candidate closest to `word`, or nil when none is close enough to be a typo of it.
+    public static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
         let lowered = word.lowercased()
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {

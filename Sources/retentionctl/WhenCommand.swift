@@ -56,7 +56,7 @@ struct WhenCommand: ParsableCommand {
     func run() throws {
         let ruleSet = try RulesLocation.loadUsable(rulesPaths)
         guard let rule = ruleSet[rule] else {
-            let hint = Self.closest(to: self.rule, among: ruleSet.rules.map(\.id)).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = Suggestion.closest(to: self.rule, among: ruleSet.rules.map(\.id)).map { "; did you mean '\($0)'?" } ?? ""
             Output.error("retentionctl: no rule '\(self.rule)' in \(ruleSet.files.joined(separator: ", "))\(hint)")
             throw ExitCode(1)
         }
@@ -95,9 +95,5 @@ struct WhenCommand: ParsableCommand {
             }
             if let deadline = report.deadline { print("deadline \(deadline) (\(rule.deadline!))") }
         }
-    }
-
-    static func closest(to word: String, among ids: [String]) -> String? {
-        ids.first { $0.hasSuffix(word) || $0.contains(word) }
     }
 }

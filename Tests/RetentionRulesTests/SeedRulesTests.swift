@@ -42,7 +42,12 @@ struct SeedRulesTests {
 
     @Test("every rule cites its seed file and a section; every seed is cited")
     func sources() throws {
-        let seeds = try FileManager.default.contentsOfDirectory(atPath: Fixtures.seeds.path).filter { $0.hasSuffix(".txt") }
+        // The five source policies; when ../shared/seeds is beside the checkout, it must agree.
+        let seeds = ["000_797b2d12eaac5dad.txt", "001_4452189746e6f611.txt", "002_fcb8a0eedd050191.txt",
+                     "003_501a5d4539394ed4.txt", "004_83e146e3e31efcfc.txt"]
+        if let present = try? FileManager.default.contentsOfDirectory(atPath: Fixtures.seeds.path) {
+            #expect(Set(present.filter { $0.hasSuffix(".txt") }) == Set(seeds))
+        }
         let rules = try Self.load().ruleSet.rules
         for rule in rules {
             let source = rule.source ?? ""
