@@ -6,6 +6,8 @@ public import Foundation
 /// time across DST changes; hours are elapsed time. Two rules make the mapping between wall-clock
 /// times and instants total and monotone, so that a later anchor never falls due earlier:
 ///
+/// - a month or year period that lands on a day the target month lacks (Jan 31 + 1mo) ends with
+///   the last day of that month, at its end (Feb 28, 23:59:59.999999);
 /// - a wall-clock time that does not exist (the spring-forward gap) is the first instant after the
 ///   gap;
 /// - a wall-clock time that exists twice (the autumn fold) is its first occurrence; and an anchor
@@ -52,11 +54,32 @@ public struct RetentionCalendar: Sendable, Hashable {
             return instant(of: local.addingDays(duration.count))
         case .weeks:
             return instant(of: local.addingDays(duration.count * 7))
-        case .months:
-            return instant(of: local.addingMonths(duration.count))
-        case .years:
-            return instant(of: local.addingMonths(duration.count * 12))
+        case .months, .years:
+            let months = duration.unit == .years ? duration.count * 12 : duration.count
+            let target = local.addingMonths(months)
+            guard target.day < local.day else { return instant(of: target) }
+            // Clamped (Jan 31 + 1mo): due at the end of the month's last day. Keeping the
+            // anchor's time of day would make Jan 29 00:00 fall due before Jan 28 23:00 does; the
+            // end of the day is the earliest instant that keeps a later anchor from falling due
+            // earlier, and it is what the law says (a period ends with the expiry of that day).
+            return endOfDay(target)
         }
+    }
+
+    /// Whether `duration` from `anchor` lands on a day that does not exist in the target month,
+    /// so that it ends with the month's last day instead.
+    public func isClamped(after duration: Duration, from anchor: Date, alignment: Alignment? = nil) -> Bool {
+        guard duration.unit == .months || duration.unit == .years else { return false }
+        var local = localDateTime(of: anchor)
+        if let alignment { local = alignment.start(for: local) }
+        let months = duration.unit == .years ? duration.count * 12 : duration.count
+        return local.addingMonths(months).day < local.day
+    }
+
+    /// The last microsecond of the local day of `local`.
+    private func endOfDay(_ local: LocalDateTime) -> Date {
+        let next = instant(of: local.startOfNextDay).timeIntervalSince1970
+        return Date(timeIntervalSince1970: ((next * 1e6).rounded() - 1) / 1e6)
     }
 
     /// The offset from UTC in seconds at `instant`.

@@ -88,9 +88,11 @@ struct WhenCommand: ParsableCommand {
             case .never: print("retain: none: the data must not be stored; any record found is deleted at once")
             case .stages:
                 let width = report.stages.map { $0.after.count }.max() ?? 0
-                for due in report.stages {
+                for (due, stage) in zip(report.stages, rule.retention.stages) {
+                    let clamped = calendar.isClamped(after: stage.after, from: anchor, alignment: rule.alignment)
                     print("\(due.after.padding(toLength: max(width, 8), withPad: " ", startingAt: 0)) "
-                          + "\(due.action.padding(toLength: 9, withPad: " ", startingAt: 0)) \(due.due)")
+                          + "\(due.action.padding(toLength: 9, withPad: " ", startingAt: 0)) \(due.due)"
+                          + (clamped ? "  (that month has no such day: the period ends with its last day)" : ""))
                 }
             }
             if let deadline = report.deadline { print("deadline \(deadline) (\(rule.deadline!))") }

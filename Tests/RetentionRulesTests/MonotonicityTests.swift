@@ -22,11 +22,16 @@ struct MonotonicityTests {
         1_775_876_400, // 2026-04-11T03:00Z, Santiago fall back (at midnight)
         1_788_580_800, // 2026-09-05T04:00Z, Santiago spring forward (at midnight)
         1_767_225_600, // 2026-01-01T00:00Z
+        1_769_644_800, // 2026-01-29T00:00Z, month ends: Jan 29…31 + 1mo clamp to Feb 28
+        1_769_817_600, // 2026-01-31T00:00Z
+        1_709_164_800, // 2024-02-29T00:00Z, leap day + 1y clamps to Feb 28
+        1_774_915_200, // 2026-03-31T00:00Z, Mar 31 + 1mo clamps to Apr 30
+        1_788_134_400, // 2026-08-31T00:00Z, Aug 31 + 6mo clamps to Feb 28
     ]
 
     static let durations: [RetentionRules.Duration] = [
         .init(0, .days), .init(1, .hours), .init(24, .hours), .init(1, .days), .init(7, .days), .init(1, .weeks),
-        .init(1, .months), .init(14, .months), .init(1, .years), .init(3, .years), .init(365, .days),
+        .init(1, .months), .init(14, .months), .init(1, .years), .init(3, .years), .init(365, .days), .init(6, .months),
     ]
 
     static let alignments: [Alignment?] = [nil, .endOfDay, .endOfMonth, .endOfYear]
@@ -35,7 +40,7 @@ struct MonotonicityTests {
     func laterAnchorNeverEarlier() async {
         await propertyCheck(
             count: 3_000,
-            input: Gen.element(of: Self.zones), Gen.element(of: Self.bases), Gen.int(in: -10_800...10_800),
+            input: Gen.element(of: Self.zones), Gen.element(of: Self.bases), Gen.int(in: -86_400...86_400),
             Gen.int(in: 0...7_200), Gen.element(of: Self.durations), Gen.element(of: Self.alignments)
         ) { zone, base, shift, gap, duration, alignment in
             let calendar = RetentionCalendar(identifier: zone!)!
@@ -60,6 +65,28 @@ struct MonotonicityTests {
             // Equal except in a fold's second pass, which reads as the end of the fold (later).
             #expect(back >= instant || abs(back.timeIntervalSince(instant)) < 0.001)
             #expect(calendar.localDateTime(of: back) == local)
+        }
+    }
+
+    @Test("a sweep of anchors every 30 minutes around month ends and DST changes falls due in order",
+          arguments: ["Europe/Brussels", "America/New_York", "Australia/Sydney", "UTC"])
+    func sweep(zone: String) {
+        let calendar = RetentionCalendar(identifier: zone)!
+        for base in Self.bases {
+            for duration in Self.durations {
+                for alignment in Self.alignments {
+                    var previous: (anchor: Date, due: Date)?
+                    for step in -96...96 {
+                        let anchor = Date(timeIntervalSince1970: base + Double(step) * 1_800)
+                        let due = calendar.due(after: duration, from: anchor, alignment: alignment)
+                        if let previous, due < previous.due {
+                            Issue.record("\(zone) \(duration) \(alignment?.rawValue ?? "-"): \(calendar.format(previous.anchor)) → \(calendar.format(previous.due)) but \(calendar.format(anchor)) → \(calendar.format(due))")
+                            return
+                        }
+                        previous = (anchor, due)
+                    }
+                }
+            }
         }
     }
 }

@@ -1,0 +1,35 @@
+public import Foundation
+
+extension Rule {
+    /// The cutoff of a stage at `now`: a record is due for the stage exactly when its anchor is
+    /// earlier than the returned instant (`anchor < cutoff`, to the microsecond).
+    ///
+    /// This is **not** `now − period`: near month ends several anchors share one due instant
+    /// (on 28 Feb a `1mo` rule makes 29, 30 and 31 January due), alignment moves whole years, and
+    /// days follow the wall clock across DST. Because `due(anchor)` is monotone, the boundary is
+    /// found by bisection on whole microseconds, so it is exact on the grid timestamps are
+    /// stored on.
+    public func cutoff(for stage: Stage, at now: Date) -> Date {
+        Self.cutoff(at: now) { calendar.due(after: stage.after, from: $0, alignment: alignment) }
+    }
+
+    /// The cutoff for a monotone `due` function: the smallest microsecond whose anchor is not due.
+    static func cutoff(at now: Date, due: (Date) -> Date) -> Date {
+        func isDue(_ micros: Int64) -> Bool { due(Date(timeIntervalSince1970: Double(micros) / 1e6)) <= now }
+        let nowMicros = Int64((now.timeIntervalSince1970 * 1e6).rounded(.down))
+        // A period never ends before its anchor, so `now` + 1µs is never due; search down from it.
+        var notDue = nowMicros + 1
+        var step: Int64 = 86_400_000_000
+        var due = notDue - step
+        while !isDue(due) {
+            notDue = due
+            step = min(step * 2, Int64(400 * 366) * 86_400_000_000)
+            due -= step
+        }
+        while notDue - due > 1 {
+            let middle = due + (notDue - due) / 2
+            if isDue(middle) { due = middle } else { notDue = middle }
+        }
+        return Date(timeIntervalSince1970: Double(notDue) / 1e6)
+    }
+}
