@@ -36,14 +36,14 @@ public struct RulesLoad: Sendable {
     public var diagnostics: [Diagnostic]
 }
 
-/// Why rules could not be read at all (as opposed to a problem inside a file).
+/// Why rules or stores could not be read at all (as opposed to a problem inside a file).
 public struct RulesReadError: Error, Sendable, CustomStringConvertible {
     /// The path given.
     public var path: String
     /// What went wrong.
     public var reason: String
 
-    public var description: String { "cannot read rules from '\(path)': \(reason)" }
+    public var description: String { "cannot read '\(path)': \(reason)" }
 }
 
 extension RuleSet {
@@ -60,6 +60,15 @@ extension RuleSet {
     ///
     /// A problem inside a file is a diagnostic; a path that cannot be read at all throws.
     public static func load(paths: [String]) throws(RulesReadError) -> RulesLoad {
+        var texts: [(file: String, text: String)] = []
+        for file in try filePaths(paths) {
+            texts.append((file, try read(file)))
+        }
+        return merge(texts)
+    }
+
+    /// The files named, and the `*.yaml`/`*.yml` files of the directories named, in order.
+    static func filePaths(_ paths: [String]) throws(RulesReadError) -> [String] {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -76,17 +85,18 @@ extension RuleSet {
                 files.append(path)
             }
         }
-        var texts: [(file: String, text: String)] = []
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw RulesReadError(path: file, reason: "cannot read the file")
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw RulesReadError(path: file, reason: "the file is not UTF-8 text")
-            }
-            texts.append((file, text))
+        return files
+    }
+
+    /// The UTF-8 text of a configuration file.
+    static func read(_ file: String) throws(RulesReadError) -> String {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw RulesReadError(path: file, reason: "cannot read the file")
         }
-        return merge(texts)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw RulesReadError(path: file, reason: "the file is not UTF-8 text")
+        }
+        return text
     }
 
     /// Parses and merges rules texts; a duplicate id across files is an error naming both places.

@@ -16,6 +16,9 @@ struct LintCommand: ParsableCommand {
     @Argument(help: "Rules files or directories.")
     var paths: [String] = []
 
+    @Option(name: .customLong("stores"), help: "Stores files or directories to check against the rules (repeatable).")
+    var storesPaths: [String] = []
+
     @Flag(help: "Treat warnings as errors.")
     var strict = false
 
@@ -24,12 +27,25 @@ struct LintCommand: ParsableCommand {
 
     func run() throws {
         let load = try RulesLocation.load(paths)
-        let diagnostics = load.diagnostics.sorted { $0.location < $1.location }
+        var diagnostics = load.diagnostics
+        var storesSummary = ""
+        if !storesPaths.isEmpty {
+            do {
+                let stores = try StoreSet.load(paths: storesPaths, rules: load.ruleSet)
+                diagnostics += stores.diagnostics
+                let count = stores.storeSet.stores.count
+                storesSummary = ", \(count) store\(count == 1 ? "" : "s") in \(stores.storeSet.files.count) file\(stores.storeSet.files.count == 1 ? "" : "s")"
+            } catch {
+                Output.error("retentionctl: \(error)")
+                throw ExitCode(1)
+            }
+        }
+        diagnostics.sort { $0.location < $1.location }
         for diagnostic in diagnostics { print(diagnostic) }
         let errors = diagnostics.errors.count, warnings = diagnostics.warnings.count
         if !quiet {
             let files = load.ruleSet.files.count
-            print("\(load.ruleSet.rules.count) rules in \(files) file\(files == 1 ? "" : "s"): "
+            print("\(load.ruleSet.rules.count) rules in \(files) file\(files == 1 ? "" : "s")\(storesSummary): "
                   + "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
         }
         if errors > 0 || (strict && warnings > 0) { throw ExitCode(1) }

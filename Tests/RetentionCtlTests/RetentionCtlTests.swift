@@ -160,4 +160,24 @@ struct RetentionCtlTests {
         #expect(run.status == 1)
         #expect(run.stderr.contains("05-syntax.yaml:8:9: error: YAML syntax"))
     }
+
+    @Test("the example stores file checks clean against rules/, and a broken binding is located")
+    func lintStores() throws {
+        let run = try Self.run(["lint", "rules", "--stores", "examples/stores.yaml"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("3 stores in 1 file: 0 errors"))
+        let stores = try Self.temporaryRules("""
+            stores:
+              crm:
+                kind: sqlite
+                path: /tmp/crm.sqlite
+                datasets:
+                  contracts: {table: contracts, key: id, rules: [kmbe-contract], fields: {contract_end: ended_at}}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: stores) }
+        let broken = try Self.run(["lint", "rules", "--stores", stores])
+        #expect(broken.status == 1)
+        #expect(broken.stdout.contains("\(stores):6:7: error: dataset 'contracts' of store 'crm' names rule 'kmbe-contract'"))
+        #expect(broken.stdout.contains("did you mean 'kmbe-contracts'?"))
+    }
 }

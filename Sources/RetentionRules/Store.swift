@@ -1,0 +1,98 @@
+/// A registered place holding personal data, as an operator declares it in a stores file.
+public struct Store: Sendable, Hashable, Identifiable {
+    /// What kind of place it is, and so which actions it can take.
+    public enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
+        /// A SQLite database file.
+        case sqlite
+        /// A PostgreSQL database.
+        case postgres
+        /// A directory of files.
+        case files
+        /// An external program that receives jobs as JSON on stdin.
+        case command
+
+        /// The actions this kind of store can carry out; files can only be deleted.
+        public var actions: Set<Action> {
+            self == .files ? [.delete] : [.delete, .anonymize, .restrict]
+        }
+    }
+
+    /// The store's name, unique across the stores files.
+    public var id: String
+    public var kind: Kind
+    /// The database file (sqlite) or the directory (files).
+    public var path: String?
+    /// The connection string (postgres); the password comes from a credential, never the file.
+    public var dsn: String?
+    /// The program (command).
+    public var exec: String?
+    /// How long a command may take per job, in seconds.
+    public var timeoutSeconds: Int?
+    /// The datasets of the store.
+    public var datasets: [Dataset]
+    /// Where the store's name is written.
+    public var location: SourceLocation
+}
+
+/// One table (or file pattern) of a store, bound to rules, mapping the rules' logical fields to
+/// its columns.
+public struct Dataset: Sendable, Hashable, Identifiable {
+    /// The dataset's name, unique within its store.
+    public var id: String
+    /// The table (sqlite, postgres), or nil for files and commands.
+    public var table: String?
+    /// The key column: batches go in key order and holds name keys.
+    public var key: String?
+    /// A glob on file names (files).
+    public var match: String?
+    /// The rules that apply, by id.
+    public var rules: [String]
+    /// Logical field → column (or `mtime`/`ctime`/`birthtime` for files).
+    public var fields: [String: String]
+    /// Column → strategy, for `anonymize` stages.
+    public var anonymize: [String: AnonymizationStrategy]
+    /// The column set by `restrict` stages.
+    public var restrictColumn: String?
+    /// Files: remove directories that a purge left empty.
+    public var removeEmptyDirectories: Bool
+    /// Where the dataset is declared.
+    public var location: SourceLocation
+}
+
+/// How one column is anonymized.
+public enum AnonymizationStrategy: Sendable, Hashable, CustomStringConvertible {
+    /// Set to NULL.
+    case null
+    /// Replaced by a fixed value.
+    case fixed(String)
+    /// Replaced by HMAC-SHA256 under a key from a file or systemd credential: joins still work.
+    case hmacSHA256
+    /// IPv4 to its /24, IPv6 to its /48.
+    case truncateIP
+    /// A date generalised to the first of its month.
+    case month
+
+    /// The spelling in a stores file.
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .fixed(let value): "{fixed: \(value)}"
+        case .hmacSHA256: "hmac-sha256"
+        case .truncateIP: "truncate-ip"
+        case .month: "month"
+        }
+    }
+
+    static let names = ["null", "hmac-sha256", "truncate-ip", "month"]
+
+    /// Reads `null`, `hmac-sha256`, `truncate-ip` or `month`; a fixed value is `{fixed: VALUE}`.
+    static func parse(_ text: String) -> AnonymizationStrategy? {
+        switch text {
+        case "null": .null
+        case "hmac-sha256": .hmacSHA256
+        case "truncate-ip": .truncateIP
+        case "month": .month
+        default: nil
+        }
+    }
+}
