@@ -41,12 +41,7 @@ public struct RetentionCalendar: Sendable, Hashable {
 
     /// When a period of `duration`, counted from `anchor` after `alignment`, ends.
     public func due(after duration: Duration, from anchor: Date, alignment: Alignment? = nil) -> Date {
-        var start = anchor
-        var local = localDateTime(of: anchor)
-        if let alignment {
-            local = alignment.start(for: local)
-            start = instant(of: local)
-        }
+        let (start, local) = periodStart(anchor, alignment: alignment)
         switch duration.unit {
         case .hours:
             return start.addingTimeInterval(Double(duration.count) * 3_600)
@@ -55,8 +50,7 @@ public struct RetentionCalendar: Sendable, Hashable {
         case .weeks:
             return instant(of: local.addingDays(duration.count * 7))
         case .months, .years:
-            let months = duration.unit == .years ? duration.count * 12 : duration.count
-            let target = local.addingMonths(months)
+            let target = local.addingMonths(duration.unit == .years ? duration.count * 12 : duration.count)
             guard target.day < local.day else { return instant(of: target) }
             // Clamped (Jan 31 + 1mo): due at the end of the month's last day. Keeping the
             // anchor's time of day would make Jan 29 00:00 fall due before Jan 28 23:00 does; the
@@ -70,10 +64,17 @@ public struct RetentionCalendar: Sendable, Hashable {
     /// so that it ends with the month's last day instead.
     public func isClamped(after duration: Duration, from anchor: Date, alignment: Alignment? = nil) -> Bool {
         guard duration.unit == .months || duration.unit == .years else { return false }
-        var local = localDateTime(of: anchor)
-        if let alignment { local = alignment.start(for: local) }
-        let months = duration.unit == .years ? duration.count * 12 : duration.count
-        return local.addingMonths(months).day < local.day
+        let local = periodStart(anchor, alignment: alignment).local
+        return local.addingMonths(duration.unit == .years ? duration.count * 12 : duration.count).day < local.day
+    }
+
+    /// Where a period starts: the anchor, or with `alignment` the start of the next day, month or
+    /// year; as an instant and on the wall clock.
+    private func periodStart(_ anchor: Date, alignment: Alignment?) -> (instant: Date, local: LocalDateTime) {
+        let local = localDateTime(of: anchor)
+        guard let alignment else { return (anchor, local) }
+        let start = alignment.start(for: local)
+        return (instant(of: start), start)
     }
 
     /// The last microsecond of the local day of `local`.

@@ -1,4 +1,3 @@
-import Foundation
 
 /// The rules of one or more files, merged, in file and then document order.
 public struct RuleSet: Sendable, Hashable {
@@ -36,68 +35,14 @@ public struct RulesLoad: Sendable {
     public var diagnostics: [Diagnostic]
 }
 
-/// Why rules or stores could not be read at all (as opposed to a problem inside a file).
-public struct RulesReadError: Error, Sendable, CustomStringConvertible {
-    /// The path given.
-    public var path: String
-    /// What went wrong.
-    public var reason: String
-
-    public var description: String { "cannot read '\(path)': \(reason)" }
-}
-
 extension RuleSet {
-    /// The file names a directory contributes: `*.yaml` and `*.yml`, in name order, hidden files
-    /// and editor backups skipped.
-    public static func ruleFiles(in directory: String) throws -> [String] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
-            .sorted()
-            .map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
-    }
-
     /// Reads files and directories of rules files and merges them.
     ///
     /// A problem inside a file is a diagnostic; a path that cannot be read at all throws.
-    public static func load(paths: [String]) throws(RulesReadError) -> RulesLoad {
-        var texts: [(file: String, text: String)] = []
-        for file in try filePaths(paths) {
-            texts.append((file, try read(file)))
-        }
-        return merge(texts)
+    public static func load(paths: [String]) throws(ConfigurationReadError) -> RulesLoad {
+        merge(try ConfigurationFiles.texts(paths))
     }
 
-    /// The files named, and the `*.yaml`/`*.yml` files of the directories named, in order.
-    static func filePaths(_ paths: [String]) throws(RulesReadError) -> [String] {
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw RulesReadError(path: path, reason: "no such file or directory")
-            }
-            if isDirectory.boolValue {
-                do {
-                    files += try ruleFiles(in: path)
-                } catch {
-                    throw RulesReadError(path: path, reason: "cannot list the directory (\(error.localizedDescription))")
-                }
-            } else {
-                files.append(path)
-            }
-        }
-        return files
-    }
-
-    /// The UTF-8 text of a configuration file.
-    static func read(_ file: String) throws(RulesReadError) -> String {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw RulesReadError(path: file, reason: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw RulesReadError(path: file, reason: "the file is not UTF-8 text")
-        }
-        return text
-    }
 
     /// Parses and merges rules texts; a duplicate id across files is an error naming both places.
     public static func merge(_ texts: [(file: String, text: String)]) -> RulesLoad {

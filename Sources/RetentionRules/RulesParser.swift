@@ -18,28 +18,11 @@ public enum RulesParser: Sendable {
     /// Parses the text of one rules file. `file` is the name used in diagnostics.
     public static func parse(_ text: String, file: String) -> (rules: [Rule], diagnostics: [Diagnostic]) {
         var source = YAMLSource(file: file)
-        guard let root = source.compose(text) else {
-            if source.diagnostics.isEmpty {
-                source.diagnostics.append(.error("the file is empty: expected 'version: 1' and 'rules:'", at: source.start))
-            }
+        guard let (root, top) = source.topLevel(of: text, known: topLevelKeys, contents: ["version", "rules"],
+                                                in: "the rules file", versionRequired: true) else {
             return ([], source.diagnostics)
         }
-        guard root.mapping != nil else {
-            source.error("expected a mapping with 'version' and 'rules'; found \(YAMLSource.describe(root))", at: root)
-            return ([], source.diagnostics)
-        }
-        let top = source.pairs(of: root)
-        source.checkKeys(of: top, known: topLevelKeys, in: "the rules file")
         let value = { (key: String) in top.first { $0.key == key } }
-
-        if let version = value("version") {
-            if let text = source.string(version.value, expected: "the format version 1"), text != String(formatVersion) {
-                source.error("unsupported format version '\(text)': this retentiond reads version \(formatVersion)",
-                             at: version.value)
-            }
-        } else {
-            source.error("missing 'version: \(formatVersion)' at the top of the rules file", at: root)
-        }
 
         var zone: (name: String, calendar: RetentionCalendar)?
         var zoneWritten = false

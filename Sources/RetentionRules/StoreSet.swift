@@ -27,12 +27,8 @@ public struct StoresLoad: Sendable {
 
 extension StoreSet {
     /// Reads files and directories of stores files and checks them against `rules`.
-    public static func load(paths: [String], rules: RuleSet) throws(RulesReadError) -> StoresLoad {
-        var texts: [(file: String, text: String)] = []
-        for file in try RuleSet.filePaths(paths) {
-            texts.append((file, try RuleSet.read(file)))
-        }
-        return merge(texts, rules: rules)
+    public static func load(paths: [String], rules: RuleSet) throws(ConfigurationReadError) -> StoresLoad {
+        merge(try ConfigurationFiles.texts(paths), rules: rules)
     }
 
     /// Parses and merges stores texts, then cross-checks every dataset against `rules`.

@@ -29,21 +29,9 @@ public enum StoresParser: Sendable {
     /// Parses the text of one stores file. `file` is the name used in diagnostics.
     public static func parse(_ text: String, file: String) -> (stores: [Store], diagnostics: [Diagnostic]) {
         var source = YAMLSource(file: file)
-        guard let root = source.compose(text) else {
-            if source.diagnostics.isEmpty {
-                source.diagnostics.append(.error("the file is empty: expected 'stores:'", at: source.start))
-            }
+        guard let (root, top) = source.topLevel(of: text, known: topLevelKeys, contents: ["stores"],
+                                                in: "the stores file", versionRequired: false) else {
             return ([], source.diagnostics)
-        }
-        guard root.mapping != nil else {
-            source.error("expected a mapping with 'stores'; found \(YAMLSource.describe(root))", at: root)
-            return ([], source.diagnostics)
-        }
-        let top = source.pairs(of: root)
-        source.checkKeys(of: top, known: topLevelKeys, in: "the stores file")
-        if let version = top.first(where: { $0.key == "version" }),
-           let text = source.string(version.value, expected: "the format version 1"), text != "1" {
-            source.error("unsupported format version '\(text)': this retentiond reads version 1", at: version.value)
         }
         guard let storesNode = top.first(where: { $0.key == "stores" }) else {
             source.error("missing 'stores:' in the stores file", at: root)

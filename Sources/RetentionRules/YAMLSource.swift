@@ -28,6 +28,34 @@ struct YAMLSource {
 
     var start: SourceLocation { SourceLocation(file: file, line: 1, column: 1) }
 
+    /// The top-level mapping of a rules or stores file, its keys checked against `known`, and a
+    /// `version:` (required or not) checked to be 1. Nil, with the problem reported, when there is
+    /// no usable mapping. `contents` names what the file should hold, for the messages.
+    mutating func topLevel(of text: String, known: [String], contents: [String], in context: String,
+                           versionRequired: Bool) -> (root: Node, pairs: [(key: String, keyNode: Node, value: Node)])? {
+        guard let root = compose(text) else {
+            if diagnostics.isEmpty {
+                let expected = contents.map { $0 == "version" ? "'version: 1'" : "'\($0):'" }.joined(separator: " and ")
+                diagnostics.append(.error("the file is empty: expected \(expected)", at: start))
+            }
+            return nil
+        }
+        guard root.mapping != nil else {
+            error("expected a mapping with \(contents.map { "'\($0)'" }.joined(separator: " and ")); found \(Self.describe(root))", at: root)
+            return nil
+        }
+        let pairs = pairs(of: root)
+        checkKeys(of: pairs, known: known, in: context)
+        if let version = pairs.first(where: { $0.key == "version" }) {
+            if let text = string(version.value, expected: "the format version 1"), text != "1" {
+                error("unsupported format version '\(text)': this retentiond reads version 1", at: version.value)
+            }
+        } else if versionRequired {
+            error("missing 'version: 1' at the top of \(context)", at: root)
+        }
+        return (root, pairs)
+    }
+
     func location(of node: Node) -> SourceLocation {
         guard let mark = node.mark else { return start }
         return SourceLocation(file: file, line: mark.line, column: mark.column)

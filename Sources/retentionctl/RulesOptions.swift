@@ -26,7 +26,7 @@ enum RulesLocation {
     static func load(_ paths: [String]) throws -> RulesLoad {
         do {
             return try RuleSet.load(paths: resolve(paths))
-        } catch let error as RulesReadError {
+        } catch let error as ConfigurationReadError {
             Output.error("retentionctl: \(error)")
             throw ExitCode(1)
         }

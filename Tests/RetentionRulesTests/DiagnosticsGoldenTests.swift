@@ -22,7 +22,7 @@ struct DiagnosticsGoldenTests {
 
     @Test("every broken fixture file is reported at least once")
     func everyFileReported() throws {
-        let files = try RuleSet.ruleFiles(in: Fixtures.path("broken"))
+        let files = try ConfigurationFiles.yamlFiles(in: Fixtures.path("broken"))
         let load = try RuleSet.load(paths: [Fixtures.path("broken")])
         let reported = Set(load.diagnostics.map(\.location.file))
         for file in files where !file.hasSuffix("06-duplicate-a.yaml") {
@@ -47,6 +47,6 @@ struct DiagnosticsGoldenTests {
 
     @Test("a missing path is a read error, not a diagnostic")
     func missingPath() {
-        #expect(throws: RulesReadError.self) { try RuleSet.load(paths: ["/nonexistent/rules.d"]) }
+        #expect(throws: ConfigurationReadError.self) { try RuleSet.load(paths: ["/nonexistent/rules.d"]) }
     }
 }

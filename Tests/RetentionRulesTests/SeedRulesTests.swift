@@ -12,7 +12,7 @@ struct SeedRulesTests {
     /// the parser, so that a rule the parser silently dropped would show.
     static func idsInText() throws -> [String] {
         var ids: [String] = []
-        for file in try RuleSet.ruleFiles(in: Fixtures.rules.path) {
+        for file in try ConfigurationFiles.yamlFiles(in: Fixtures.rules.path) {
             var inRules = false
             for line in try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
                 if line.hasPrefix("rules:") { inRules = true; continue }
