@@ -7,12 +7,18 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "RetentionRules", targets: ["RetentionRules"]),
+        .library(name: "RetentionEngine", targets: ["RetentionEngine"]),
+        .library(name: "RetentionStores", targets: ["RetentionStores"]),
         .executable(name: "retentionctl", targets: ["retentionctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // The rules language: durations, calendar arithmetic, conditions, parsing and diagnostics.
@@ -21,10 +27,35 @@ let package = Package(
             name: "RetentionRules",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        // Planning, conflict resolution, jobs, holds, audit and the state database. Talks to stores
+        // only through the `StoreConnection` protocol.
+        .target(
+            name: "RetentionEngine",
+            dependencies: [
+                "RetentionRules",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The store connectors: SQLite (GRDB), PostgreSQL (postgres-nio), directories, commands.
+        .target(
+            name: "RetentionStores",
+            dependencies: [
+                "RetentionRules",
+                "RetentionEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "retentionctl",
             dependencies: [
                 "RetentionRules",
+                "RetentionEngine",
+                "RetentionStores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -35,6 +66,17 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "RetentionEngineTests",
+            dependencies: [
+                "RetentionRules",
+                "RetentionEngine",
+                "RetentionStores",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(
             name: "RetentionCtlTests",

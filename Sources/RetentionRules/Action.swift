@@ -7,3 +7,14 @@ public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
     /// The record is kept but marked restricted (GDPR Art. 18): no processing but storage.
     case restrict
 }
+
+extension Action {
+    /// `deleted`, `anonymized`, `restricted`: for messages.
+    public var pastTense: String {
+        switch self {
+        case .delete: "deleted"
+        case .anonymize: "anonymized"
+        case .restrict: "restricted"
+        }
+    }
+}

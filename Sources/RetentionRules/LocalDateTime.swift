@@ -107,7 +107,8 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
         }
     }
 
-    static func days(year: Int, month: Int, day: Int) -> Int {
+    /// Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's algorithm).
+    public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -116,7 +117,8 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
         return era * 146_097 + doe - 719_468
     }
 
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+    /// The proleptic Gregorian date `days` after 1970-01-01.
+    public static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

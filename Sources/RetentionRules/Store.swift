@@ -51,12 +51,36 @@ public struct Dataset: Sendable, Hashable, Identifiable {
     public var fields: [String: String]
     /// Column → strategy, for `anonymize` stages.
     public var anonymize: [String: AnonymizationStrategy]
-    /// The column set by `restrict` stages.
+    /// The column set by `restrict` stages to the time of restriction; null means not restricted.
     public var restrictColumn: String?
+    /// The column set by `anonymize` stages to the time of anonymization, so that a record is never
+    /// anonymized twice; needed unless every strategy is `null` or a fixed value.
+    public var anonymizedColumn: String?
+    /// Batch size, guard and grace, where the operator set them for this dataset.
+    public var limits: DatasetLimits
     /// Files: remove directories that a purge left empty.
     public var removeEmptyDirectories: Bool
     /// Where the dataset is declared.
     public var location: SourceLocation
+}
+
+/// Per-dataset settings of the job engine; nil means the engine's default.
+public struct DatasetLimits: Sendable, Hashable {
+    /// Records per batch: each batch is one transaction in the store.
+    public var batchSize: Int?
+    /// A job that would delete more than this share (0–1) of the dataset waits for approval.
+    public var maxDeleteShare: Double?
+    /// A job that would delete more than this many records waits for approval.
+    public var maxDeleteCount: Int?
+    /// How long a job waits after planning, during which `retentionctl cancel` stops it.
+    public var grace: Duration?
+
+    public init(batchSize: Int? = nil, maxDeleteShare: Double? = nil, maxDeleteCount: Int? = nil, grace: Duration? = nil) {
+        self.batchSize = batchSize
+        self.maxDeleteShare = maxDeleteShare
+        self.maxDeleteCount = maxDeleteCount
+        self.grace = grace
+    }
 }
 
 /// How one column is anonymized.
@@ -71,6 +95,15 @@ public enum AnonymizationStrategy: Sendable, Hashable, CustomStringConvertible {
     case truncateIP
     /// A date generalised to the first of its month.
     case month
+
+    /// Whether a record's anonymized state can be read off the column itself (so no marker column
+    /// is needed to avoid anonymizing twice).
+    public var isRecognisable: Bool {
+        switch self {
+        case .null, .fixed: true
+        case .hmacSHA256, .truncateIP, .month: false
+        }
+    }
 
     /// The spelling in a stores file.
     public var description: String {

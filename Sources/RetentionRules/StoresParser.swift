@@ -20,9 +20,11 @@ import Yams
 /// ```
 public enum StoresParser: Sendable {
     static let topLevelKeys = ["version", "stores"]
+    static let limitKeys = ["batch-size", "max-delete-share", "max-delete-count", "grace"]
     static let storeKeys = ["kind", "path", "dsn", "exec", "timeout", "datasets",
-                            "match", "rules", "fields", "remove-empty-directories"]
-    static let datasetKeys = ["table", "key", "rules", "fields", "anonymize", "restrict", "match", "remove-empty-directories"]
+                            "match", "rules", "fields", "remove-empty-directories"] + limitKeys
+    static let datasetKeys = ["table", "key", "rules", "fields", "anonymize", "anonymized-at", "restrict", "match",
+                              "remove-empty-directories"] + limitKeys
     /// File times a files dataset can count from.
     public static let fileTimes = ["mtime", "ctime", "birthtime"]
 
@@ -98,7 +100,7 @@ public enum StoresParser: Sendable {
                 datasets.append(dataset)
             }
         } else {
-            for key in ["match", "rules", "fields", "remove-empty-directories"] where value(key) != nil {
+            for key in ["match", "rules", "fields", "remove-empty-directories"] + limitKeys where value(key) != nil {
                 source.error("'\(key)' belongs in a dataset of a \(kind.rawValue) store, under 'datasets:'", at: value(key)!.keyNode)
             }
             if let node = value("datasets")?.value {
@@ -141,6 +143,7 @@ public enum StoresParser: Sendable {
             return text
         }
         let table = identifier("table"), key = identifier("key"), restrict = identifier("restrict")
+        let anonymizedAt = identifier("anonymized-at")
         if kind == .sqlite || kind == .postgres {
             if table == nil, value("table") == nil { source.error("dataset '\(name)' of store '\(store)' needs 'table:'", at: keyNode) }
             if key == nil, value("key") == nil { source.error("dataset '\(name)' of store '\(store)' needs 'key:' (the primary key column)", at: keyNode) }
@@ -206,9 +209,46 @@ public enum StoresParser: Sendable {
             if kind != .files { source.error("'remove-empty-directories' applies to files stores only", at: pair.keyNode) }
             removeEmpty = source.bool(pair.value, key: "remove-empty-directories") ?? false
         }
+        if let pair = value("anonymized-at"), kind == .files {
+            source.error("files cannot be anonymized, only deleted", at: pair.keyNode)
+        }
+        if anonymizedAt == nil, let pair = value("anonymize"),
+           let column = anonymize.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.isRecognisable }) {
+            source.error("'\(column.key): \(column.value)' leaves no sign that a record was anonymized: add 'anonymized-at: COLUMN' "
+                         + "(a nullable timestamp column retentiond sets), so that no record is anonymized twice", at: pair.keyNode)
+        }
+        let limits = readLimits(pairs, source: &source)
         guard source.diagnostics.errors.count == errorsBefore else { return nil }
         return Dataset(id: name, table: table, key: key, match: match, rules: rules, fields: fields, anonymize: anonymize,
-                       restrictColumn: restrict, removeEmptyDirectories: removeEmpty, location: source.location(of: keyNode))
+                       restrictColumn: restrict, anonymizedColumn: anonymizedAt, limits: limits,
+                       removeEmptyDirectories: removeEmpty, location: source.location(of: keyNode))
+    }
+
+    static func readLimits(_ pairs: [(key: String, keyNode: Node, value: Node)], source: inout YAMLSource) -> DatasetLimits {
+        var limits = DatasetLimits()
+        let value = { (key: String) in pairs.first { $0.key == key }?.value }
+        func count(_ key: String) -> Int? {
+            guard let node = value(key), let raw = source.string(node, expected: "a whole number") else { return nil }
+            guard let number = Int(raw), number > 0 else {
+                source.error("'\(key)' must be a whole number above 0; found '\(raw)'", at: node)
+                return nil
+            }
+            return number
+        }
+        limits.batchSize = count("batch-size")
+        limits.maxDeleteCount = count("max-delete-count")
+        if let node = value("max-delete-share"), let raw = source.string(node, expected: "a percentage such as 25%") {
+            let number = raw.hasSuffix("%") ? Double(raw.dropLast()).map { $0 / 100 } : nil
+            if let number, (0...1).contains(number) { limits.maxDeleteShare = number } else {
+                source.error("'max-delete-share' must be a percentage from 0% to 100%, such as 25%; found '\(raw)'", at: node)
+            }
+        }
+        if let node = value("grace"), let raw = source.string(node, expected: "a duration such as 2d") {
+            do { limits.grace = try Duration.parse(raw) } catch {
+                source.error("'grace': \(error.message)", at: node)
+            }
+        }
+        return limits
     }
 }
 

@@ -3,22 +3,28 @@ import Foundation
 
 /// `retentionctl`: lint, print and check the retention rules (and, later, plan and run jobs).
 @main
-struct RetentionCtl: ParsableCommand {
+struct RetentionCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retentionctl",
-        abstract: "Check and inspect retentiond's retention rules.",
+        abstract: "Check the retention rules; plan, run and inspect retention jobs.",
         discussion: """
             Exit status: 0 success, 1 problems found (errors, or warnings with --strict), 2 usage error.
             """,
         version: "0.1.0",
-        subcommands: [LintCommand.self, ScheduleCommand.self, WhenCommand.self]
+        subcommands: [LintCommand.self, ScheduleCommand.self, WhenCommand.self, PlanCommand.self, RunCommand.self,
+                      JobsCommand.self, ApproveCommand.self, CancelCommand.self, HoldCommand.self, ExplainCommand.self,
+                      AuditCommand.self]
     )
 
     /// Like `ParsableCommand.main()`, but usage errors exit 2 as systemd's tools do, not 64.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))

@@ -65,6 +65,10 @@ struct StoresTests {
                     rules: [tracking-data]
                     fields: { collected_at: ts }
                     anonymize: { ip: truncate-ip, email: hmac-sha256, name: "null", city: { fixed: unknown } }
+                    anonymized-at: anonymized_at
+                    max-delete-share: 10%
+                    grace: 2d
+                    batch-size: 500
                   accounts:
                     table: accounts
                     key: id
@@ -94,6 +98,8 @@ struct StoresTests {
         #expect(load.storeSet.stores.map(\.id) == ["crm", "shop", "kfs-logs", "ga-export"])
         let visits = load.storeSet["crm"]?.datasets.first { $0.id == "web_visits" }
         #expect(visits?.anonymize == ["ip": .truncateIP, "email": .hmacSHA256, "name": .null, "city": .fixed("unknown")])
+        #expect(visits?.anonymizedColumn == "anonymized_at")
+        #expect(visits?.limits == DatasetLimits(batchSize: 500, maxDeleteShare: 0.1, grace: RetentionRules.Duration(2, .days)))
         #expect(load.storeSet["kfs-logs"]?.datasets.first?.fields == ["created_at": "mtime"])
         #expect(load.storeSet["kfs-logs"]?.datasets.first?.removeEmptyDirectories == true)
         #expect(load.storeSet["ga-export"]?.timeoutSeconds == 60)
@@ -138,6 +144,17 @@ struct StoresTests {
               cookies: { table: cookies, key: id, rules: [ga-cookie], fields: { cookie_set_at: set_at } }
           remote:
             kind: ftp
+          extra:
+            kind: sqlite
+            path: /tmp/x.sqlite
+            datasets:
+              hashed:
+                table: hashed
+                key: id
+                rules: [tracking-data]
+                fields: { collected_at: ts }
+                anonymize: { email: hmac-sha256 }
+                max-delete-share: 125%
         """
 
     @Test("every problem of a broken stores file is located", arguments: [
@@ -150,6 +167,8 @@ struct StoresTests {
         ("stores.yaml:31:29", "expected one of mtime, ctime, birthtime; found 'modified'"),
         ("stores.yaml:34:10", "the dsn holds a password"),
         ("stores.yaml:38:11", "'kind' must be one of sqlite, postgres, files, command; found 'ftp'"),
+        ("stores.yaml:48:9", "'email: hmac-sha256' leaves no sign that a record was anonymized: add 'anonymized-at: COLUMN'"),
+        ("stores.yaml:49:27", "'max-delete-share' must be a percentage from 0% to 100%"),
     ])
     func located(place: String, message: String) {
         let load = StoreSet.merge([(file: "stores.yaml", text: Self.broken)], rules: Self.rules)

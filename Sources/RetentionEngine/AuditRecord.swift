@@ -1,0 +1,39 @@
+import Foundation
+
+/// Proof that a job ran: what, when, under which rule, how many records and a digest of their
+/// keys — never the personal data itself. Each record is chained to the one before by SHA-256.
+public struct AuditRecord: Sendable, Hashable, Codable {
+    /// Position in the chain, from 1.
+    public var sequence: Int64
+    public var job: Int64
+    public var rule: String
+    public var store: String
+    public var dataset: String
+    /// The stage's index in the rule, from 0.
+    public var stage: Int
+    public var action: String
+    /// The job's outcome: done, failed or cancelled.
+    public var outcome: String
+    public var cutoff: String
+    public var count: Int
+    public var startedAt: String
+    public var finishedAt: String
+    /// `KeyDigest` over the affected keys.
+    public var keysSHA256: String
+    /// The hash of the previous record (64 zeros for the first).
+    public var previousHash: String
+    /// SHA-256 over `previousHash` and this record's fields.
+    public var hash: String
+
+    enum CodingKeys: String, CodingKey {
+        case sequence, job, rule, store, dataset, stage, action, outcome, cutoff, count
+        case startedAt = "started_at", finishedAt = "finished_at", keysSHA256 = "keys_sha256"
+        case previousHash = "previous_hash", hash
+    }
+
+    /// The text the hash covers: every field but the hash, in a fixed order, one per line.
+    public var canonicalText: String {
+        [String(sequence), String(job), rule, store, dataset, String(stage), action, outcome, cutoff, String(count),
+         startedAt, finishedAt, keysSHA256, previousHash].joined(separator: "\n")
+    }
+}

@@ -1,0 +1,102 @@
+public import Foundation
+public import RetentionRules
+
+/// What one stage of one rule makes due on one dataset.
+public struct PlanEntry: Sendable, Hashable, Codable {
+    public var store: String
+    public var dataset: String
+    public var rule: String
+    /// 1-based, as rule authors count.
+    public var stage: Int
+    public var action: Action
+    public var cutoff: Date
+    /// Records due at the plan's instant (record holds excluded).
+    public var due: Int
+    /// Records due by the end of the horizon, if one was asked for.
+    public var dueByHorizon: Int?
+    /// When the next record not yet due falls due, if any.
+    public var nextDue: Date?
+    /// A hold on the dataset or store blocks the stage.
+    public var heldBy: Int64?
+    /// `retain: none`: every record found is a violation.
+    public var isViolation: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case store, dataset, rule, stage, action, cutoff, due
+        case dueByHorizon = "due_by_horizon", nextDue = "next_due", heldBy = "held_by", isViolation = "violation"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(store, forKey: .store)
+        try container.encode(dataset, forKey: .dataset)
+        try container.encode(rule, forKey: .rule)
+        try container.encode(stage, forKey: .stage)
+        try container.encode(action, forKey: .action)
+        try container.encode(TimeText.iso(cutoff), forKey: .cutoff)
+        try container.encode(due, forKey: .due)
+        try container.encode(dueByHorizon, forKey: .dueByHorizon)
+        try container.encode(nextDue.map(TimeText.iso), forKey: .nextDue)
+        try container.encode(heldBy, forKey: .heldBy)
+        try container.encode(isViolation, forKey: .isViolation)
+    }
+}
+
+/// The plan at an instant: every stage of every bound rule, with counts.
+public struct Plan: Sendable {
+    public var at: Date
+    public var horizon: Duration?
+    public var entries: [PlanEntry]
+}
+
+extension Engine {
+    /// What is due at `now` per rule, stage and dataset — and, with a horizon, what falls due by
+    /// `now + horizon`. Writes nothing; `now` may be any instant, past or future.
+    public func plan(at now: Date, horizon: Duration? = nil) async throws -> Plan {
+        var connections = Connections(connector: connector)
+        var entries: [PlanEntry] = []
+        let holds = try state.holds()
+        do {
+            for policy in policies {
+                let store = policy.store, dataset = policy.dataset
+                let held = holds.first { $0.scope.covers(store: store.id, dataset: dataset.id) }
+                let connection = try await connections.connection(to: store)
+                let excluded = Self.excluding(holds, in: policy)
+                let later = horizon.map { policy.stages(at: policy.rules.first?.calendar.due(after: $0, from: now) ?? now) } ?? []
+                for stage in policy.stages(at: now) {
+                    let due = try await connection.count(dataset, where: stage.predicate && excluded)
+                    var entry = PlanEntry(store: store.id, dataset: dataset.id, rule: stage.rule.id, stage: stage.stageIndex + 1,
+                                          action: stage.action, cutoff: stage.cutoff, due: due, heldBy: held?.id, isViolation: stage.isViolation)
+                    if let future = later.first(where: { $0.rule.id == stage.rule.id && $0.stageIndex == stage.stageIndex }) {
+                        entry.dueByHorizon = try await connection.count(dataset, where: future.predicate && excluded)
+                    }
+                    entry.nextDue = try await nextDue(of: stage, policy: policy, connection: connection)
+                    entries.append(entry)
+                }
+            }
+        } catch {
+            await connections.closeAll()
+            throw error
+        }
+        await connections.closeAll()
+        return Plan(at: now, horizon: horizon, entries: entries)
+    }
+
+    /// When the first record of the stage that is not yet due falls due: the earliest anchor at or
+    /// after the cutoff, among records the rule applies to.
+    func nextDue(of stage: PlannedStage, policy: DatasetPolicy, connection: any StoreConnection) async throws -> Date? {
+        guard !stage.isViolation, let stagePeriod = stage.rule.retention.stages[safe: stage.stageIndex] else { return nil }
+        var earliest: Date?
+        for column in policy.columns(stage.rule.anchor) {
+            let predicate = policy.applies(stage.rule) && .notBefore(column: column, cutoff: stage.cutoff)
+            if let anchor = try await connection.earliest(policy.dataset, column: column, where: predicate) {
+                earliest = min(earliest ?? anchor, anchor)
+            }
+        }
+        return earliest.map { stage.rule.calendar.due(after: stagePeriod.after, from: $0, alignment: stage.rule.alignment) }
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import RetentionRules
+
+extension Engine {
+    /// Runs a job to its end in bounded batches; returns it finished (done or failed), or nil when a
+    /// hold on its dataset paused it.
+    ///
+    /// Crash safety: a batch's keys are written to the state database before the store is touched;
+    /// the store applies the batch in one transaction, re-checking each key against the predicate;
+    /// then the count, the key digest and the last key are committed with the batch's keys
+    /// forgotten. A batch found begun but not finished after a restart is settled by asking the
+    /// store which of its keys still match: those that no longer match were done by the crashed
+    /// batch, the rest are applied now. So counts stay exact and nothing not due is touched.
+    func run(_ job: Job, at now: Date, connections: inout Connections, progress: @Sendable (Job) -> Void) async throws -> Job? {
+        var job = job
+        guard let store = stores[job.store], let dataset = store.datasets.first(where: { $0.id == job.dataset }) else {
+            return try fail(&job, reason: "store \(job.store) or its dataset \(job.dataset) is no longer in the stores files")
+        }
+        let policy = DatasetPolicy(store: store, dataset: dataset, rules: rules)
+        // The job's own predicate, narrowed by what the current rules say: a rule lengthened since
+        // the job was planned must not lose records it now keeps.
+        guard rules[job.rule] != nil,
+              let current = policy.stages(at: now).first(where: { $0.rule.id == job.rule && $0.stageIndex == job.stage }) else {
+            job.state = .cancelled
+            job.reason = "rule \(job.rule) (stage \(job.stage + 1)) no longer applies to \(store.id)/\(dataset.id)"
+            job.finishedAt = clock()
+            try state.finish(job)
+            logger.notice("job \(job.id) cancelled: \(job.reason!)", metadata: metadata(.jobCancelled, job))
+            return job
+        }
+        let effective = job.predicate && current.predicate
+        let connection: any StoreConnection
+        do { connection = try await connections.connection(to: store) } catch {
+            return try fail(&job, reason: "\(error)")
+        }
+        let change: Change
+        switch job.action {
+        case .delete: change = .delete
+        case .anonymize:
+            change = .anonymize(strategies: dataset.anonymize, markColumn: dataset.anonymizedColumn, at: now, hmacKey: options.hmacKey)
+            if dataset.anonymize.values.contains(.hmacSHA256), options.hmacKey == nil {
+                return try fail(&job, reason: "hmac-sha256 needs a key: give --hmac-key FILE or the systemd credential '\(HMACKey.credentialName)'")
+            }
+        case .restrict:
+            guard let column = dataset.restrictColumn else { return try fail(&job, reason: "the dataset has no 'restrict:' column") }
+            change = .restrict(column: column, at: now)
+        }
+        if job.state == .planned {
+            job.state = .running
+            job.startedAt = clock()
+            job.reason = nil
+            try state.update(job)
+        }
+        let batchSize = dataset.limits.batchSize ?? options.batchSize
+        do {
+            let holds = try state.holds()
+            let whole = try await connection.execute(job, change: change, dataset: dataset,
+                                                     predicate: effective && Self.excluding(holds, in: policy))
+            if let keys = whole {
+                job.doneCount = keys.count
+                job.keysDigest = KeyDigest()
+                job.keysDigest.add(keys)
+                progress(job)
+            } else if let pending = try state.pendingBatch(of: job.id) {
+                let unsettled = try await connection.matching(dataset, keys: pending, where: job.predicate)
+                let settled = Set(pending).subtracting(unsettled)
+                job.doneCount += settled.count
+                job.keysDigest.add(pending.filter(settled.contains))
+                let holds = try state.holds()
+                let changed = try await connection.apply(change, to: dataset, keys: unsettled,
+                                                         where: effective && Self.excluding(holds, in: policy))
+                job.doneCount += changed.count
+                job.keysDigest.add(changed)
+                job.lastKey = pending.last ?? job.lastKey
+                try state.finishBatch(of: job)
+                logger.notice("job \(job.id): settled a batch interrupted by a crash (\(settled.count) done before, \(changed.count) now)",
+                              metadata: metadata(.jobPlanned, job))
+            }
+            while whole == nil {
+                if let stored = try state.job(job.id), stored.state == .cancelled { return stored }
+                let holds = try state.holds()
+                if let hold = holds.first(where: { $0.scope.covers(store: store.id, dataset: dataset.id) }) {
+                    job.reason = "paused by hold #\(hold.id) on \(hold.scope): \(hold.reason)"
+                    try state.update(job)
+                    logger.notice("job \(job.id) paused: \(job.reason!)", metadata: metadata(.holdBlocked, job))
+                    return nil
+                }
+                let predicate = effective && Self.excluding(holds, in: policy)
+                let keys = try await connection.keys(dataset, where: predicate, after: job.lastKey, limit: batchSize)
+                if keys.isEmpty { break }
+                try state.beginBatch(of: job.id, keys: keys)
+                let changed = try await connection.apply(change, to: dataset, keys: keys, where: predicate)
+                job.doneCount += changed.count
+                job.keysDigest.add(changed)
+                job.lastKey = keys.last
+                try state.finishBatch(of: job)
+                progress(job)
+            }
+            try await connection.finish(dataset)
+        } catch let error as StateError {
+            throw EngineError.state(error)
+        } catch {
+            return try fail(&job, reason: "\(error)")
+        }
+        job.state = .done
+        job.finishedAt = clock()
+        try state.finish(job)
+        logger.notice("job \(job.id) done: \(job.action.pastTense) \(job.doneCount) records of \(store.id)/\(dataset.id) under rule \(job.rule)",
+                      metadata: metadata(.jobDone, job))
+        return job
+    }
+
+    func fail(_ job: inout Job, reason: String) throws -> Job {
+        job.state = .failed
+        job.reason = reason
+        job.finishedAt = clock()
+        try state.finish(job)
+        logger.error("job \(job.id) failed after \(job.doneCount) records: \(reason)", metadata: metadata(.jobFailed, job))
+        return job
+    }
+}

@@ -1,0 +1,247 @@
+public import Foundation
+public import Logging
+public import RetentionRules
+
+/// Evaluates the rules against the stores and carries out the jobs, one pass at a time.
+///
+/// The engine owns no long-lived state: what must survive a crash is in the `StateDatabase`,
+/// written before data is touched, and every batch is re-checked against the store.
+public struct Engine: Sendable {
+    public var rules: RuleSet
+    public var stores: StoreSet
+    public var state: StateDatabase
+    public var connector: any StoreConnector
+    public var options: EngineOptions
+    public var logger: Logger
+    /// The wall clock, for start and end times (the pass's `now` may be simulated by `plan --at`).
+    public var clock: @Sendable () -> Date = { Date() }
+
+    public init(rules: RuleSet, stores: StoreSet, state: StateDatabase, connector: any StoreConnector,
+                options: EngineOptions = EngineOptions(), logger: Logger = Logger(label: "retentiond")) {
+        self.rules = rules
+        self.stores = stores
+        self.state = state
+        self.connector = connector
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The datasets the options select, with their policies.
+    public var policies: [DatasetPolicy] {
+        stores.stores.flatMap { store in
+            store.datasets.filter { options.includes(store: store.id, dataset: $0.id) }
+                .map { DatasetPolicy(store: store, dataset: $0, rules: rules) }
+        }
+    }
+
+    /// Refuses rules that shorten or remove a rule the state database remembers as locked.
+    public func checkLocks() throws(EngineError) {
+        let problems = RuleLocks.violations(of: try wrap { () throws(StateError) in try state.lockedRules() }, by: rules)
+        if !problems.isEmpty { throw .lockedRules(problems) }
+    }
+
+    func wrap<T>(_ body: () throws(StateError) -> T) throws(EngineError) -> T {
+        do { return try body() } catch { throw .state(error) }
+    }
+
+    func metadata(_ event: EngineEvent, _ job: Job) -> Logger.Metadata {
+        ["event": "\(event.rawValue)", "rule": "\(job.rule)", "store": "\(job.store)", "dataset": "\(job.dataset)",
+         "job_id": "\(job.id)", "action": "\(job.action.rawValue)", "stage": "\(job.stage + 1)",
+         "count": "\(job.state == .planned || job.state == .awaitingApproval ? job.plannedCount : job.doneCount)",
+         "cutoff": "\(TimeText.iso(job.cutoff))"]
+    }
+}
+
+/// Why a pass could not run.
+public enum EngineError: Error, Sendable, CustomStringConvertible {
+    case state(StateError)
+    case lockedRules([String])
+
+    public var description: String {
+        switch self {
+        case .state(let error): error.description
+        case .lockedRules(let problems):
+            "refusing the rules: they weaken locked rules the state database remembers:\n  " + problems.joined(separator: "\n  ")
+        }
+    }
+}
+
+// MARK: - A pass
+
+/// What one pass did.
+public struct PassReport: Sendable {
+    /// Jobs that ran to the end in this pass (done or failed).
+    public var finished: [Job] = []
+    /// Jobs written and left waiting: for approval, for their grace window, behind a hold.
+    public var waiting: [Job] = []
+    /// In a dry run: what would be planned.
+    public var wouldPlan: [PlanEntry] = []
+    /// Datasets skipped because of a hold on them or their store.
+    public var heldDatasets: [(store: String, dataset: String, hold: Hold)] = []
+}
+
+extension Engine {
+    /// One pass: finish what a crash left behind, then plan and run what is due at `now`.
+    ///
+    /// `progress` is told after every batch (for a terminal display).
+    public func runPass(at now: Date, progress: @Sendable (Job) -> Void = { _ in }) async throws -> PassReport {
+        if options.dryRun {
+            var report = PassReport()
+            report.wouldPlan = try await plan(at: now).entries.filter { $0.due > 0 }
+            return report
+        }
+        let passID: Int64
+        do { passID = try state.beginPass(at: now) } catch {
+            logger.critical("\(error.message)", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
+            throw EngineError.state(error)
+        }
+        try checkLocks()
+        try wrap { () throws(StateError) in try state.remember(locked: rules.rules, at: now) }
+
+        var report = PassReport()
+        var connections = Connections(connector: connector)
+        do {
+            // What a crash or an earlier pass left open comes first, in the order it was planned.
+            for job in try state.jobs(in: [.running, .planned]) where options.includes(store: job.store, dataset: job.dataset) {
+                if job.state == .planned, job.notBefore > now {
+                    report.waiting.append(job)
+                    continue
+                }
+                if let finished = try await run(job, at: now, connections: &connections, progress: progress) {
+                    report.finished.append(finished)
+                } else if let waiting = try state.job(job.id) {
+                    report.waiting.append(waiting)
+                }
+            }
+            for policy in policies {
+                try await plan(policy, at: now, connections: &connections, report: &report, progress: progress)
+            }
+            try state.finishPass(passID, at: clock(), result: "done: \(report.finished.count) jobs finished, \(report.waiting.count) waiting")
+        } catch {
+            try? state.finishPass(passID, at: clock(), result: "failed: \(error)")
+            await connections.closeAll()
+            throw error
+        }
+        await connections.closeAll()
+        return report
+    }
+
+    func plan(_ policy: DatasetPolicy, at now: Date, connections: inout Connections, report: inout PassReport,
+              progress: @Sendable (Job) -> Void) async throws {
+        let store = policy.store, dataset = policy.dataset
+        let holds = try state.holds()
+        if let hold = holds.first(where: { $0.scope.covers(store: store.id, dataset: dataset.id) }) {
+            report.heldDatasets.append((store.id, dataset.id, hold))
+            logger.notice("hold #\(hold.id) on \(hold.scope) blocks every action on \(store.id)/\(dataset.id): \(hold.reason)",
+                          metadata: ["event": "\(EngineEvent.holdBlocked.rawValue)", "store": "\(store.id)", "dataset": "\(dataset.id)"])
+            return
+        }
+        let open = try state.jobs(in: [.planned, .awaitingApproval, .running]).filter { $0.store == store.id && $0.dataset == dataset.id }
+        // Anonymize and restrict before delete: an earlier stage acts before a later one takes the record.
+        let stages = policy.stages(at: now).sorted { ($0.action == .delete ? 1 : 0) < ($1.action == .delete ? 1 : 0) }
+        for stage in stages where !open.contains(where: { $0.rule == stage.rule.id && $0.stage == stage.stageIndex }) {
+            let connection = try await connections.connection(to: store)
+            let predicate = stage.predicate && Self.excluding(holds, in: policy)
+            let due = try await connection.count(dataset, where: predicate)
+            guard due > 0 else { continue }
+            let total = stage.action == .delete ? try await connection.total(dataset) : nil
+            var job = Job(id: 0, store: store.id, dataset: dataset.id, rule: stage.rule.id, stage: stage.stageIndex, action: stage.action,
+                          isViolation: stage.isViolation, cutoff: stage.cutoff, predicate: stage.predicate, state: .planned,
+                          plannedAt: now, notBefore: now, plannedCount: due, datasetTotal: total, doneCount: 0, keysDigest: KeyDigest())
+            job.reason = approvalReason(for: stage, due: due, total: total, dataset: dataset)
+            if job.reason != nil { job.state = .awaitingApproval }
+            if let grace = dataset.limits.grace, !grace.isZero {
+                job.notBefore = stage.rule.calendar.due(after: grace, from: now)
+            }
+            if let deadline = try await earliestDeadline(of: stage, policy: policy, connection: connection, predicate: predicate) {
+                if deadline < now {
+                    logger.warning("rule \(stage.rule.id) on \(store.id)/\(dataset.id): records are past their deadline of \(stage.rule.deadline!) (the oldest since \(TimeText.iso(deadline)))",
+                                   metadata: ["event": "\(EngineEvent.deadlineMissed.rawValue)", "rule": "\(stage.rule.id)",
+                                              "store": "\(store.id)", "dataset": "\(dataset.id)", "count": "\(due)"])
+                }
+                // A deadline always wins over the grace window.
+                job.notBefore = max(now, min(job.notBefore, deadline))
+            }
+            job = try state.insert(job)
+            if job.isViolation {
+                logger.error("retain-none violation: \(due) records of \(store.id)/\(dataset.id) exist although rule \(job.rule) says they must never be stored; deleting them",
+                             metadata: metadata(.retainNoneViolation, job))
+            }
+            if job.state == .awaitingApproval {
+                logger.warning("job \(job.id) waits for approval: \(job.reason!)", metadata: metadata(.approvalNeeded, job))
+                report.waiting.append(job)
+                continue
+            }
+            logger.info("job \(job.id) planned: \(job.action.rawValue) \(due) records of \(store.id)/\(dataset.id) under rule \(job.rule) (cutoff \(TimeText.iso(job.cutoff)))",
+                        metadata: metadata(.jobPlanned, job))
+            if job.notBefore > now {
+                report.waiting.append(job)
+                continue
+            }
+            if let finished = try await run(job, at: now, connections: &connections, progress: progress) {
+                report.finished.append(finished)
+            }
+        }
+    }
+
+    /// Why a job must wait for `retentionctl approve`, if it must.
+    func approvalReason(for stage: PlannedStage, due: Int, total: Int?, dataset: Dataset) -> String? {
+        if stage.rule.review == .required {
+            return "rule \(stage.rule.id) requires review before it acts (review: required)"
+        }
+        guard stage.action == .delete, let total, total > 0 else { return nil }
+        let share = dataset.limits.maxDeleteShare ?? options.maxDeleteShare
+        if let limit = dataset.limits.maxDeleteCount ?? options.maxDeleteCount, due > limit {
+            return "would delete \(due) records of \(dataset.id), more than the guard's \(limit)"
+        }
+        if Double(due) > share * Double(total) {
+            let percent = (Double(due) / Double(total) * 1000).rounded() / 10
+            return "would delete \(due) of \(total) records of \(dataset.id) (\(percent)%), more than the guard's \(Int((share * 100).rounded()))%"
+        }
+        return nil
+    }
+
+    /// The earliest deadline among the records a stage makes due, for rules with a deadline.
+    func earliestDeadline(of stage: PlannedStage, policy: DatasetPolicy, connection: any StoreConnection,
+                          predicate: RecordPredicate) async throws -> Date? {
+        guard stage.rule.deadline != nil else { return nil }
+        var earliest: Date?
+        for column in policy.columns(stage.rule.anchor) {
+            if let anchor = try await connection.earliest(policy.dataset, column: column, where: predicate) {
+                earliest = min(earliest ?? anchor, anchor)
+            }
+        }
+        return earliest.flatMap { stage.rule.deadline(anchor: $0) }
+    }
+
+    /// Record holds of a dataset, as a predicate.
+    static func excluding(_ holds: [Hold], in policy: DatasetPolicy) -> RecordPredicate {
+        let keys: [RecordKey] = holds.compactMap {
+            if case .record(let store, let dataset, let key) = $0.scope, store == policy.store.id, dataset == policy.dataset.id { return key }
+            return nil
+        }
+        return keys.isEmpty ? .always : .keyNotIn(column: policy.keyColumn, keys: keys)
+    }
+}
+
+/// The connections of one pass, opened on first use.
+struct Connections: Sendable {
+    let connector: any StoreConnector
+    var open: [String: any StoreConnection] = [:]
+
+    init(connector: any StoreConnector) {
+        self.connector = connector
+    }
+
+    mutating func connection(to store: Store) async throws -> any StoreConnection {
+        if let connection = open[store.id] { return connection }
+        let connection = try await connector.connect(to: store)
+        open[store.id] = connection
+        return connection
+    }
+
+    mutating func closeAll() async {
+        for connection in open.values { await connection.close() }
+        open = [:]
+    }
+}

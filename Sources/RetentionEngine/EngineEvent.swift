@@ -1,0 +1,15 @@
+/// The kinds of things the engine reports, each with a stable id for the journal's `MESSAGE_ID=`
+/// and its catalog, so that an auditor can filter by kind.
+public enum EngineEvent: String, Sendable, CaseIterable {
+    case jobPlanned = "job-planned"
+    case jobDone = "job-done"
+    case jobFailed = "job-failed"
+    case jobCancelled = "job-cancelled"
+    case approvalNeeded = "approval-needed"
+    case deadlineMissed = "deadline-missed"
+    case holdBlocked = "hold-blocked"
+    case clockRefused = "clock-refused"
+    case retainNoneViolation = "retain-none-violation"
+    case rulesReloaded = "rules-reloaded"
+    case rulesRejected = "rules-rejected"
+}

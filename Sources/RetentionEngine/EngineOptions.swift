@@ -1,0 +1,27 @@
+import Foundation
+
+/// How the engine acts, for settings a dataset does not override.
+public struct EngineOptions: Sendable {
+    /// Records per batch (one store transaction each).
+    public var batchSize = 1000
+    /// Deleting more than this share of a dataset in one job waits for approval.
+    public var maxDeleteShare = 0.25
+    /// Deleting more than this many records in one job waits for approval (none by default).
+    public var maxDeleteCount: Int?
+    /// Plan and count, but write nothing: neither the stores nor the state database.
+    public var dryRun = false
+    /// Only this store / dataset.
+    public var store: String?
+    public var dataset: String?
+    /// The key for `hmac-sha256`.
+    public var hmacKey: HMACKey?
+    /// Who acts (recorded with approvals, cancellations and holds).
+    public var actor = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "retentiond"
+
+    public init() {}
+
+    /// Whether the store/dataset filters let this dataset through.
+    public func includes(store: String, dataset: String) -> Bool {
+        (self.store.map { $0 == store } ?? true) && (self.dataset.map { $0 == dataset } ?? true)
+    }
+}

@@ -1,0 +1,44 @@
+public import Foundation
+import Crypto
+
+/// The secret for `hmac-sha256` anonymization, read from a file or a systemd credential — never
+/// from a YAML file, so that it stays out of configuration management and backups of `/etc`.
+public struct HMACKey: Sendable, Hashable {
+    let bytes: Data
+
+    /// A key from raw bytes (at least 16).
+    public init(bytes: Data) {
+        self.bytes = bytes
+    }
+
+    /// The credential name under `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`).
+    public static let credentialName = "hmac-key"
+
+    /// Reads the key from `path`, or else from the systemd credential `hmac-key`; nil if neither.
+    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HMACKey? {
+        let candidate = path ?? environment["CREDENTIALS_DIRECTORY"].map { $0 + "/" + credentialName }
+        guard let candidate else { return nil }
+        guard let data = FileManager.default.contents(atPath: candidate) else {
+            if path == nil { return nil }
+            throw HMACKeyError(message: "cannot read the HMAC key file \(candidate)")
+        }
+        var trimmed = data
+        while let last = trimmed.last, last == 10 || last == 13 { trimmed.removeLast() }
+        guard trimmed.count >= 16 else {
+            throw HMACKeyError(message: "the HMAC key in \(candidate) has \(trimmed.count) bytes; use at least 16 (e.g. head -c 32 /dev/urandom | base64)")
+        }
+        return HMACKey(bytes: trimmed)
+    }
+
+    /// Hex HMAC-SHA256 of `text`: the same input gives the same output, so joins still work.
+    public func apply(_ text: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: bytes))
+        return code.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The HMAC key could not be read.
+public struct HMACKeyError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+
+/// A SHA-256 digest over a set of record keys that does not depend on their order or on batch
+/// boundaries, so that it survives restarts and an auditor can recompute it from a key list.
+///
+/// Each key's SHA-256 is added as a 256-bit number modulo 2²⁵⁶ (the AdHash construction); the
+/// published digest is the SHA-256 of that sum. Keys are hashed as their text form plus a newline.
+public struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The running sum, four little-endian 64-bit limbs.
+    var limbs: [UInt64] = [0, 0, 0, 0]
+    /// How many keys were added.
+    public private(set) var count: Int = 0
+
+    public init() {}
+
+    /// Adds keys to the set.
+    public mutating func add<Keys: Sequence>(_ keys: Keys) where Keys.Element == RecordKey {
+        for key in keys {
+            let hash = Array(SHA256.hash(data: Data((key.description + "\n").utf8)))
+            var carry: UInt64 = 0
+            for limb in 0..<4 {
+                var word: UInt64 = 0
+                for byte in 0..<8 { word = word << 8 | UInt64(hash[limb * 8 + byte]) }
+                let (partial, overflow1) = limbs[3 - limb].addingReportingOverflow(word)
+                let (sum, overflow2) = partial.addingReportingOverflow(carry)
+                limbs[3 - limb] = sum
+                carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
+            }
+            count += 1
+        }
+    }
+
+    /// The hex SHA-256 of the sum: what the audit record publishes.
+    public var hex: String {
+        var bytes: [UInt8] = []
+        for limb in limbs.reversed() { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: limb >> UInt64(shift))) } }
+        return SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public var description: String { hex }
+
+    /// The running state, for the state database.
+    public var stateText: String { limbs.map { String($0, radix: 16) }.joined(separator: ":") + "/\(count)" }
+
+    /// Reads `stateText`.
+    public init?(stateText: String) {
+        let parts = stateText.split(separator: "/")
+        guard parts.count == 2, let count = Int(parts[1]) else { return nil }
+        let limbs = parts[0].split(separator: ":").compactMap { UInt64($0, radix: 16) }
+        guard limbs.count == 4 else { return nil }
+        self.limbs = limbs
+        self.count = count
+    }
+}

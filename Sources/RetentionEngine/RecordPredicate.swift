@@ -1,0 +1,188 @@
+public import Foundation
+public import RetentionRules
+
+/// Which records of a dataset a job touches, as a tree a store renders into its own query language
+/// (SQL with bound parameters) or evaluates itself (files).
+///
+/// Column names here are the dataset's columns, already mapped from the rules' logical fields.
+/// Only `condition` and `not` are two-valued; `before` is null when every anchor column is null, which
+/// a `WHERE` treats as false — a record whose period has not started is never due.
+public indirect enum RecordPredicate: Sendable, Hashable {
+    case always
+    case never
+    /// The earliest present of `columns` is earlier than `cutoff`: some column is.
+    case before(columns: [String], cutoff: Date)
+    /// The rule's `when:` holds (SQL `IS TRUE`: unknown counts as not holding).
+    case condition(Condition, columns: [String: String])
+    /// `column >= cutoff`: the record's anchor in that column is not yet due (for forecasts).
+    case notBefore(column: String, cutoff: Date)
+    case isNull(String)
+    case isNotNull(String)
+    /// Null-safe inequality: `column IS DISTINCT FROM value`.
+    case distinct(String, from: StoreValue)
+    /// The key is not among these (holds on single records).
+    case keyNotIn(column: String, keys: [RecordKey])
+    case not(RecordPredicate)
+    case and([RecordPredicate])
+    case or([RecordPredicate])
+
+    /// `lhs AND rhs`, dropping `always`.
+    public static func && (lhs: RecordPredicate, rhs: RecordPredicate) -> RecordPredicate {
+        switch (lhs, rhs) {
+        case (.always, _): rhs
+        case (_, .always): lhs
+        case (.never, _), (_, .never): .never
+        case (.and(let a), .and(let b)): .and(a + b)
+        case (.and(let a), _): .and(a + [rhs])
+        case (_, .and(let b)): .and([lhs] + b)
+        default: .and([lhs, rhs])
+        }
+    }
+
+    /// `lhs OR rhs`, dropping `never`.
+    public static func || (lhs: RecordPredicate, rhs: RecordPredicate) -> RecordPredicate {
+        switch (lhs, rhs) {
+        case (.never, _): rhs
+        case (_, .never): lhs
+        case (.always, _), (_, .always): .always
+        default: .or([lhs, rhs])
+        }
+    }
+
+    /// Every column the predicate reads.
+    public var columns: Set<String> {
+        switch self {
+        case .always, .never: []
+        case .before(let columns, _): Set(columns)
+        case .notBefore(let column, _): [column]
+        case .condition(let condition, let map): Set(condition.fields.compactMap { map[$0.name] })
+        case .isNull(let column), .isNotNull(let column), .distinct(let column, _): [column]
+        case .keyNotIn(let column, _): [column]
+        case .not(let inner): inner.columns
+        case .and(let items), .or(let items): items.reduce(into: Set()) { $0.formUnion($1.columns) }
+        }
+    }
+}
+
+// MARK: - Evaluation in Swift
+
+extension RecordPredicate {
+    /// Evaluates the predicate on one record with SQL's three-valued logic (nil is unknown), the
+    /// way SQLite would: files are filtered this way, and `explain` shows the same answer the
+    /// query gives.
+    public func evaluate(_ record: [String: StoreValue], key: RecordKey? = nil) -> Bool? {
+        switch self {
+        case .always: return true
+        case .never: return false
+        case .before(let columns, let cutoff):
+            var result: Bool? = false
+            for column in columns {
+                switch Self.compare(record[column] ?? .null, cutoff) {
+                case .some(true): return true
+                case .none: if result == false { result = nil }
+                case .some(false): break
+                }
+            }
+            return result
+        case .notBefore(let column, let cutoff):
+            return Self.compare(record[column] ?? .null, cutoff).map { !$0 }
+        case .condition(let condition, let map):
+            return Self.evaluate(condition, record, map) == true
+        case .isNull(let column): return (record[column] ?? .null).isNull
+        case .isNotNull(let column): return !(record[column] ?? .null).isNull
+        case .distinct(let column, let value): return (record[column] ?? .null) != value
+        case .keyNotIn(_, let keys): return key.map { !keys.contains($0) } ?? true
+        case .not(let inner): return inner.evaluate(record, key: key).map { !$0 }
+        case .and(let items):
+            var result: Bool? = true
+            for item in items {
+                switch item.evaluate(record, key: key) {
+                case .some(false): return false
+                case .none: result = nil
+                case .some(true): break
+                }
+            }
+            return result
+        case .or(let items):
+            var result: Bool? = false
+            for item in items {
+                switch item.evaluate(record, key: key) {
+                case .some(true): return true
+                case .none: result = nil
+                case .some(false): break
+                }
+            }
+            return result
+        }
+    }
+
+    /// `value < cutoff` as the store compares it: text as SQLite text, numbers as Unix seconds.
+    static func compare(_ value: StoreValue, _ cutoff: Date) -> Bool? {
+        switch value {
+        case .null: nil
+        case .date(let date): TimeText.micros(date) < TimeText.micros(cutoff)
+        case .integer(let seconds): Double(seconds) < cutoff.timeIntervalSince1970
+        case .real(let seconds): seconds < cutoff.timeIntervalSince1970
+        case .text(let text): text < TimeText.sqlite(cutoff)
+        }
+    }
+
+    static func evaluate(_ condition: Condition, _ record: [String: StoreValue], _ map: [String: String]) -> Bool? {
+        func value(_ field: Condition.Field) -> StoreValue { map[field.name].flatMap { record[$0] } ?? .null }
+        switch condition {
+        case .isNull(let field, let negated):
+            return value(field).isNull != negated
+        case .comparison(let field, let op, let literal):
+            guard let order = SQLOrder.compare(value(field), literal) else { return nil }
+            switch op {
+            case .equal: return order == .orderedSame
+            case .notEqual: return order != .orderedSame
+            case .less: return order == .orderedAscending
+            case .greater: return order == .orderedDescending
+            case .lessOrEqual: return order != .orderedDescending
+            case .greaterOrEqual: return order != .orderedAscending
+            }
+        case .and(let lhs, let rhs):
+            let (a, b) = (evaluate(lhs, record, map), evaluate(rhs, record, map))
+            if a == false || b == false { return false }
+            return a == nil || b == nil ? nil : true
+        case .or(let lhs, let rhs):
+            let (a, b) = (evaluate(lhs, record, map), evaluate(rhs, record, map))
+            if a == true || b == true { return true }
+            return a == nil || b == nil ? nil : false
+        case .not(let inner, _):
+            return evaluate(inner, record, map).map { !$0 }
+        }
+    }
+}
+
+/// SQLite's ordering of values of different storage classes: numbers before text, numbers by value.
+enum SQLOrder {
+    static func compare(_ value: StoreValue, _ literal: Condition.Literal) -> ComparisonResult? {
+        func order<T: Comparable>(_ a: T, _ b: T) -> ComparisonResult {
+            a < b ? .orderedAscending : a > b ? .orderedDescending : .orderedSame
+        }
+        let number: Double? = switch literal {
+        case .integer(let v): Double(v)
+        case .real(let v): v
+        case .string: nil
+        }
+        switch value {
+        case .null: return nil
+        case .integer(let v):
+            if case .integer(let w) = literal { return order(v, w) }
+            return number.map { order(Double(v), $0) } ?? .orderedAscending
+        case .real(let v): return number.map { order(v, $0) } ?? .orderedAscending
+        case .text(let v):
+            if case .string(let w) = literal {
+                let (a, b) = (Array(v.utf8), Array(w.utf8))
+                return a == b ? .orderedSame : a.lexicographicallyPrecedes(b) ? .orderedAscending : .orderedDescending
+            }
+            return .orderedDescending
+        case .date(let d):
+            if case .string(let w) = literal { return order(TimeText.sqlite(d), w) }
+            return number.map { order(d.timeIntervalSince1970, $0) }
+        }
+    }
+}
+

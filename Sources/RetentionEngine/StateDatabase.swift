@@ -1,0 +1,417 @@
+public import Foundation
+import GRDB
+import Crypto
+public import RetentionRules
+
+/// The daemon's memory: jobs and their progress, holds, passes, locked rules and the audit chain,
+/// in one SQLite file (default `/var/lib/retentiond/state.sqlite`).
+///
+/// Every change that the crash-safety argument relies on is one transaction here: a job row before
+/// its first batch, a batch's keys before the store is touched, the batch's result after.
+public final class StateDatabase: Sendable {
+    /// Where the state database lives unless told otherwise (systemd's `StateDirectory=retentiond`).
+    public static let defaultPath = "/var/lib/retentiond/state.sqlite"
+
+    let queue: DatabaseQueue
+    /// The file, for messages.
+    public let path: String
+
+    /// Opens (creating if needed) the state database at `path` and brings its schema up to date.
+    public init(path: String) throws(StateError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+                throw StateError(path: path, message: "the directory \(directory) does not exist (systemd creates it with StateDirectory=retentiond)")
+            }
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.migrator.migrate(queue)
+        } catch let error as StateError {
+            throw error
+        } catch {
+            throw StateError(path: path, message: "\(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "job") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("store", .text).notNull()
+                t.column("dataset", .text).notNull()
+                t.column("rule", .text).notNull()
+                t.column("stage", .integer).notNull()
+                t.column("action", .text).notNull()
+                t.column("violation", .boolean).notNull()
+                t.column("cutoff", .text).notNull()
+                t.column("predicate", .text).notNull()
+                t.column("state", .text).notNull().indexed()
+                t.column("reason", .text)
+                t.column("planned_at", .text).notNull()
+                t.column("not_before", .text).notNull()
+                t.column("planned_count", .integer).notNull()
+                t.column("dataset_total", .integer)
+                t.column("done_count", .integer).notNull()
+                t.column("last_key", .text)
+                t.column("keys_digest", .text).notNull()
+                t.column("started_at", .text)
+                t.column("finished_at", .text)
+                t.column("decided_by", .text)
+            }
+            // The keys of the batch in flight: written before the store is touched, removed with
+            // the batch's result. What is here after a crash tells the restart what to check.
+            try db.create(table: "batch") { t in
+                t.column("job", .integer).primaryKey().references("job")
+                t.column("keys", .text).notNull()
+            }
+            try db.create(table: "hold") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("store", .text).notNull()
+                t.column("dataset", .text)
+                t.column("key", .text)
+                t.column("reason", .text).notNull()
+                t.column("created_by", .text).notNull()
+                t.column("created_at", .text).notNull()
+                t.column("released_at", .text)
+                t.column("released_by", .text)
+            }
+            try db.create(table: "pass") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("started_at", .text).notNull()
+                t.column("finished_at", .text)
+                t.column("result", .text)
+            }
+            try db.create(table: "locked_rule") { t in
+                t.column("rule", .text).primaryKey()
+                t.column("anchor", .text).notNull()
+                t.column("stages", .text).notNull()
+                t.column("retention", .text).notNull()
+                t.column("recorded_at", .text).notNull()
+            }
+            try db.create(table: "audit") { t in
+                t.column("sequence", .integer).primaryKey()
+                t.column("job", .integer).notNull()
+                t.column("rule", .text).notNull()
+                t.column("store", .text).notNull()
+                t.column("dataset", .text).notNull()
+                t.column("stage", .integer).notNull()
+                t.column("action", .text).notNull()
+                t.column("outcome", .text).notNull()
+                t.column("cutoff", .text).notNull()
+                t.column("count", .integer).notNull()
+                t.column("started_at", .text).notNull()
+                t.column("finished_at", .text).notNull()
+                t.column("keys_sha256", .text).notNull()
+                t.column("previous_hash", .text).notNull()
+                t.column("hash", .text).notNull()
+            }
+            // Append-only by construction: the database refuses to change or delete audit rows.
+            // Someone with the file can still drop the triggers; `audit verify` catches that.
+            try db.execute(sql: """
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                """)
+        }
+        return migrator
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
+        do { return try queue.write(body) } catch let error as StateError { throw error } catch {
+            throw StateError(path: path, message: "\(error)")
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
+        do { return try queue.read(body) } catch let error as StateError { throw error } catch {
+            throw StateError(path: path, message: "\(error)")
+        }
+    }
+}
+
+/// The state database could not be opened, read or written.
+public struct StateError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}
+
+// MARK: - Passes and the clock
+
+extension StateDatabase {
+    /// The clock of the latest pass that acted, if any.
+    public func lastPassClock() throws(StateError) -> Date? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT max(started_at) FROM pass").flatMap(TimeText.parseISO)
+        }
+    }
+
+    /// Records the start of a pass at `now`; refuses when the clock is earlier than the last pass's.
+    public func beginPass(at now: Date) throws(StateError) -> Int64 {
+        try write { db in
+            if let last = try String.fetchOne(db, sql: "SELECT max(started_at) FROM pass").flatMap(TimeText.parseISO), now < last {
+                throw StateError(path: path, message: "refusing to act: the clock reads \(TimeText.iso(now)), earlier than the last pass at "
+                                 + "\(TimeText.iso(last)); a clock running backwards would make records look due or not due wrongly. "
+                                 + "Fix the system clock (timedatectl), then run again")
+            }
+            try db.execute(sql: "INSERT INTO pass (started_at) VALUES (?)", arguments: [TimeText.iso(now)])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Records how a pass ended.
+    public func finishPass(_ id: Int64, at now: Date, result: String) throws(StateError) {
+        try write { db in
+            try db.execute(sql: "UPDATE pass SET finished_at = ?, result = ? WHERE id = ?", arguments: [TimeText.iso(now), result, id])
+        }
+    }
+}
+
+// MARK: - Jobs
+
+extension StateDatabase {
+    /// Writes a new job and returns it with its id.
+    public func insert(_ job: Job) throws(StateError) -> Job {
+        try write { db in
+            var job = job
+            try db.execute(sql: """
+                INSERT INTO job (store, dataset, rule, stage, action, violation, cutoff, predicate, state, reason, planned_at,
+                                 not_before, planned_count, dataset_total, done_count, last_key, keys_digest)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [job.store, job.dataset, job.rule, job.stage, job.action.rawValue, job.isViolation,
+                                 TimeText.iso(job.cutoff), try Self.json(job.predicate), job.state.rawValue, job.reason,
+                                 TimeText.iso(job.plannedAt), TimeText.iso(job.notBefore), job.plannedCount, job.datasetTotal,
+                                 job.doneCount, try job.lastKey.map(Self.json), job.keysDigest.stateText])
+            job.id = db.lastInsertedRowID
+            return job
+        }
+    }
+
+    /// Saves a job's mutable fields.
+    public func update(_ job: Job) throws(StateError) {
+        try write { db in try Self.update(job, in: db) }
+    }
+
+    static func update(_ job: Job, in db: Database) throws {
+        try db.execute(sql: """
+            UPDATE job SET state = ?, reason = ?, not_before = ?, done_count = ?, last_key = ?, keys_digest = ?,
+                           started_at = ?, finished_at = ?, decided_by = ?, predicate = ?
+            WHERE id = ?
+            """, arguments: [job.state.rawValue, job.reason, TimeText.iso(job.notBefore), job.doneCount,
+                             try job.lastKey.map(Self.json), job.keysDigest.stateText, job.startedAt.map(TimeText.iso),
+                             job.finishedAt.map(TimeText.iso), job.decidedBy, try Self.json(job.predicate), job.id])
+    }
+
+    /// One job by id.
+    public func job(_ id: Int64) throws(StateError) -> Job? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [id]).map(Self.job) }
+    }
+
+    /// Jobs in the given states (all when empty), oldest first.
+    public func jobs(in states: [Job.State] = []) throws(StateError) -> [Job] {
+        try read { db in
+            if states.isEmpty { return try Row.fetchAll(db, sql: "SELECT * FROM job ORDER BY id").map(Self.job) }
+            let marks = states.map { _ in "?" }.joined(separator: ", ")
+            return try Row.fetchAll(db, sql: "SELECT * FROM job WHERE state IN (\(marks)) ORDER BY id",
+                                    arguments: StatementArguments(states.map(\.rawValue))).map(Self.job)
+        }
+    }
+
+    static func job(_ row: Row) throws -> Job {
+        func date(_ column: String) throws -> Date {
+            let text: String = row[column]
+            guard let date = TimeText.parseISO(text) else { throw StateError(path: "", message: "job \(row["id"] as Int64): bad \(column) '\(text)'") }
+            return date
+        }
+        let lastKey: String? = row["last_key"]
+        let digest: String = row["keys_digest"]
+        return Job(id: row["id"], store: row["store"], dataset: row["dataset"], rule: row["rule"], stage: row["stage"],
+                   action: Action(rawValue: row["action"]) ?? .delete, isViolation: row["violation"],
+                   cutoff: try date("cutoff"), predicate: try JSONDecoder().decode(RecordPredicate.self, from: Data((row["predicate"] as String).utf8)),
+                   state: Job.State(rawValue: row["state"]) ?? .failed, reason: row["reason"],
+                   plannedAt: try date("planned_at"), notBefore: try date("not_before"), plannedCount: row["planned_count"],
+                   datasetTotal: row["dataset_total"], doneCount: row["done_count"],
+                   lastKey: try lastKey.map { try JSONDecoder().decode(RecordKey.self, from: Data($0.utf8)) },
+                   keysDigest: KeyDigest(stateText: digest) ?? KeyDigest(),
+                   startedAt: (row["started_at"] as String?).flatMap(TimeText.parseISO),
+                   finishedAt: (row["finished_at"] as String?).flatMap(TimeText.parseISO), decidedBy: row["decided_by"])
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    // MARK: Batches
+
+    /// Records the keys of the batch about to be applied, before the store is touched.
+    public func beginBatch(of job: Int64, keys: [RecordKey]) throws(StateError) {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO batch (job, keys) VALUES (?, ?)", arguments: [job, try Self.json(keys)])
+        }
+    }
+
+    /// The keys of a batch that was begun and not finished: a crash happened while it was applied.
+    public func pendingBatch(of job: Int64) throws(StateError) -> [RecordKey]? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT keys FROM batch WHERE job = ?", arguments: [job])
+                .map { try JSONDecoder().decode([RecordKey].self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// Saves the job's progress and forgets the batch's keys, in one transaction.
+    public func finishBatch(of job: Job) throws(StateError) {
+        try write { db in
+            try Self.update(job, in: db)
+            try db.execute(sql: "DELETE FROM batch WHERE job = ?", arguments: [job.id])
+        }
+    }
+
+    /// Ends a job (done, failed or cancelled) and appends its audit record, in one transaction.
+    @discardableResult
+    public func finish(_ job: Job) throws(StateError) -> AuditRecord {
+        try write { db in
+            try Self.update(job, in: db)
+            try db.execute(sql: "DELETE FROM batch WHERE job = ?", arguments: [job.id])
+            return try Self.appendAudit(for: job, in: db)
+        }
+    }
+}
+
+// MARK: - Holds
+
+extension StateDatabase {
+    /// Places a hold.
+    public func addHold(_ scope: Hold.Scope, reason: String, by who: String, at now: Date) throws(StateError) -> Hold {
+        try write { db in
+            let (dataset, key): (String?, RecordKey?) = switch scope {
+            case .store: (nil, nil)
+            case .dataset(_, let dataset): (dataset, nil)
+            case .record(_, let dataset, let key): (dataset, key)
+            }
+            try db.execute(sql: "INSERT INTO hold (store, dataset, key, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [scope.store, dataset, try key.map(Self.json), reason, who, TimeText.iso(now)])
+            return Hold(id: db.lastInsertedRowID, scope: scope, reason: reason, createdBy: who, createdAt: now)
+        }
+    }
+
+    /// Releases a hold; the row stays, for the record.
+    public func releaseHold(_ id: Int64, by who: String, at now: Date) throws(StateError) -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE hold SET released_at = ?, released_by = ? WHERE id = ? AND released_at IS NULL",
+                           arguments: [TimeText.iso(now), who, id])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Holds in force (and released ones too, when asked).
+    public func holds(includingReleased: Bool = false) throws(StateError) -> [Hold] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM hold \(includingReleased ? "" : "WHERE released_at IS NULL") ORDER BY id").map { row in
+                let store: String = row["store"]
+                let dataset: String? = row["dataset"]
+                let keyText: String? = row["key"]
+                let scope: Hold.Scope
+                if let dataset, let keyText {
+                    scope = .record(store: store, dataset: dataset, key: try JSONDecoder().decode(RecordKey.self, from: Data(keyText.utf8)))
+                } else if let dataset {
+                    scope = .dataset(store: store, dataset: dataset)
+                } else {
+                    scope = .store(store)
+                }
+                return Hold(id: row["id"], scope: scope, reason: row["reason"], createdBy: row["created_by"],
+                            createdAt: TimeText.parseISO(row["created_at"]) ?? .distantPast,
+                            releasedAt: (row["released_at"] as String?).flatMap(TimeText.parseISO), releasedBy: row["released_by"])
+            }
+        }
+    }
+}
+
+// MARK: - Locked rules
+
+/// What the state database remembers of a `lock: true` rule.
+public struct LockedRule: Sendable, Hashable {
+    public var rule: String
+    public var anchor: [String]
+    public var stages: [Stage]
+    /// `forever`, `none` or `stages`.
+    public var retention: String
+    public var recordedAt: Date
+}
+
+extension StateDatabase {
+    /// The locked rules remembered so far.
+    public func lockedRules() throws(StateError) -> [LockedRule] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM locked_rule ORDER BY rule").map { row in
+                LockedRule(rule: row["rule"], anchor: try JSONDecoder().decode([String].self, from: Data((row["anchor"] as String).utf8)),
+                           stages: try JSONDecoder().decode([Stage].self, from: Data((row["stages"] as String).utf8)),
+                           retention: row["retention"], recordedAt: TimeText.parseISO(row["recorded_at"]) ?? .distantPast)
+            }
+        }
+    }
+
+    /// Remembers the current form of every locked rule (after `RuleLocks.check` accepted it).
+    public func remember(locked rules: [Rule], at now: Date) throws(StateError) {
+        try write { db in
+            for rule in rules where rule.lock {
+                let retention = switch rule.retention { case .forever: "forever"; case .never: "none"; case .stages: "stages" }
+                try db.execute(sql: "INSERT OR REPLACE INTO locked_rule (rule, anchor, stages, retention, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [rule.id, try Self.json(rule.anchor?.fields ?? []), try Self.json(rule.retention.stages),
+                                           retention, TimeText.iso(now)])
+            }
+        }
+    }
+}
+
+// MARK: - Audit
+
+extension StateDatabase {
+    static let genesis = String(repeating: "0", count: 64)
+
+    static func appendAudit(for job: Job, in db: Database) throws -> AuditRecord {
+        let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
+        var record = AuditRecord(sequence: (last?["sequence"] as Int64? ?? 0) + 1, job: job.id, rule: job.rule, store: job.store,
+                                 dataset: job.dataset, stage: job.stage, action: job.action.rawValue, outcome: job.state.rawValue,
+                                 cutoff: TimeText.iso(job.cutoff), count: job.doneCount,
+                                 startedAt: TimeText.iso(job.startedAt ?? job.plannedAt), finishedAt: TimeText.iso(job.finishedAt ?? job.plannedAt),
+                                 keysSHA256: job.keysDigest.hex, previousHash: last?["hash"] ?? genesis, hash: "")
+        record.hash = hash(record)
+        try db.execute(sql: """
+            INSERT INTO audit (sequence, job, rule, store, dataset, stage, action, outcome, cutoff, count, started_at, finished_at,
+                               keys_sha256, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [record.sequence, record.job, record.rule, record.store, record.dataset, record.stage, record.action,
+                             record.outcome, record.cutoff, record.count, record.startedAt, record.finishedAt, record.keysSHA256,
+                             record.previousHash, record.hash])
+        return record
+    }
+
+    static func hash(_ record: AuditRecord) -> String {
+        SHA256.hash(data: Data(record.canonicalText.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The audit chain, in order.
+    public func auditRecords() throws(StateError) -> [AuditRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY sequence").map { row in
+                AuditRecord(sequence: row["sequence"], job: row["job"], rule: row["rule"], store: row["store"], dataset: row["dataset"],
+                            stage: row["stage"], action: row["action"], outcome: row["outcome"], cutoff: row["cutoff"], count: row["count"],
+                            startedAt: row["started_at"], finishedAt: row["finished_at"], keysSHA256: row["keys_sha256"],
+                            previousHash: row["previous_hash"], hash: row["hash"])
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+public import Foundation
+
+/// One value read from a store, in the few shapes the engine reasons about.
+public enum StoreValue: Sendable, Hashable, CustomStringConvertible {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    /// A native timestamp (PostgreSQL `timestamptz`, a file time).
+    case date(Date)
+
+    public var isNull: Bool { self == .null }
+
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .integer(let value): String(value)
+        case .real(let value): String(value)
+        case .text(let value): value
+        case .date(let value): TimeText.sqlite(value)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+public import Foundation
+import RetentionRules
+
+/// Timestamps as SQLite stores them: UTC text `YYYY-MM-DD HH:MM:SS[.ffffff]`, SQLite's own
+/// `datetime()` format.
+///
+/// Such text sorts like the instants it names, so a range query `column < ?` on an index is exact —
+/// provided the bound cutoff carries no trailing zeros in its fraction: `10:00:00.5` stored and
+/// `10:00:00.500000` bound would compare as "earlier" although they are the same instant.
+public enum TimeText: Sendable {
+    /// `date` in UTC to the microsecond, fraction without trailing zeros.
+    public static func sqlite(_ date: Date) -> String {
+        let micros = Self.micros(date)
+        let (days, rest) = micros.quotientAndRemainderFloor(dividingBy: 86_400_000_000)
+        let (year, month, day) = LocalDateTime.civil(fromDays: Int(days))
+        let seconds = rest / 1_000_000, fraction = rest % 1_000_000
+        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + " "
+            + pad(Int(seconds / 3600), 2) + ":" + pad(Int(seconds / 60 % 60), 2) + ":" + pad(Int(seconds % 60), 2)
+        if fraction > 0 {
+            var digits = pad(Int(fraction), 6)
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+        }
+        return text
+    }
+
+    /// Reads `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`, `YYYY-MM-DD HH:MM:SS` or with a fraction, as UTC.
+    /// Returns nil for anything else (a `T` separator or a zone suffix sorts differently).
+    public static func parseSQLite(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[range] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard bytes.count >= 10, bytes[4] == 45, bytes[7] == 45,
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              (1...12).contains(month), (1...LocalDateTime.daysIn(month: month, year: year)).contains(day) else { return nil }
+        var micros = Int64(LocalDateTime.days(year: year, month: month, day: day)) * 86_400_000_000
+        if bytes.count > 10 {
+            guard bytes[10] == 32, bytes.count >= 16, bytes[13] == 58,
+                  let hour = number(11..<13), let minute = number(14..<16), hour < 24, minute < 60 else { return nil }
+            micros += Int64(hour * 3600 + minute * 60) * 1_000_000
+            if bytes.count > 16 {
+                guard bytes.count >= 19, bytes[16] == 58, let second = number(17..<19), second < 60 else { return nil }
+                micros += Int64(second) * 1_000_000
+                if bytes.count > 19 {
+                    guard bytes[19] == 46, bytes.count > 20, number(20..<bytes.count) != nil else { return nil }
+                    let digits = bytes[20..<min(bytes.count, 26)]
+                    var fraction = Int64(number(20..<(20 + digits.count))!)
+                    for _ in digits.count..<6 { fraction *= 10 }
+                    micros += fraction
+                }
+            }
+        }
+        return date(micros: micros)
+    }
+
+    /// ISO 8601 in UTC with microseconds, for the state database and JSON output.
+    public static func iso(_ date: Date) -> String {
+        sqlite(date).replacingOccurrences(of: " ", with: "T") + "Z"
+    }
+
+    /// Reads what `iso` writes.
+    public static func parseISO(_ text: String) -> Date? {
+        guard text.hasSuffix("Z") else { return nil }
+        return parseSQLite(String(text.dropLast()).replacingOccurrences(of: "T", with: " "))
+    }
+
+    /// Whole microseconds since 1970, rounded to the nearest: the grid every cutoff lies on.
+    public static func micros(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1e6).rounded())
+    }
+
+    /// The instant `micros` microseconds after 1970.
+    public static func date(micros: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(micros) / 1e6)
+    }
+
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}
+
+extension Int64 {
+    func quotientAndRemainderFloor(dividingBy divisor: Int64) -> (Int64, Int64) {
+        var (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        if remainder < 0 { quotient -= 1; remainder += divisor }
+        return (quotient, remainder)
+    }
+}

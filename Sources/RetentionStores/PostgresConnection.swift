@@ -1,0 +1,245 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RetentionEngine
+import RetentionRules
+
+/// A PostgreSQL store through postgres-nio. Queries carry every value as a bound parameter; the
+/// session runs in UTC so that `timestamp` columns compare like `timestamptz` ones; each batch is
+/// one transaction.
+final class PostgresConnection: StoreConnection {
+    let store: Store
+    let connection: PostgresNIO.PostgresConnection
+    let logger: Logger
+    /// Table → column → data type (information_schema's `data_type`).
+    let types: [String: [String: String]]
+
+    private init(store: Store, connection: PostgresNIO.PostgresConnection, logger: Logger, types: [String: [String: String]]) {
+        self.store = store
+        self.connection = connection
+        self.logger = logger
+        self.types = types
+    }
+
+    /// The credential that holds the password under `$CREDENTIALS_DIRECTORY` (`LoadCredential=`).
+    static let credentialName = "postgres-password"
+
+    static func open(store: Store, passwordFile: String?) async throws -> PostgresConnection {
+        guard let dsn = store.dsn, let url = URLComponents(string: dsn), ["postgresql", "postgres"].contains(url.scheme ?? "") else {
+            throw StoreError(store: store.id, message: "the dsn '\(store.dsn ?? "")' is not postgresql://USER@HOST[:PORT]/DATABASE")
+        }
+        var password: String?
+        let environment = ProcessInfo.processInfo.environment
+        if let file = passwordFile ?? environment["CREDENTIALS_DIRECTORY"].map({ $0 + "/" + credentialName }) {
+            if let data = FileManager.default.contents(atPath: file) {
+                password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+            } else if passwordFile != nil {
+                throw StoreError(store: store.id, message: "cannot read the password file \(file)")
+            }
+        }
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        var configuration = PostgresNIO.PostgresConnection.Configuration(
+            host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: url.user ?? "retentiond",
+            password: password, database: database.isEmpty ? nil : database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        var logger = Logger(label: "retentiond.postgres")
+        logger.logLevel = .critical
+        let connection: PostgresNIO.PostgresConnection
+        do {
+            connection = try await PostgresNIO.PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        } catch {
+            throw StoreError(store: store.id, message: "cannot connect to \(url.host ?? "?"):\(url.port ?? 5432)/\(database) as \(url.user ?? "retentiond"): \(String(reflecting: error))")
+        }
+        do {
+            try await connection.query("SET TIME ZONE 'UTC'", logger: logger)
+            var types: [String: [String: String]] = [:]
+            for dataset in store.datasets {
+                guard let table = dataset.table else { continue }
+                let parts = table.split(separator: ".").map(String.init)
+                let (schema, name) = parts.count == 2 ? (parts[0], parts[1]) : ("", parts[0])
+                let rows = try await connection.query("""
+                    SELECT column_name, data_type FROM information_schema.columns
+                    WHERE table_name = \(name) AND table_schema = CASE WHEN \(schema) = '' THEN current_schema() ELSE \(schema) END
+                    """, logger: logger)
+                var columns: [String: String] = [:]
+                for try await (column, type) in rows.decode((String, String).self) { columns[column] = type }
+                if columns.isEmpty { throw StoreError(store: store.id, message: "table \(table) does not exist") }
+                types[table] = columns
+            }
+            return PostgresConnection(store: store, connection: connection, logger: logger, types: types)
+        } catch {
+            try? await connection.close()
+            if let error = error as? StoreError { throw error }
+            throw StoreError(store: store.id, message: String(reflecting: error))
+        }
+    }
+
+    func type(_ dataset: Dataset, _ column: String) -> String { types[dataset.table ?? ""]?[column] ?? "text" }
+
+    static func isTime(_ type: String) -> Bool { type.hasPrefix("timestamp") || type == "date" }
+    static func isInteger(_ type: String) -> Bool { ["integer", "bigint", "smallint"].contains(type) }
+    static func isNumber(_ type: String) -> Bool { isInteger(type) || ["numeric", "real", "double precision"].contains(type) }
+
+    func dialect(_ dataset: Dataset) -> SQLDialect {
+        let columns = types[dataset.table ?? ""] ?? [:]
+        return SQLDialect(numberedPlaceholders: true) { column in
+            let type = columns[column] ?? "text"
+            return Self.isTime(type) ? .native : Self.isNumber(type) ? .unixSeconds : .text
+        }
+    }
+
+    func table(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.table ?? "") }
+    func key(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.key ?? "id") }
+
+    static func bindings(_ binds: [SQLFragment.Bind]) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        for bind in binds {
+            switch bind {
+            case .null: bindings.appendNull()
+            case .integer(let value): bindings.append(value)
+            case .real(let value): bindings.append(value)
+            case .text(let value): bindings.append(value)
+            case .date(let value): bindings.append(value)
+            }
+        }
+        return bindings
+    }
+
+    func query(_ sql: String, _ binds: [SQLFragment.Bind]) async throws -> [[String?]] {
+        do {
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(binds)), logger: logger)
+            var result: [[String?]] = []
+            for try await row in rows {
+                result.append(try row.map { cell in try cell.decode(String?.self) })
+            }
+            return result
+        } catch let error as PSQLError {
+            throw StoreError(store: store.id, message: "\(error.serverInfo?[.message] ?? String(reflecting: error)) (\(sql))")
+        }
+    }
+
+    func recordKey(_ dataset: Dataset, _ text: String?) -> RecordKey {
+        let text = text ?? ""
+        if Self.isInteger(type(dataset, dataset.key ?? "id")), let value = Int64(text) { return .integer(value) }
+        return .text(text)
+    }
+
+    /// A value as PostgreSQL prints it in a UTC session, read back into the engine's shapes.
+    func value(_ dataset: Dataset, _ column: String, _ text: String?) -> StoreValue {
+        guard let text else { return .null }
+        let type = type(dataset, column)
+        if Self.isTime(type) {
+            var trimmed = text
+            if trimmed.hasSuffix("+00") { trimmed.removeLast(3) }
+            return TimeText.parseSQLite(trimmed).map(StoreValue.date) ?? .text(text)
+        }
+        if Self.isInteger(type), let value = Int64(text) { return .integer(value) }
+        if Self.isNumber(type), let value = Double(text) { return .real(value) }
+        return .text(text)
+    }
+
+    func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int {
+        let filter = dialect(dataset).render(predicate)
+        let rows = try await query("SELECT count(*)::text FROM \(table(dataset)) WHERE \(filter.sql)", filter.binds)
+        return Int(rows.first?.first.flatMap { $0 } ?? "0") ?? 0
+    }
+
+    func total(_ dataset: Dataset) async throws -> Int {
+        let rows = try await query("SELECT count(*)::text FROM \(table(dataset))", [])
+        return Int(rows.first?.first.flatMap { $0 } ?? "0") ?? 0
+    }
+
+    func keys(_ dataset: Dataset, where predicate: RecordPredicate, after: RecordKey?, limit: Int) async throws -> [RecordKey] {
+        var filter = dialect(dataset).render(predicate)
+        if let after {
+            filter.binds.append(SQLDialect.bind(after))
+            filter.sql += " AND \(key(dataset)) > $\(filter.binds.count)"
+        }
+        let rows = try await query("SELECT \(key(dataset))::text FROM \(table(dataset)) WHERE \(filter.sql) ORDER BY \(key(dataset)) LIMIT \(limit)", filter.binds)
+        return rows.map { recordKey(dataset, $0[0]) }
+    }
+
+    func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
+        guard !keys.isEmpty else { return [] }
+        let list = dialect(dataset).list(keys)
+        let filter = dialect(dataset).render(predicate, placeholderBase: list.binds.count)
+        let rows = try await query("SELECT \(key(dataset))::text FROM \(table(dataset)) WHERE \(key(dataset)) IN (\(list.sql)) AND \(filter.sql) ORDER BY \(key(dataset))",
+                                   list.binds + filter.binds)
+        return rows.map { recordKey(dataset, $0[0]) }
+    }
+
+    func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
+        guard !keys.isEmpty else { return [] }
+        func scope(after base: Int) -> (String, [SQLFragment.Bind]) {
+            let list = dialect(dataset).list(keys, placeholderBase: base)
+            let filter = dialect(dataset).render(predicate, placeholderBase: base + list.binds.count)
+            return ("\(key(dataset)) IN (\(list.sql)) AND \(filter.sql)", list.binds + filter.binds)
+        }
+        _ = try await query("BEGIN", [])
+        do {
+            var changed: [RecordKey] = []
+            switch change {
+            case .delete:
+                let (clause, binds) = scope(after: 0)
+                changed = try await query("DELETE FROM \(table(dataset)) WHERE \(clause) RETURNING \(key(dataset))::text", binds).map { recordKey(dataset, $0[0]) }
+            case .restrict(let column, let at):
+                let (clause, binds) = scope(after: 1)
+                changed = try await query("UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = $1 WHERE \(clause) RETURNING \(key(dataset))::text",
+                                          [.date(at)] + binds).map { recordKey(dataset, $0[0]) }
+            case .anonymize(let strategies, let marker, let at, let hmacKey):
+                let columns = strategies.keys.sorted()
+                let (clause, binds) = scope(after: 0)
+                let select = "SELECT \(key(dataset))::text, " + columns.map { SQLIdentifier.quoted($0) + "::text" }.joined(separator: ", ")
+                    + " FROM \(table(dataset)) WHERE \(clause) FOR UPDATE"
+                var assignments = columns.enumerated().map { index, column in
+                    "\(SQLIdentifier.quoted(column)) = CAST($\(index + 1)::text AS \(type(dataset, column)))"
+                }
+                if let marker { assignments.append("\(SQLIdentifier.quoted(marker)) = $\(columns.count + 1)") }
+                let keyPlaceholder = "$\(columns.count + (marker == nil ? 1 : 2))"
+                let update = "UPDATE \(table(dataset)) SET \(assignments.joined(separator: ", ")) WHERE \(key(dataset)) = \(keyPlaceholder)"
+                for row in try await query(select, binds) {
+                    var values: [SQLFragment.Bind] = []
+                    for (index, column) in columns.enumerated() {
+                        let old = value(dataset, column, row[index + 1])
+                        switch try Anonymizer.apply(strategies[column]!, to: old, key: hmacKey) {
+                        case .null: values.append(.null)
+                        case .date(let date): values.append(.text(TimeText.sqlite(date)))
+                        case let other: values.append(.text(other.description))
+                        }
+                    }
+                    if marker != nil { values.append(.date(at)) }
+                    let key = recordKey(dataset, row[0])
+                    values.append(SQLDialect.bind(key))
+                    _ = try await query(update, values)
+                    changed.append(key)
+                }
+            }
+            _ = try await query("COMMIT", [])
+            return changed
+        } catch {
+            _ = try? await query("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    func record(_ dataset: Dataset, key recordKey: RecordKey) async throws -> [String: StoreValue]? {
+        let columns = Array(Set(dataset.fields.values).union(dataset.anonymize.keys)
+            .union([dataset.restrictColumn, dataset.anonymizedColumn].compactMap { $0 })).sorted()
+        let list = columns.map { ", " + SQLIdentifier.quoted($0) + "::text" }.joined()
+        let rows = try await query("SELECT \(key(dataset))::text\(list) FROM \(table(dataset)) WHERE \(key(dataset)) = $1", [SQLDialect.bind(recordKey)])
+        guard let row = rows.first else { return nil }
+        var record: [String: StoreValue] = [:]
+        for (index, column) in columns.enumerated() { record[column] = value(dataset, column, row[index + 1]) }
+        return record
+    }
+
+    func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date? {
+        let filter = dialect(dataset).render(predicate)
+        let rows = try await query("SELECT min(\(SQLIdentifier.quoted(column)))::text FROM \(table(dataset)) WHERE \(filter.sql)", filter.binds)
+        return Engine.instant(value(dataset, column, rows.first?.first ?? nil))
+    }
+
+    func close() async {
+        try? await connection.close()
+    }
+}

@@ -1,0 +1,122 @@
+public import Foundation
+import RetentionEngine
+import RetentionRules
+
+/// A piece of SQL and the values bound to its placeholders; identifiers are quoted, values never
+/// pasted into the text.
+public struct SQLFragment: Sendable, Hashable {
+    /// A value bound to a placeholder.
+    public enum Bind: Sendable, Hashable {
+        case null
+        case integer(Int64)
+        case real(Double)
+        case text(String)
+        case date(Date)
+    }
+
+    public var sql: String
+    public var binds: [Bind]
+
+    init(_ sql: String, _ binds: [Bind] = []) {
+        self.sql = sql
+        self.binds = binds
+    }
+}
+
+/// How a store spells placeholders and compares times: the SQL both SQLite and PostgreSQL accept
+/// otherwise.
+struct SQLDialect: Sendable {
+    /// How the timestamps of one column are stored, so a cutoff is bound in the same form.
+    enum TimeEncoding: Sendable {
+        /// UTC text in SQLite's `YYYY-MM-DD HH:MM:SS[.ffffff]`.
+        case text
+        /// Seconds since 1970 (INTEGER or REAL columns).
+        case unixSeconds
+        /// A native timestamp type the driver binds a `Date` to.
+        case native
+    }
+
+    /// `?` for SQLite, `$n` for PostgreSQL.
+    var numberedPlaceholders: Bool
+    /// The encoding of each time column; text unless known otherwise.
+    var timeEncoding: @Sendable (String) -> TimeEncoding
+
+    /// Renders `predicate` for a `WHERE` clause. `placeholderBase` is the number of binds already
+    /// in the statement (PostgreSQL numbers them across the whole statement).
+    func render(_ predicate: RecordPredicate, placeholderBase: Int = 0) -> SQLFragment {
+        var binds: [SQLFragment.Bind] = []
+        func placeholder(_ bind: SQLFragment.Bind) -> String {
+            binds.append(bind)
+            return numberedPlaceholders ? "$\(placeholderBase + binds.count)" : "?"
+        }
+        func cutoffBind(_ column: String, _ cutoff: Date) -> SQLFragment.Bind {
+            switch timeEncoding(column) {
+            case .text: .text(TimeText.sqlite(cutoff))
+            case .unixSeconds: .real(cutoff.timeIntervalSince1970)
+            case .native: .date(cutoff)
+            }
+        }
+        func literal(_ literal: Condition.Literal) -> SQLFragment.Bind {
+            switch literal {
+            case .string(let text): .text(text)
+            case .integer(let value): .integer(value)
+            case .real(let value): .real(value)
+            }
+        }
+        func condition(_ node: Condition, _ map: [String: String]) -> String {
+            func column(_ field: Condition.Field) -> String { SQLIdentifier.quoted(map[field.name] ?? field.name) }
+            switch node {
+            case .isNull(let field, let negated): return "\(column(field)) IS \(negated ? "NOT " : "")NULL"
+            case .comparison(let field, let op, let value):
+                return "\(column(field)) \(op == .notEqual ? "<>" : op.rawValue) \(placeholder(literal(value)))"
+            case .and(let lhs, let rhs): return "(\(condition(lhs, map)) AND \(condition(rhs, map)))"
+            case .or(let lhs, let rhs): return "(\(condition(lhs, map)) OR \(condition(rhs, map)))"
+            case .not(let inner, _): return "(NOT \(condition(inner, map)))"
+            }
+        }
+        func render(_ predicate: RecordPredicate) -> String {
+            switch predicate {
+            case .always: return "1=1"
+            case .never: return "1=0"
+            case .before(let columns, let cutoff):
+                let tests = columns.map { "\(SQLIdentifier.quoted($0)) < \(placeholder(cutoffBind($0, cutoff)))" }
+                return tests.count == 1 ? tests[0] : "(" + tests.joined(separator: " OR ") + ")"
+            case .notBefore(let column, let cutoff):
+                return "\(SQLIdentifier.quoted(column)) >= \(placeholder(cutoffBind(column, cutoff)))"
+            case .condition(let cond, let map): return "((\(condition(cond, map))) IS TRUE)"
+            case .isNull(let column): return "\(SQLIdentifier.quoted(column)) IS NULL"
+            case .isNotNull(let column): return "\(SQLIdentifier.quoted(column)) IS NOT NULL"
+            case .distinct(let column, let value):
+                let bind: SQLFragment.Bind = switch value {
+                case .null: .null
+                case .integer(let v): .integer(v)
+                case .real(let v): .real(v)
+                case .text(let v): .text(v)
+                case .date(let v): .date(v)
+                }
+                return "\(SQLIdentifier.quoted(column)) IS DISTINCT FROM \(placeholder(bind))"
+            case .keyNotIn(let column, let keys):
+                guard !keys.isEmpty else { return "1=1" }
+                return "\(SQLIdentifier.quoted(column)) NOT IN (" + keys.map { placeholder(Self.bind($0)) }.joined(separator: ", ") + ")"
+            case .not(let inner): return "(NOT \(render(inner)))"
+            case .and(let items): return items.isEmpty ? "1=1" : "(" + items.map(render).joined(separator: " AND ") + ")"
+            case .or(let items): return items.isEmpty ? "1=0" : "(" + items.map(render).joined(separator: " OR ") + ")"
+            }
+        }
+        let sql = render(predicate)
+        return SQLFragment(sql, binds)
+    }
+
+    /// `?, ?, ?` (or `$n, …`) for a list of keys, starting after `placeholderBase` binds.
+    func list(_ keys: [RecordKey], placeholderBase: Int = 0) -> SQLFragment {
+        let text = keys.indices.map { numberedPlaceholders ? "$\(placeholderBase + $0 + 1)" : "?" }.joined(separator: ", ")
+        return SQLFragment(text, keys.map(Self.bind))
+    }
+
+    static func bind(_ key: RecordKey) -> SQLFragment.Bind {
+        switch key {
+        case .integer(let value): .integer(value)
+        case .text(let value): .text(value)
+        }
+    }
+}

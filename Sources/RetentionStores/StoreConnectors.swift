@@ -1,0 +1,34 @@
+import Foundation
+public import RetentionEngine
+public import RetentionRules
+
+/// Opens connections for every kind of store.
+public struct StoreConnectors: StoreConnector {
+    /// The PostgreSQL password, from a file or the systemd credential `postgres-password`.
+    public var postgresPasswordFile: String?
+    /// Seconds a command store may take per job when its stores file does not say.
+    public var defaultCommandTimeout = 300
+
+    public init(postgresPasswordFile: String? = nil) {
+        self.postgresPasswordFile = postgresPasswordFile
+    }
+
+    public func connect(to store: Store) async throws -> any StoreConnection {
+        switch store.kind {
+        case .sqlite: return try SQLiteConnection(store: store, path: Self.resolve(store.path ?? "", for: store))
+        case .files: return try FilesConnection(store: store, root: Self.resolve(store.path ?? "", for: store))
+        case .postgres: return try await PostgresConnection.open(store: store, passwordFile: postgresPasswordFile)
+        case .command:
+            return CommandConnection(store: store, executable: Self.resolve(store.exec ?? "", for: store),
+                                     timeout: store.timeoutSeconds ?? defaultCommandTimeout)
+        }
+    }
+
+    /// A relative path in a stores file is relative to that file's directory.
+    public static func resolve(_ path: String, for store: Store) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        let directory = (store.location.file as NSString).deletingLastPathComponent
+        let base = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + (directory.isEmpty ? "" : "/" + directory)
+        return (base + "/" + path as NSString).standardizingPath
+    }
+}

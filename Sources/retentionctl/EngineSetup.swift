@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RetentionEngine
+import RetentionRules
+import RetentionStores
+
+/// The configuration every engine command reads: rules, stores, state database, secrets.
+struct EngineSetup: ParsableArguments {
+    @Option(name: .customLong("rules"), help: "Rules file or directory (repeatable; default /etc/retentiond/rules.d, else ./rules).")
+    var rulesPaths: [String] = []
+
+    @Option(name: .customLong("stores"), help: "Stores file or directory (repeatable; default /etc/retentiond/stores.d).")
+    var storesPaths: [String] = []
+
+    @Option(name: .customLong("state"), help: "The state database (default $RETENTIOND_STATE or /var/lib/retentiond/state.sqlite).")
+    var statePath: String?
+
+    @Option(name: .customLong("hmac-key"), help: "File holding the hmac-sha256 key (default: the systemd credential 'hmac-key').")
+    var hmacKeyPath: String?
+
+    @Option(name: .customLong("postgres-password-file"), help: "File holding the PostgreSQL password (default: the credential 'postgres-password').")
+    var postgresPasswordFile: String?
+
+    static let installedStores = "/etc/retentiond/stores.d"
+
+    var resolvedStatePath: String {
+        statePath ?? ProcessInfo.processInfo.environment["RETENTIOND_STATE"] ?? StateDatabase.defaultPath
+    }
+
+    func openState() throws -> StateDatabase {
+        do { return try StateDatabase(path: resolvedStatePath) } catch {
+            Output.error("retentionctl: state database \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Loads everything; any error in the configuration is printed, located, and exits 1.
+    func engine(options: EngineOptions = EngineOptions(), logger: Logger = ConsoleLogHandler.logger()) throws -> Engine {
+        let rules = try RulesLocation.loadUsable(rulesPaths)
+        var paths = storesPaths
+        if paths.isEmpty {
+            guard FileManager.default.fileExists(atPath: Self.installedStores) else {
+                throw ValidationError("no stores given and \(Self.installedStores) does not exist: name one with --stores")
+            }
+            paths = [Self.installedStores]
+        }
+        let stores: StoresLoad
+        do { stores = try StoreSet.load(paths: paths, rules: rules) } catch {
+            Output.error("retentionctl: \(error)")
+            throw ExitCode(1)
+        }
+        for diagnostic in stores.diagnostics.errors.sorted(by: { $0.location < $1.location }) { Output.error(diagnostic.description) }
+        if stores.diagnostics.hasErrors {
+            Output.error("retentionctl: the stores files have errors; fix them first (retentionctl lint --stores shows them all)")
+            throw ExitCode(1)
+        }
+        var options = options
+        do { options.hmacKey = try HMACKey.load(path: hmacKeyPath) } catch {
+            Output.error("retentionctl: \(error)")
+            throw ExitCode(1)
+        }
+        return Engine(rules: rules, stores: stores.storeSet, state: try openState(),
+                      connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile), options: options, logger: logger)
+    }
+}
+
+/// Options that pick which datasets a command acts on.
+struct Scope: ParsableArguments {
+    @Option(help: "Only this store.")
+    var store: String?
+
+    @Option(help: "Only this dataset.")
+    var dataset: String?
+}
+
+/// `table` for people, `json` for programs.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table
+    case json
+}
+
+/// Reads `--at` values: an ISO date or date-time; without an offset, local time.
+func parseInstant(_ text: String) throws -> Date {
+    do {
+        return try Timestamp.parse(text).instant(in: RetentionCalendar(timeZone: .current))
+    } catch {
+        throw ValidationError("--at: \(error)")
+    }
+}
+
+/// Messages to stderr, one line each, as `retentionctl: LEVEL: message`; fields stay in the journal.
+struct ConsoleLogHandler: LogHandler {
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        Output.error("retentionctl: \(event.level): \(event.message)")
+    }
+
+    static func logger(quiet: Bool = false) -> Logger {
+        var logger = Logger(label: "retentionctl") { _ in ConsoleLogHandler() }
+        logger.logLevel = quiet ? .warning : .info
+        return logger
+    }
+}
+
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}

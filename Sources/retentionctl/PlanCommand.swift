@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import RetentionEngine
+import RetentionRules
+
+/// `retentionctl plan`: what is due now, or at any instant, and what falls due within a horizon.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what each rule makes due per dataset, now or at any date; writes nothing.",
+        discussion: """
+            Counts are computed in the stores with the same queries a run uses. --at simulates any \
+            instant (a past date shows what should already be gone; a future one what will go). \
+            --horizon adds the records that fall due by then, and every line shows when the next record \
+            falls due.
+            """
+    )
+
+    @OptionGroup var setup: EngineSetup
+    @OptionGroup var scope: Scope
+
+    @Option(help: "Plan as of this instant (ISO date or date-time; default now).")
+    var at: String?
+
+    @Option(help: "Also count what falls due within this period (e.g. 30d, 3mo).")
+    var horizon: String?
+
+    @Flag(help: "Also list stages with nothing due.")
+    var all = false
+
+    @Option(help: "table or json.")
+    var format: OutputFormat = .table
+
+    func run() async throws {
+        let now = try at.map(parseInstant) ?? Date()
+        var horizonPeriod: RetentionRules.Duration?
+        if let horizon {
+            do { horizonPeriod = try RetentionRules.Duration.parse(horizon) } catch { throw ValidationError("--horizon: \(error.message)") }
+        }
+        var options = EngineOptions()
+        options.store = scope.store
+        options.dataset = scope.dataset
+        let engine = try setup.engine(options: options)
+        let plan = try await engine.plan(at: now, horizon: horizonPeriod)
+        let entries = plan.entries.filter { all || $0.due > 0 || ($0.dueByHorizon ?? 0) > 0 }
+        switch format {
+        case .json:
+            struct Output: Encodable { var at: String; var horizon: String?; var entries: [PlanEntry] }
+            try printJSON(Output(at: TimeText.iso(now), horizon: horizon, entries: entries))
+        case .table:
+            var header = ["store", "dataset", "rule", "stage", "action", "due", "cutoff"]
+            if horizon != nil { header.insert("by +\(horizon!)", at: 6) }
+            header.append("next due")
+            var table = TextTable(header)
+            for entry in entries {
+                var row = [entry.store, entry.dataset, entry.rule, String(entry.stage), entry.action.rawValue,
+                           String(entry.due) + (entry.isViolation && entry.due > 0 ? " VIOLATION" : "") + (entry.heldBy.map { " (hold #\($0))" } ?? ""),
+                           TimeText.iso(entry.cutoff)]
+                if horizon != nil { row.insert(entry.dueByHorizon.map(String.init) ?? "-", at: 6) }
+                row.append(entry.nextDue.map(TimeText.iso) ?? "-")
+                table.add(row)
+            }
+            print(table.text)
+            let due = entries.reduce(0) { $0 + $1.due }
+            print("\nas of \(TimeText.iso(now)): \(due) records due in \(entries.filter { $0.due > 0 }.count) stages"
+                  + (horizon.map { ", \(entries.reduce(0) { $0 + ($1.dueByHorizon ?? 0) }) due by +\($0)" } ?? ""))
+        }
+    }
+}
