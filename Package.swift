@@ -80,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RetentionCtlTests",
-            dependencies: ["retentionctl"]
+            dependencies: ["retentionctl", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

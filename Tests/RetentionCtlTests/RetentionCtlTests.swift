@@ -18,13 +18,17 @@ struct RetentionCtlTests {
         var stderr: String
     }
 
-    static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
+    static var binary: URL {
         var binary = executable
         if !FileManager.default.isExecutableFile(atPath: binary.path) {
             // `swift test` runs from a bundle one level deeper on some set-ups.
             binary = executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("retentionctl")
         }
+        return binary
+    }
+
+    static func run(_ arguments: [String]) throws -> Run {
+        let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = repository
