@@ -33,6 +33,8 @@ public enum Anonymizer: Sendable {
     /// `2001:db8:1::`). Anything unparseable becomes the empty address `0.0.0.0`, so that no
     /// identifying text survives.
     public static func truncateIP(_ text: String) -> String {
+        // PostgreSQL prints inet values with their prefix length (192.0.2.7/32).
+        let text = text.split(separator: "/", maxSplits: 1).first.map(String.init) ?? text
         var address = in6_addr()
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {

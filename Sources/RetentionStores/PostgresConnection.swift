@@ -155,7 +155,8 @@ final class PostgresConnection: StoreConnection {
             filter.binds.append(SQLDialect.bind(after))
             filter.sql += " AND \(key(dataset)) > $\(filter.binds.count)"
         }
-        let rows = try await query("SELECT \(key(dataset))::text FROM \(table(dataset)) WHERE \(filter.sql) ORDER BY \(key(dataset)) LIMIT \(limit)", filter.binds)
+        // The output column is named apart from the key, or ORDER BY would sort the text by its name.
+        let rows = try await query("SELECT \(key(dataset))::text AS retentiond_key FROM \(table(dataset)) WHERE \(filter.sql) ORDER BY \(key(dataset)) LIMIT \(limit)", filter.binds)
         return rows.map { recordKey(dataset, $0[0]) }
     }
 
@@ -163,7 +164,7 @@ final class PostgresConnection: StoreConnection {
         guard !keys.isEmpty else { return [] }
         let list = dialect(dataset).list(keys)
         let filter = dialect(dataset).render(predicate, placeholderBase: list.binds.count)
-        let rows = try await query("SELECT \(key(dataset))::text FROM \(table(dataset)) WHERE \(key(dataset)) IN (\(list.sql)) AND \(filter.sql) ORDER BY \(key(dataset))",
+        let rows = try await query("SELECT \(key(dataset))::text AS retentiond_key FROM \(table(dataset)) WHERE \(key(dataset)) IN (\(list.sql)) AND \(filter.sql) ORDER BY \(key(dataset))",
                                    list.binds + filter.binds)
         return rows.map { recordKey(dataset, $0[0]) }
     }

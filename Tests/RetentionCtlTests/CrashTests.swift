@@ -179,6 +179,62 @@ struct CrashTests {
     }
 }
 
+extension CrashTests {
+    @Test("PostgreSQL: 20 SIGKILLs, then exactly the due rows are anonymized or deleted")
+    func postgres() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let dsn = environment["RETENTIOND_TEST_POSTGRES_DSN"], let password = environment["RETENTIOND_TEST_POSTGRES_PASSWORD_FILE"] else {
+            #expect(environment["RETENTIOND_REQUIRE_POSTGRES"] != "1", "PostgreSQL required but scripts/with-postgres did not provide one")
+            return
+        }
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let records = 8_000
+        // Ages in days plus half a day, as for SQLite; `id % 200` is the age.
+        try Self.psql("""
+            DROP TABLE IF EXISTS crash_t, crash_u;
+            CREATE TABLE crash_t (id bigint PRIMARY KEY, created_at timestamptz, name text, anonymized_at timestamptz);
+            CREATE TABLE crash_u (id bigint PRIMARY KEY, created_at timestamptz);
+            CREATE INDEX ON crash_t(created_at); CREATE INDEX ON crash_u(created_at);
+            INSERT INTO crash_t SELECT g, now() - ((g % 200) + 0.5) * interval '1 day', 'someone', NULL FROM generate_series(1, \(records)) g;
+            INSERT INTO crash_u SELECT g, now() - ((g % 200) + 0.5) * interval '1 day' FROM generate_series(1, \(records)) g;
+            """)
+        let stores = try Self.storesFile(directory, """
+              pg:
+                kind: postgres
+                dsn: \(dsn)
+                datasets:
+                  t: {table: crash_t, key: id, rules: [tracking], fields: {created_at: created_at}, anonymize: {name: "null"}}
+                  u: {table: crash_u, key: id, rules: [tracking-delete], fields: {created_at: created_at}}
+            """)
+        let kills = try Self.killRepeatedly(["run", "--rules", directory + "/rules.yaml", "--stores", stores, "--state",
+                                             directory + "/state.sqlite", "--postgres-password-file", password,
+                                             "--batch-size", "5", "--max-delete-share", "100", "-q"])
+        #expect(kills >= Self.kills)
+        print("postgres: survived \(kills) SIGKILLs")
+        let expectedDeleted = (1...records).filter { $0 % 200 >= 90 }.count
+        let expectedAnonymized = (1...records).filter { $0 % 200 >= 7 }.count
+        #expect(try Self.psql("SELECT count(*) FROM crash_u WHERE id % 200 >= 90") == "0")
+        #expect(try Self.psql("SELECT count(*) FROM crash_u") == String(records - expectedDeleted))
+        #expect(try Self.psql("SELECT count(*) FROM crash_t WHERE (name IS NULL) <> (id % 200 >= 7)") == "0")
+        try Self.checkState(directory, deleted: expectedDeleted, anonymized: expectedAnonymized)
+    }
+
+    @discardableResult
+    static func psql(_ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "psql failed: \(sql)")
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
 enum ISO8601Format {
     /// SQLite's UTC text, to the second.
     static func sqlite(_ date: Date) -> String {
