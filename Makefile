@@ -18,6 +18,7 @@ DEMO_ARGS = --rules rules --rules $(DEMO)/rules --stores $(DEMO)/stores.yaml --s
 # and holds big deletions for approval, the demo approves them, the second pass finishes; then what
 # falls due next, and the audit chain checked.
 demo: build
+	rm -rf $(DEMO)/data
 	$(PYTHON) $(DEMO)/generate.py
 	head -c 32 /dev/urandom | base64 > $(DEMO)/data/hmac-key
 	$(CTL) lint rules $(DEMO)/rules --stores $(DEMO)/stores.yaml

@@ -69,7 +69,7 @@ public struct DatasetPolicy: Sendable {
         if let marker = dataset.anonymizedColumn { return .isNull(marker) }
         let tests: [RecordPredicate] = dataset.anonymize.sorted { $0.key < $1.key }.map { column, strategy in
             switch strategy {
-            case .fixed(let value): .distinct(column, from: .text(value))
+            case .fixed(let value): .isNotNull(column) && .distinct(column, from: .text(value))
             default: .isNotNull(column)
             }
         }

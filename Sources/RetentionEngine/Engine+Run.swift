@@ -55,6 +55,12 @@ extension Engine {
         let batchSize = dataset.limits.batchSize ?? options.batchSize
         do {
             let holds = try state.holds()
+            if let hold = holds.first(where: { $0.scope.covers(store: store.id, dataset: dataset.id) }) {
+                job.reason = "paused by hold #\(hold.id) on \(hold.scope): \(hold.reason)"
+                try state.update(job)
+                logger.notice("job \(job.id) paused: \(job.reason!)", metadata: metadata(.holdBlocked, job))
+                return nil
+            }
             let whole = try await connection.execute(job, change: change, dataset: dataset,
                                                      predicate: effective && Self.excluding(holds, in: policy))
             if let keys = whole {

@@ -18,13 +18,14 @@ public struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
     public mutating func add<Keys: Sequence>(_ keys: Keys) where Keys.Element == RecordKey {
         for key in keys {
             let hash = Array(SHA256.hash(data: Data((key.description + "\n").utf8)))
+            // The hash is big-endian: its last 8 bytes are the least significant word, limbs[0].
             var carry: UInt64 = 0
             for limb in 0..<4 {
                 var word: UInt64 = 0
-                for byte in 0..<8 { word = word << 8 | UInt64(hash[limb * 8 + byte]) }
-                let (partial, overflow1) = limbs[3 - limb].addingReportingOverflow(word)
+                for byte in 0..<8 { word = word << 8 | UInt64(hash[(3 - limb) * 8 + byte]) }
+                let (partial, overflow1) = limbs[limb].addingReportingOverflow(word)
                 let (sum, overflow2) = partial.addingReportingOverflow(carry)
-                limbs[3 - limb] = sum
+                limbs[limb] = sum
                 carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
             }
             count += 1

@@ -91,7 +91,9 @@ extension RecordPredicate {
         case .isNull(let column): return (record[column] ?? .null).isNull
         case .isNotNull(let column): return !(record[column] ?? .null).isNull
         case .distinct(let column, let value): return (record[column] ?? .null) != value
-        case .keyNotIn(_, let keys): return key.map { !keys.contains($0) } ?? true
+        case .keyNotIn(_, let keys):
+            // By text: a file named `123` and a hold typed as `123` are the same key.
+            return key.map { key in !keys.contains { $0.description == key.description } } ?? true
         case .not(let inner): return inner.evaluate(record, key: key).map { !$0 }
         case .and(let items):
             var result: Bool? = true
@@ -123,7 +125,7 @@ extension RecordPredicate {
         case .date(let date): TimeText.micros(date) < TimeText.micros(cutoff)
         case .integer(let seconds): Double(seconds) < cutoff.timeIntervalSince1970
         case .real(let seconds): seconds < cutoff.timeIntervalSince1970
-        case .text(let text): text < TimeText.sqlite(cutoff)
+        case .text(let text): text < TimeText.sqliteCutoff(cutoff)
         }
     }
 

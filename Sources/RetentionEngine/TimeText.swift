@@ -24,6 +24,18 @@ public enum TimeText: Sendable {
         return text
     }
 
+    /// The shortest text for `date` (`2025-01-01`, `2025-01-01 10:30`, `…:05`, `…:05.5`), for a cutoff
+    /// compared with `<` against stored text: a stored `2025-01-01` is then equal to a midnight
+    /// cutoff, not before it, whatever precision the application wrote its timestamps in.
+    public static func sqliteCutoff(_ date: Date) -> String {
+        var text = sqlite(date)
+        if text.count == 19 {
+            if text.hasSuffix(":00") { text.removeLast(3) }
+            if text.hasSuffix(" 00:00") { text.removeLast(6) }
+        }
+        return text
+    }
+
     /// Reads `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`, `YYYY-MM-DD HH:MM:SS` or with a fraction, as UTC.
     /// Returns nil for anything else (a `T` separator or a zone suffix sorts differently).
     public static func parseSQLite(_ text: String) -> Date? {

@@ -51,7 +51,7 @@ struct SQLDialect: Sendable {
         }
         func cutoffBind(_ column: String, _ cutoff: Date) -> SQLFragment.Bind {
             switch timeEncoding(column) {
-            case .text: .text(TimeText.sqlite(cutoff))
+            case .text: .text(TimeText.sqliteCutoff(cutoff))
             case .unixSeconds: .real(cutoff.timeIntervalSince1970)
             case .native: .date(cutoff)
             }

@@ -198,7 +198,8 @@ struct EngineTests {
         let report = try await engine.runPass(at: Self.now)
         #expect(report.finished.map(\.action) == [.anonymize, .delete])
         #expect(report.finished.map(\.doneCount) == [94, 11])
-        let row = try #require(try await queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM records WHERE id = 8") })
+        let fetched = try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM records WHERE id = 8") }
+        let row = try #require(fetched)
         #expect(row["ip"] as String == "192.0.2.0")
         #expect((row["email"] as String).count == 64)
         #expect(row["name"] as String? == nil)
