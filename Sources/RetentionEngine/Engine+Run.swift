@@ -55,12 +55,7 @@ extension Engine {
         let batchSize = dataset.limits.batchSize ?? options.batchSize
         do {
             let holds = try state.holds()
-            if let hold = holds.first(where: { $0.scope.covers(store: store.id, dataset: dataset.id) }) {
-                job.reason = "paused by hold #\(hold.id) on \(hold.scope): \(hold.reason)"
-                try state.update(job)
-                logger.notice("job \(job.id) paused: \(job.reason!)", metadata: metadata(.holdBlocked, job))
-                return nil
-            }
+            if try pause(&job, under: holds) { return nil }
             let whole = try await connection.execute(job, change: change, dataset: dataset,
                                                      predicate: effective && Self.excluding(holds, in: policy))
             if let keys = whole {
@@ -73,7 +68,6 @@ extension Engine {
                 let settled = Set(pending).subtracting(unsettled)
                 job.doneCount += settled.count
                 job.keysDigest.add(pending.filter(settled.contains))
-                let holds = try state.holds()
                 let changed = try await connection.apply(change, to: dataset, keys: unsettled,
                                                          where: effective && Self.excluding(holds, in: policy))
                 job.doneCount += changed.count
@@ -86,12 +80,7 @@ extension Engine {
             while whole == nil {
                 if let stored = try state.job(job.id), stored.state == .cancelled { return stored }
                 let holds = try state.holds()
-                if let hold = holds.first(where: { $0.scope.covers(store: store.id, dataset: dataset.id) }) {
-                    job.reason = "paused by hold #\(hold.id) on \(hold.scope): \(hold.reason)"
-                    try state.update(job)
-                    logger.notice("job \(job.id) paused: \(job.reason!)", metadata: metadata(.holdBlocked, job))
-                    return nil
-                }
+                if try pause(&job, under: holds) { return nil }
                 let predicate = effective && Self.excluding(holds, in: policy)
                 let keys = try await connection.keys(dataset, where: predicate, after: job.lastKey, limit: batchSize)
                 if keys.isEmpty { break }
@@ -115,6 +104,15 @@ extension Engine {
         logger.notice("job \(job.id) done: \(job.action.pastTense) \(job.doneCount) records of \(store.id)/\(dataset.id) under rule \(job.rule)",
                       metadata: metadata(.jobDone, job))
         return job
+    }
+
+    /// Leaves the job where it is when a hold covers its dataset or store; true if it did.
+    func pause(_ job: inout Job, under holds: [Hold]) throws -> Bool {
+        guard let hold = holds.first(where: { $0.scope.covers(store: job.store, dataset: job.dataset) }) else { return false }
+        job.reason = "paused by hold #\(hold.id) on \(hold.scope): \(hold.reason)"
+        try state.update(job)
+        logger.notice("job \(job.id) paused: \(job.reason!)", metadata: metadata(.holdBlocked, job))
+        return true
     }
 
     func fail(_ job: inout Job, reason: String) throws -> Job {

@@ -13,11 +13,10 @@ struct AuditCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check that no audit record was altered, inserted or removed.")
 
-        @Option(name: .customLong("state"), help: "The state database.")
-        var statePath: String?
+        @OptionGroup var state: StateLocation
 
         func run() throws {
-            let state = try EngineSetup.parse(statePath.map { ["--state", $0] } ?? []).openState()
+            let state = try self.state.open()
             let (count, problems) = try state.verifyAudit()
             for problem in problems { print(problem) }
             if problems.isEmpty {
@@ -34,14 +33,13 @@ struct AuditCommand: ParsableCommand {
 
         enum Format: String, ExpressibleByArgument { case json, csv }
 
-        @Option(name: .customLong("state"), help: "The state database.")
-        var statePath: String?
+        @OptionGroup var state: StateLocation
 
         @Option(help: "json or csv.")
         var format: Format = .json
 
         func run() throws {
-            let state = try EngineSetup.parse(statePath.map { ["--state", $0] } ?? []).openState()
+            let state = try self.state.open()
             let records = try state.auditRecords()
             switch format {
             case .json: try printJSON(records)

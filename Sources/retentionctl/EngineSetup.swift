@@ -13,8 +13,7 @@ struct EngineSetup: ParsableArguments {
     @Option(name: .customLong("stores"), help: "Stores file or directory (repeatable; default /etc/retentiond/stores.d).")
     var storesPaths: [String] = []
 
-    @Option(name: .customLong("state"), help: "The state database (default $RETENTIOND_STATE or /var/lib/retentiond/state.sqlite).")
-    var statePath: String?
+    @OptionGroup var state: StateLocation
 
     @Option(name: .customLong("hmac-key"), help: "File holding the hmac-sha256 key (default: the systemd credential 'hmac-key').")
     var hmacKeyPath: String?
@@ -23,17 +22,6 @@ struct EngineSetup: ParsableArguments {
     var postgresPasswordFile: String?
 
     static let installedStores = "/etc/retentiond/stores.d"
-
-    var resolvedStatePath: String {
-        statePath ?? ProcessInfo.processInfo.environment["RETENTIOND_STATE"] ?? StateDatabase.defaultPath
-    }
-
-    func openState() throws -> StateDatabase {
-        do { return try StateDatabase(path: resolvedStatePath) } catch {
-            Output.error("retentionctl: state database \(error)")
-            throw ExitCode(1)
-        }
-    }
 
     /// Loads everything; any error in the configuration is printed, located, and exits 1.
     func engine(options: EngineOptions = EngineOptions(), logger: Logger = ConsoleLogHandler.logger()) throws -> Engine {
@@ -60,8 +48,22 @@ struct EngineSetup: ParsableArguments {
             Output.error("retentionctl: \(error)")
             throw ExitCode(1)
         }
-        return Engine(rules: rules, stores: stores.storeSet, state: try openState(),
+        return Engine(rules: rules, stores: stores.storeSet, state: try state.open(),
                       connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile), options: options, logger: logger)
+    }
+}
+
+/// Where the state database is: `--state`, else `$RETENTIOND_STATE`, else the installed path.
+struct StateLocation: ParsableArguments {
+    @Option(name: .customLong("state"), help: "The state database (default $RETENTIOND_STATE or /var/lib/retentiond/state.sqlite).")
+    var path: String?
+
+    func open() throws -> StateDatabase {
+        let path = path ?? ProcessInfo.processInfo.environment["RETENTIOND_STATE"] ?? StateDatabase.defaultPath
+        do { return try StateDatabase(path: path) } catch {
+            Output.error("retentionctl: state database \(error)")
+            throw ExitCode(1)
+        }
     }
 }
 
@@ -111,7 +113,5 @@ struct ConsoleLogHandler: LogHandler {
 }
 
 func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    print(try ScheduleRenderer.json(value))
 }

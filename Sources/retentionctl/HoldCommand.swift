@@ -13,8 +13,7 @@ struct HoldCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Hold a store, a dataset, or one record (by key).")
 
-        @Option(name: .customLong("state"), help: "The state database.")
-        var statePath: String?
+        @OptionGroup var state: StateLocation
 
         @Option(help: "The store.")
         var store: String
@@ -37,7 +36,7 @@ struct HoldCommand: ParsableCommand {
         }
 
         func run() throws {
-            let state = try EngineSetup.parse(statePath.map { ["--state", $0] } ?? []).openState()
+            let state = try self.state.open()
             let scope: Hold.Scope = if let dataset, let key {
                 .record(store: store, dataset: dataset, key: RecordKey(parsing: key))
             } else if let dataset {
@@ -53,8 +52,7 @@ struct HoldCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List holds in force (--all: released ones too).")
 
-        @Option(name: .customLong("state"), help: "The state database.")
-        var statePath: String?
+        @OptionGroup var state: StateLocation
 
         @Flag(help: "Include released holds.")
         var all = false
@@ -63,7 +61,7 @@ struct HoldCommand: ParsableCommand {
         var format: OutputFormat = .table
 
         func run() throws {
-            let state = try EngineSetup.parse(statePath.map { ["--state", $0] } ?? []).openState()
+            let state = try self.state.open()
             let holds = try state.holds(includingReleased: all)
             if format == .json {
                 struct View: Encodable { var id: Int64; var scope: String; var reason: String; var created_by: String; var created_at: String; var released_at: String?; var released_by: String? }
@@ -83,8 +81,7 @@ struct HoldCommand: ParsableCommand {
     struct Release: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Release a hold; it stays listed with --all.")
 
-        @Option(name: .customLong("state"), help: "The state database.")
-        var statePath: String?
+        @OptionGroup var state: StateLocation
 
         @Option(help: "Who releases it (default $SUDO_USER or $USER).")
         var by: String?
@@ -93,7 +90,7 @@ struct HoldCommand: ParsableCommand {
         var id: Int64
 
         func run() throws {
-            let state = try EngineSetup.parse(statePath.map { ["--state", $0] } ?? []).openState()
+            let state = try self.state.open()
             guard try state.releaseHold(id, by: by ?? EngineOptions().actor, at: Date()) else {
                 Output.error("retentionctl: no hold #\(id) in force (retentionctl hold list --all)")
                 throw ExitCode(1)

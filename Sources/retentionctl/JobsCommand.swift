@@ -27,8 +27,7 @@ struct JobView: Encodable {
 struct JobsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jobs", abstract: "List jobs and their states.")
 
-    @Option(name: .customLong("state"), help: "The state database (default $RETENTIOND_STATE or /var/lib/retentiond/state.sqlite).")
-    var statePath: String?
+    @OptionGroup var state: StateLocation
 
     @Option(name: .customLong("in"), help: "Only jobs in this state (repeatable): \(Job.State.allCases.map(\.rawValue).joined(separator: ", ")).")
     var states: [String] = []
@@ -43,7 +42,7 @@ struct JobsCommand: ParsableCommand {
             }
             return state
         }
-        let state = try EngineSetup.parse(statePath.map { ["--state", $0] } ?? []).openState()
+        let state = try self.state.open()
         let jobs = try state.jobs(in: states)
         if format == .json { try printJSON(jobs.map(JobView.init)); return }
         print(jobs.isEmpty ? "no jobs" : Self.table(jobs))
@@ -64,8 +63,7 @@ struct ApproveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "approve",
                                                     abstract: "Let jobs held back by the mass-deletion guard or a review run at the next pass.")
 
-    @Option(name: .customLong("state"), help: "The state database.")
-    var statePath: String?
+    @OptionGroup var state: StateLocation
 
     @Option(help: "Who approves (default $SUDO_USER or $USER).")
     var by: String?
@@ -74,19 +72,11 @@ struct ApproveCommand: ParsableCommand {
     var jobs: [Int64]
 
     func run() throws {
-        let state = try EngineSetup.parse(statePath.map { ["--state", $0] } ?? []).openState()
-        let who = by ?? EngineOptions().actor
-        var failed = false
-        for id in jobs {
-            do {
-                let job = try state.approve(id, by: who, at: Date())
-                print("job \(job.id) approved: \(job.action.rawValue) \(job.plannedCount) records of \(job.store)/\(job.dataset) at the next pass")
-            } catch {
-                Output.error("retentionctl: \(error)")
-                failed = true
-            }
+        let state = try self.state.open()
+        try decide(jobs) { id in
+            let job = try state.approve(id, by: by ?? EngineOptions().actor, at: Date())
+            return "job \(job.id) approved: \(job.action.rawValue) \(job.plannedCount) records of \(job.store)/\(job.dataset) at the next pass"
         }
-        if failed { throw ExitCode(1) }
     }
 }
 
@@ -95,8 +85,7 @@ struct CancelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel",
                                                     abstract: "Cancel jobs that have not started (in their grace window or awaiting approval).")
 
-    @Option(name: .customLong("state"), help: "The state database.")
-    var statePath: String?
+    @OptionGroup var state: StateLocation
 
     @Option(help: "Who cancels (default $SUDO_USER or $USER).")
     var by: String?
@@ -105,18 +94,21 @@ struct CancelCommand: ParsableCommand {
     var jobs: [Int64]
 
     func run() throws {
-        let state = try EngineSetup.parse(statePath.map { ["--state", $0] } ?? []).openState()
-        let who = by ?? EngineOptions().actor
-        var failed = false
-        for id in jobs {
-            do {
-                let job = try state.cancel(id, by: who, at: Date())
-                print("job \(job.id) cancelled")
-            } catch {
-                Output.error("retentionctl: \(error)")
-                failed = true
-            }
+        let state = try self.state.open()
+        try decide(jobs) { id in
+            "job \(try state.cancel(id, by: by ?? EngineOptions().actor, at: Date()).id) cancelled"
         }
-        if failed { throw ExitCode(1) }
     }
+}
+
+/// Applies an operator's decision to each job, reporting each refusal, and exits 1 if any was refused.
+func decide(_ jobs: [Int64], _ decision: (Int64) throws -> String) throws {
+    var refused = false
+    for id in jobs {
+        do { print(try decision(id)) } catch {
+            Output.error("retentionctl: \(error)")
+            refused = true
+        }
+    }
+    if refused { throw ExitCode(1) }
 }

@@ -58,13 +58,7 @@ enum ScheduleRenderer {
     }
 
     static func csv(_ schedule: Schedule) -> String {
-        func quote(_ cell: String) -> String {
-            guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-            return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        var text = columns.joined(separator: ",") + "\r\n"
-        for entry in schedule.rules { text += cells(entry).map(quote).joined(separator: ",") + "\r\n" }
-        return text
+        TextTable.csv(columns, schedule.rules.map(cells))
     }
 
     static func json(_ value: some Encodable) throws -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import RetentionEngine
 import RetentionRules
+import RetentionStores
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -153,7 +154,7 @@ struct StoreKindsTests {
                     anonymized-at: anonymized_at
             """)
         var engine = try fixture.engine { $0.maxDeleteShare = 1; $0.batchSize = 7 }
-        engine.connector = StoreConnectorsForTests.postgres(passwordFile: password)
+        engine.connector = StoreConnectors(postgresPasswordFile: password)
         let plan = try await engine.plan(at: Self.now)
         #expect(plan.entries.map(\.due) == [94, 11])
         let report = try await engine.runPass(at: Self.now)

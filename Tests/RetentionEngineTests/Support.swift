@@ -60,11 +60,3 @@ func utc(_ text: String) -> Date { TimeText.parseSQLite(text)! }
 func keys(_ queue: DatabaseQueue, _ table: String = "records") throws -> Set<Int64> {
     try queue.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM \(table)")) }
 }
-
-import RetentionStores
-
-enum StoreConnectorsForTests {
-    static func postgres(passwordFile: String) -> StoreConnectors {
-        StoreConnectors(postgresPasswordFile: passwordFile)
-    }
-}
