@@ -21,7 +21,7 @@ demo: build
 	rm -rf $(DEMO)/data
 	$(PYTHON) $(DEMO)/generate.py
 	head -c 32 /dev/urandom | base64 > $(DEMO)/data/hmac-key
-	$(CTL) lint rules $(DEMO)/rules --stores $(DEMO)/stores.yaml
+	$(CTL) lint rules $(DEMO)/rules --stores $(DEMO)/stores.yaml --live
 	@echo; echo "== pass 1 (the mass-deletion guard holds back jobs that would delete more than 25% of a dataset)"
 	$(CTL) run $(DEMO_ARGS)
 	@echo; echo "== approving the held jobs (retentionctl approve)"

@@ -62,6 +62,14 @@ public struct Dataset: Sendable, Hashable, Identifiable {
     public var removeEmptyDirectories: Bool
     /// Where the dataset is declared.
     public var location: SourceLocation
+    /// Where each setting is written: `table`, `key`, `restrict`, `anonymized-at`, `fields.FIELD`,
+    /// `anonymize.COLUMN`; so that a check against the live store points at the line to change.
+    public var locations: [String: SourceLocation] = [:]
+
+    /// Where `setting` is written, or the dataset's own name when it is not.
+    public func location(of setting: String) -> SourceLocation {
+        locations[setting] ?? location
+    }
 }
 
 /// Per-dataset settings of the job engine; nil means the engine's default.

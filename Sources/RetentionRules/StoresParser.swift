@@ -135,8 +135,11 @@ public enum StoresParser: Sendable {
                             source: inout YAMLSource) -> Dataset? {
         let errorsBefore = source.diagnostics.errors.count
         let value = { (key: String) in pairs.first { $0.key == key } }
+        var locations: [String: SourceLocation] = [:]
         func identifier(_ key: String) -> String? {
-            guard let pair = value(key), let text = source.string(pair.value, expected: "a column or table name") else { return nil }
+            guard let pair = value(key) else { return nil }
+            locations[key] = source.location(of: pair.value)
+            guard let text = source.string(pair.value, expected: "a column or table name") else { return nil }
             if !SQLIdentifier.isValid(text) {
                 source.error("'\(text)' is not a plain SQL identifier (letters, digits, '_', optionally schema.name)", at: pair.value)
             }
@@ -176,6 +179,7 @@ public enum StoresParser: Sendable {
                     source.error("'\(column)' is not a plain SQL column name", at: pair.value)
                 }
                 fields[pair.key] = column
+                locations["fields." + pair.key] = source.location(of: pair.value)
             }
         }
 
@@ -185,6 +189,7 @@ public enum StoresParser: Sendable {
                 source.error("files cannot be anonymized, only deleted", at: pair.keyNode)
             }
             for column in source.pairs(of: pair.value) {
+                locations["anonymize." + column.key] = source.location(of: column.keyNode)
                 if !SQLIdentifier.isValid(column.key) {
                     source.error("'\(column.key)' is not a plain SQL column name", at: column.keyNode)
                 }
@@ -221,7 +226,7 @@ public enum StoresParser: Sendable {
         guard source.diagnostics.errors.count == errorsBefore else { return nil }
         return Dataset(id: name, table: table, key: key, match: match, rules: rules, fields: fields, anonymize: anonymize,
                        restrictColumn: restrict, anonymizedColumn: anonymizedAt, limits: limits,
-                       removeEmptyDirectories: removeEmpty, location: source.location(of: keyNode))
+                       removeEmptyDirectories: removeEmpty, location: source.location(of: keyNode), locations: locations)
     }
 
     static func readLimits(_ pairs: [(key: String, keyNode: Node, value: Node)], source: inout YAMLSource) -> DatasetLimits {

@@ -24,7 +24,9 @@ final class PostgresConnection: StoreConnection {
     /// The credential that holds the password under `$CREDENTIALS_DIRECTORY` (`LoadCredential=`).
     static let credentialName = "postgres-password"
 
-    static func open(store: Store, passwordFile: String?) async throws -> PostgresConnection {
+    /// Connects; every dataset's table must exist unless `inspecting` (lint reports a missing table
+    /// at its line instead).
+    static func open(store: Store, passwordFile: String?, inspecting: Bool = false) async throws -> PostgresConnection {
         guard let dsn = store.dsn, let url = URLComponents(string: dsn), ["postgresql", "postgres"].contains(url.scheme ?? "") else {
             throw StoreError(store: store.id, message: "the dsn '\(store.dsn ?? "")' is not postgresql://USER@HOST[:PORT]/DATABASE")
         }
@@ -63,7 +65,10 @@ final class PostgresConnection: StoreConnection {
                     """, logger: logger)
                 var columns: [String: String] = [:]
                 for try await (column, type) in rows.decode((String, String).self) { columns[column] = type }
-                if columns.isEmpty { throw StoreError(store: store.id, message: "table \(table) does not exist") }
+                if columns.isEmpty {
+                    if inspecting { continue }
+                    throw StoreError(store: store.id, message: "table \(table) does not exist")
+                }
                 types[table] = columns
             }
             return PostgresConnection(store: store, connection: connection, logger: logger, types: types)

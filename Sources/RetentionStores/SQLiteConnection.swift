@@ -11,7 +11,9 @@ final class SQLiteConnection: StoreConnection {
     /// Column → how its timestamps are stored, per table.
     let encodings: [String: [String: SQLDialect.TimeEncoding]]
 
-    init(store: Store, path: String) throws {
+    /// Opens the file; every dataset's table must exist unless `inspecting` (lint reports a missing
+    /// table at its line instead).
+    init(store: Store, path: String, inspecting: Bool = false) throws {
         self.store = store
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(store: store.id, message: "the SQLite file \(path) does not exist")
@@ -24,6 +26,7 @@ final class SQLiteConnection: StoreConnection {
             try queue.read { db in
                 for dataset in store.datasets {
                     guard let table = dataset.table else { continue }
+                    if inspecting, try !db.tableExists(table), try !db.viewExists(table) { continue }
                     let columns = try db.columns(in: table)
                     encodings[table] = Dictionary(columns.map { column in
                         let type = column.type.uppercased()

@@ -1,15 +1,20 @@
 import ArgumentParser
+import Foundation
 import RetentionRules
+import RetentionStores
 
 /// `retentionctl lint`: every problem of every file, located, in one run.
-struct LintCommand: ParsableCommand {
+struct LintCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Check rules files and report every problem as FILE:LINE:COLUMN.",
         discussion: """
             Reads the given files and directories (*.yaml, *.yml), or /etc/retentiond/rules.d, or rules/ \
             in a source checkout. Exits 0 when there is no error, 1 on errors (or on warnings with \
-            --strict), 2 on usage errors.
+            --strict), 2 on usage errors. With --live, the stores are also checked against the real \
+            stores: tables, keys and columns exist, each column can take what retentiond writes into \
+            it, and anchor columns are indexed (a warning with the CREATE INDEX to run). --live reads \
+            only; it changes nothing.
             """
     )
 
@@ -19,22 +24,41 @@ struct LintCommand: ParsableCommand {
     @Option(name: .customLong("stores"), help: "Stores files or directories to check against the rules (repeatable).")
     var storesPaths: [String] = []
 
+    @Flag(help: "Also check the stores against the real databases, directories and programs (read only).")
+    var live = false
+
+    @Option(name: .customLong("postgres-password-file"), help: "File holding the PostgreSQL password, for --live (default: the credential 'postgres-password').")
+    var postgresPasswordFile: String?
+
     @Flag(help: "Treat warnings as errors.")
     var strict = false
 
     @Flag(name: .shortAndLong, help: "Print only the problems, no summary.")
     var quiet = false
 
-    func run() throws {
+    func run() async throws {
         let load = try RulesLocation.load(paths)
         var diagnostics = load.diagnostics
         var storesSummary = ""
+        var storesPaths = storesPaths
+        if live, storesPaths.isEmpty {
+            guard FileManager.default.fileExists(atPath: EngineSetup.installedStores) else {
+                throw ValidationError("--live checks stores: name them with --stores (\(EngineSetup.installedStores) does not exist)")
+            }
+            storesPaths = [EngineSetup.installedStores]
+        }
         if !storesPaths.isEmpty {
             do {
                 let stores = try StoreSet.load(paths: storesPaths, rules: load.ruleSet)
                 diagnostics += stores.diagnostics
                 let count = stores.storeSet.stores.count
                 storesSummary = ", \(count) store\(count == 1 ? "" : "s") in \(stores.storeSet.files.count) file\(stores.storeSet.files.count == 1 ? "" : "s")"
+                // A store whose file has errors is left out of the stores set, so only what parsed is inspected.
+                if live {
+                    diagnostics += await LiveCheck(connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile))
+                        .check(stores.storeSet, rules: load.ruleSet)
+                    storesSummary += " (checked live)"
+                }
             } catch {
                 Output.error("retentionctl: \(error)")
                 throw ExitCode(1)
