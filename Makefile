@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build demo schedule test schema-check clean
+.PHONY: all build demo daemon schedule test schema-check install verify-units clean
 
 all: build
 
@@ -34,6 +34,12 @@ demo: build
 	@echo; echo "== audit trail"
 	$(CTL) audit verify --state $(DEMO)/data/state.sqlite
 
+# The daemon itself, in the foreground, on the demo configuration (after `make demo` has made its
+# data): passes as they fall due, journal-style lines on stderr; Ctrl-C stops it after the batch.
+daemon: build
+	test -f $(DEMO)/data/crm.sqlite || { rm -rf $(DEMO)/data; $(PYTHON) $(DEMO)/generate.py; head -c 32 /dev/urandom | base64 > $(DEMO)/data/hmac-key; }
+	.build/debug/retentiond $(DEMO_ARGS) --interval 1h --log-target console
+
 # The retention schedule of the seeds' rules.
 schedule: build
 	$(CTL) schedule rules
@@ -48,6 +54,59 @@ schema-check:
 test: schema-check
 	$(SWIFT) build --build-tests
 	scripts/with-postgres $(SWIFT) test
+
+# Installation. PREFIX and DESTDIR as usual; without DESTDIR (installing on this machine) the
+# user, directories, HMAC key and journal catalog are set up too, and systemd is told.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share
+CONFIGURATION ?= release
+SYSTEMD_VERSION := $(shell systemctl --version 2>/dev/null | awk 'NR == 1 { print $$2 }')
+
+install:
+	$(SWIFT) build -c $(CONFIGURATION) --product retentiond
+	$(SWIFT) build -c $(CONFIGURATION) --product retentionctl
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/systemd/system $(DESTDIR)$(LIBDIR)/systemd/catalog \
+	  $(DESTDIR)$(LIBDIR)/sysusers.d $(DESTDIR)$(LIBDIR)/tmpfiles.d $(DESTDIR)$(DATADIR)/retentiond/examples \
+	  $(DESTDIR)$(SYSCONFDIR)/retentiond/rules.d $(DESTDIR)$(SYSCONFDIR)/retentiond/stores.d
+	install -m 0755 .build/$(CONFIGURATION)/retentiond .build/$(CONFIGURATION)/retentionctl $(DESTDIR)$(BINDIR)/
+	# systemd 253 and later: Type=notify-reload, so that `systemctl reload` waits for the daemon.
+	for unit in retentiond.service retentiond-once.service; do \
+	  sed -e 's|@BINDIR@|$(BINDIR)|g' units/$$unit > $(DESTDIR)$(LIBDIR)/systemd/system/$$unit.tmp; \
+	  if [ "$$unit" = retentiond.service ] && [ "$${SYSTEMD_VERSION:-$(SYSTEMD_VERSION)}" -ge 253 ] 2>/dev/null; then \
+	    sed -i -e 's/^Type=notify$$/Type=notify-reload/' -e '/^ExecReload=/d' $(DESTDIR)$(LIBDIR)/systemd/system/$$unit.tmp; fi; \
+	  chmod 0644 $(DESTDIR)$(LIBDIR)/systemd/system/$$unit.tmp; \
+	  mv $(DESTDIR)$(LIBDIR)/systemd/system/$$unit.tmp $(DESTDIR)$(LIBDIR)/systemd/system/$$unit; \
+	done
+	install -m 0644 units/retentiond-once.timer $(DESTDIR)$(LIBDIR)/systemd/system/
+	install -m 0644 units/retentiond.sysusers $(DESTDIR)$(LIBDIR)/sysusers.d/retentiond.conf
+	install -m 0644 units/retentiond.tmpfiles $(DESTDIR)$(LIBDIR)/tmpfiles.d/retentiond.conf
+	install -m 0644 catalog/retentiond.catalog $(DESTDIR)$(LIBDIR)/systemd/catalog/
+	cp -r rules examples/stores.yaml $(DESTDIR)$(DATADIR)/retentiond/examples/
+	# The example configuration: never over an operator's files; *.example files are not read.
+	for file in rules/*.yaml; do \
+	  [ -e $(DESTDIR)$(SYSCONFDIR)/retentiond/rules.d/$$(basename $$file) ] || install -m 0644 $$file $(DESTDIR)$(SYSCONFDIR)/retentiond/rules.d/$$(basename $$file).example; done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/retentiond/stores.d/stores.yaml ] || install -m 0640 examples/stores.yaml $(DESTDIR)$(SYSCONFDIR)/retentiond/stores.d/stores.yaml.example
+	if [ -z "$(DESTDIR)" ]; then \
+	  systemd-sysusers $(LIBDIR)/sysusers.d/retentiond.conf; \
+	  systemd-tmpfiles --create $(LIBDIR)/tmpfiles.d/retentiond.conf; \
+	  [ -s $(SYSCONFDIR)/retentiond/credentials/hmac-key ] || (umask 077; head -c 32 /dev/urandom | base64 > $(SYSCONFDIR)/retentiond/credentials/hmac-key); \
+	  journalctl --update-catalog; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
+
+# The units as systemd reads them: `verify` must print nothing (it exits 0 on unknown keys), and the
+# service must rate 1.5 or better on `systemd-analyze security`.
+verify-units:
+	rm -rf .build/units-check && mkdir -p .build/units-check
+	$(MAKE) --no-print-directory install CONFIGURATION=debug DESTDIR=$(CURDIR)/.build/units-check PREFIX=/usr SYSTEMD_VERSION=$(SYSTEMD_VERSION) >/dev/null
+	cd .build/units-check && out=$$(systemd-analyze verify --man=no --root=. usr/lib/systemd/system/retentiond.service usr/lib/systemd/system/retentiond-once.service usr/lib/systemd/system/retentiond-once.timer 2>&1); \
+	  if [ -n "$$out" ]; then echo "$$out"; echo "verify-units: systemd-analyze verify complained"; exit 1; fi
+	systemd-analyze security --offline=yes --root=.build/units-check --threshold=15 retentiond.service | tail -n 1
+	systemd-analyze security --offline=yes --root=.build/units-check --threshold=15 retentiond-once.service | tail -n 1
+	@echo "verify-units: ok"
 
 clean:
 	rm -rf .build

@@ -9,7 +9,9 @@ let package = Package(
         .library(name: "RetentionRules", targets: ["RetentionRules"]),
         .library(name: "RetentionEngine", targets: ["RetentionEngine"]),
         .library(name: "RetentionStores", targets: ["RetentionStores"]),
+        .library(name: "Systemd", targets: ["Systemd"]),
         .executable(name: "retentionctl", targets: ["retentionctl"]),
+        .executable(name: "retentiond", targets: ["retentiond"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -19,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The rules language: durations, calendar arithmetic, conditions, parsing and diagnostics.
@@ -47,6 +50,33 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // libsystemd's C API (sd_notify, sd_watchdog_enabled, sd_journal_sendv), from Debian's
+        // libsystemd-dev.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // A small Swift face on libsystemd: service notifications and a swift-log handler writing
+        // structured entries to the journal. Knows nothing of retention.
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The daemon: the service lifecycle, signals, and the loop that sleeps until something is due.
+        .executableTarget(
+            name: "retentiond",
+            dependencies: [
+                "RetentionRules",
+                "RetentionEngine",
+                "RetentionStores",
+                "Systemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -81,6 +111,11 @@ let package = Package(
         .testTarget(
             name: "RetentionCtlTests",
             dependencies: ["retentionctl", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // retentiond against the real parts: a notify socket, systemd-journald, a systemd user manager.
+        .testTarget(
+            name: "RetentiondTests",
+            dependencies: ["retentiond", "Systemd", "RetentionEngine", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -82,6 +82,31 @@ extension Engine {
         return Plan(at: now, horizon: horizon, entries: entries)
     }
 
+    /// When there will next be something to do after `now`: the first record of any stage falling
+    /// due, or a planned job's grace window ending; nil if nothing ever will (until records are
+    /// added). Held datasets are skipped: nothing acts on them until the hold is released. Cheap:
+    /// one `min()` per anchor column and stage, on the anchor's index.
+    public func nextWake(after now: Date) async throws -> Date? {
+        var earliest = try state.jobs(in: [.planned]).map(\.notBefore).filter { $0 > now }.min()
+        let holds = try state.holds()
+        var connections = Connections(connector: connector)
+        do {
+            for policy in policies where !holds.contains(where: { $0.scope.covers(store: policy.store.id, dataset: policy.dataset.id) }) {
+                let connection = try await connections.connection(to: policy.store)
+                for stage in policy.stages(at: now) {
+                    if let due = try await nextDue(of: stage, policy: policy, connection: connection), due > now {
+                        earliest = min(earliest ?? due, due)
+                    }
+                }
+            }
+        } catch {
+            await connections.closeAll()
+            throw error
+        }
+        await connections.closeAll()
+        return earliest
+    }
+
     /// When the first record of the stage that is not yet due falls due: the earliest anchor at or
     /// after the cutoff, among records the rule applies to.
     func nextDue(of stage: PlannedStage, policy: DatasetPolicy, connection: any StoreConnection) async throws -> Date? {

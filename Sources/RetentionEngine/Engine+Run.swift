@@ -4,7 +4,7 @@ import RetentionRules
 
 extension Engine {
     /// Runs a job to its end in bounded batches; returns it finished (done or failed), or nil when a
-    /// hold on its dataset paused it.
+    /// hold on its dataset paused it or a stop was requested.
     ///
     /// Crash safety: a batch's keys are written to the state database before the store is touched;
     /// the store applies the batch in one transaction, re-checking each key against the predicate;
@@ -78,6 +78,8 @@ extension Engine {
                               metadata: metadata(.jobPlanned, job))
             }
             while whole == nil {
+                // Between batches is the one place to stop: the job stays running and resumes.
+                if stopRequested() { return nil }
                 if let stored = try state.job(job.id), stored.state == .cancelled { return stored }
                 let holds = try state.holds()
                 if try pause(&job, under: holds) { return nil }

@@ -15,6 +15,9 @@ public struct Engine: Sendable {
     public var logger: Logger
     /// The wall clock, for start and end times (the pass's `now` may be simulated by `plan --at`).
     public var clock: @Sendable () -> Date = { Date() }
+    /// Asked before every batch and between jobs: when it says true, the pass stops there and
+    /// leaves the running job to be resumed by the next pass (a daemon's graceful shutdown).
+    public var stopRequested: @Sendable () -> Bool = { false }
 
     public init(rules: RuleSet, stores: StoreSet, state: StateDatabase, connector: any StoreConnector,
                 options: EngineOptions = EngineOptions(), logger: Logger = Logger(label: "retentiond")) {
@@ -78,6 +81,8 @@ public struct PassReport: Sendable {
     public var wouldPlan: [PlanEntry] = []
     /// Datasets skipped because of a hold on them or their store.
     public var heldDatasets: [(store: String, dataset: String, hold: Hold)] = []
+    /// The pass stopped early because `stopRequested` said so.
+    public var stopped = false
 }
 
 extension Engine {
@@ -103,6 +108,7 @@ extension Engine {
         do {
             // What a crash or an earlier pass left open comes first, in the order it was planned.
             for job in try state.jobs(in: [.running, .planned]) where options.includes(store: job.store, dataset: job.dataset) {
+                if stopRequested() { break }
                 if job.state == .planned, job.notBefore > now {
                     report.waiting.append(job)
                     continue
@@ -113,10 +119,11 @@ extension Engine {
                     report.waiting.append(waiting)
                 }
             }
-            for policy in policies {
+            for policy in policies where !stopRequested() {
                 try await plan(policy, at: now, connections: &connections, report: &report, progress: progress)
             }
-            try state.finishPass(passID, at: clock(), result: "done: \(report.finished.count) jobs finished, \(report.waiting.count) waiting")
+            report.stopped = stopRequested()
+            try state.finishPass(passID, at: clock(), result: (report.stopped ? "stopped" : "done") + ": \(report.finished.count) jobs finished, \(report.waiting.count) waiting")
         } catch {
             try? state.finishPass(passID, at: clock(), result: "failed: \(error)")
             await connections.closeAll()
@@ -140,6 +147,7 @@ extension Engine {
         // Anonymize and restrict before delete: an earlier stage acts before a later one takes the record.
         let stages = policy.stages(at: now).sorted { ($0.action == .delete ? 1 : 0) < ($1.action == .delete ? 1 : 0) }
         for stage in stages where !open.contains(where: { $0.rule == stage.rule.id && $0.stage == stage.stageIndex }) {
+            if stopRequested() { return }
             let connection = try await connections.connection(to: store)
             let predicate = stage.predicate && Self.excluding(holds, in: policy)
             let due = try await connection.count(dataset, where: predicate)

@@ -1,0 +1,41 @@
+/// The rules and stores an engine runs on, read together so that the stores are checked against
+/// the rules. Either all of it is usable, or none of it is: a daemon keeps its last good
+/// configuration rather than enforce half of a broken one.
+public struct Configuration: Sendable {
+    public var rules: RuleSet
+    public var stores: StoreSet
+    /// The warnings (a usable configuration has no errors).
+    public var warnings: [Diagnostic]
+
+    /// Reads rules and stores files and directories.
+    ///
+    /// - Throws: `ConfigurationError.unreadable` when a path cannot be read at all,
+    ///   `.invalid` with every error, in file order, when any file has one.
+    public static func load(rules rulesPaths: [String], stores storesPaths: [String]) throws(ConfigurationError) -> Configuration {
+        let rules: RulesLoad, stores: StoresLoad
+        do {
+            rules = try RuleSet.load(paths: rulesPaths)
+            stores = try StoreSet.load(paths: storesPaths, rules: rules.ruleSet)
+        } catch {
+            throw .unreadable(error)
+        }
+        let diagnostics = (rules.diagnostics + stores.diagnostics).sorted { $0.location < $1.location }
+        guard !diagnostics.hasErrors else { throw .invalid(diagnostics.errors) }
+        return Configuration(rules: rules.ruleSet, stores: stores.storeSet, warnings: diagnostics.warnings)
+    }
+}
+
+/// Why a configuration cannot be used.
+public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// A file or directory could not be read.
+    case unreadable(ConfigurationReadError)
+    /// The files have errors, each located.
+    case invalid([Diagnostic])
+
+    public var description: String {
+        switch self {
+        case .unreadable(let error): "\(error)"
+        case .invalid(let errors): "\(errors.count) error\(errors.count == 1 ? "" : "s") in the rules and stores files"
+        }
+    }
+}

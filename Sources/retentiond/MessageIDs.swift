@@ -1,0 +1,25 @@
+import RetentionEngine
+
+/// The journal's `MESSAGE_ID=` of each kind of event. These ids are an interface: auditors filter
+/// on them (`journalctl MESSAGE_ID=…`) and the catalog (`catalog/retentiond.catalog`) explains
+/// them under `journalctl -x`. Never change one; a new kind of event gets a new id.
+enum MessageIDs {
+    static let byEvent: [EngineEvent: String] = [
+        .jobPlanned: "23dfe35d37024f72aaf4f5ea6e672a4a",
+        .jobDone: "02454d1d8512487bbdd69d2821c569a1",
+        .jobFailed: "0485e9cde3a7409a89db997891df029e",
+        .jobCancelled: "2828448497dc4da4bcefb3a1f4e9c09e",
+        .approvalNeeded: "78989872780f46dba1ed30faee4ea12d",
+        .deadlineMissed: "1803a743275a4d37a447d7e81573cfd3",
+        .holdBlocked: "7f64237501d04e23bfffb9cc72ac4a14",
+        .clockRefused: "d949f3380a8449acad56cecd65d9d508",
+        .retainNoneViolation: "f6bf603c2e624f4fb2e667be1194c909",
+        .rulesReloaded: "35a0aac36da74abe80cd995e59b7256f",
+        .rulesRejected: "5fd56c5a3465468cace98d2a007426a1",
+    ]
+
+    /// The id for an event's name (the `event` metadata value), if it is one of ours.
+    static func forEvent(named name: String) -> String? {
+        EngineEvent(rawValue: name).flatMap { byEvent[$0] }
+    }
+}

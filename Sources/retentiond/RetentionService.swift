@@ -1,0 +1,242 @@
+import Foundation
+import Logging
+import RetentionEngine
+import RetentionRules
+import RetentionStores
+import ServiceLifecycle
+import Synchronization
+import Systemd
+import UnixSignals
+
+/// What the daemon was told on its command line.
+struct DaemonSettings: Sendable {
+    var rulesPaths: [String]
+    var storesPaths: [String]
+    var statePath: String
+    var hmacKeyPath: String?
+    var postgresPasswordFile: String?
+    /// The longest sleep between passes, whatever the stores say.
+    var interval: Swift.Duration
+    var once: Bool
+    var options: EngineOptions
+}
+
+/// The daemon: loads the configuration, tells systemd it is ready, then runs passes, sleeping in
+/// between until the earliest of the next record falling due, the next scheduled evaluation, a
+/// reload or a stop. Never polls.
+///
+/// SIGHUP reloads the rules and stores at once, even during a pass (which finishes on the rules it
+/// began with); a broken configuration is rejected with every error located, and the last good
+/// one stays in force. SIGTERM (graceful shutdown) stops after the current batch.
+struct RetentionService: Service {
+    let settings: DaemonSettings
+    let logger: Logger
+    let notifier = ServiceNotifier()
+    let liveness = Liveness()
+    let flags = Flags()
+
+    /// Set from other tasks (the graceful-shutdown handler) and read by the loop and the engine.
+    final class Flags: Sendable {
+        let stop = Atomic<Bool>(false)
+        /// A pass failed or a job failed: `--once` exits 1.
+        let failed = Atomic<Bool>(false)
+    }
+
+    /// Why the loop woke up.
+    enum Wake: Sendable, Equatable {
+        case timer(Int)
+        case reload
+        case stop
+    }
+
+    /// The state a pass works with and `STATUS=` reports; replaced whole on reload.
+    final class Current: Sendable {
+        let engine: Mutex<Engine>
+        let summary = Mutex<Summary>(Summary())
+
+        init(_ engine: Engine) { self.engine = Mutex(engine) }
+    }
+
+    struct Summary: Sendable {
+        var lastPass = "no pass yet"
+        var nextWake: Date?
+    }
+
+    func run() async throws {
+        let state: StateDatabase
+        do { state = try StateDatabase(path: settings.statePath) } catch {
+            logger.critical("cannot open the state database \(settings.statePath): \(error)")
+            throw error
+        }
+        let current = Current(try makeEngine(try loadConfiguration(reloading: false), state: state))
+        let (wakes, continuation) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(16))
+        // Trap SIGHUP before READY: a reload right after start must not meet the default action.
+        let hangups = settings.once ? nil : await UnixSignalsSequence(trapping: .sighup)
+        notifier.ready(status: status(current))
+        logger.info("retentiond started: \(describe(current.engine.withLock { $0 }))")
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                if let hangups {
+                    group.addTask { await handleReloads(hangups, current, continuation) }
+                }
+                if !settings.once {
+                    if let timeout = notifier.watchdogTimeout {
+                        group.addTask { await pingWatchdog(every: timeout / 2, timeout: timeout) }
+                    }
+                }
+                try await loop(current, wakes: wakes, continuation: continuation)
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            flags.stop.store(true, ordering: .relaxed)
+            notifier.stopping(status: "stopping after the current batch")
+            continuation.yield(.stop)
+        }
+    }
+
+    func loop(_ current: Current, wakes: AsyncStream<Wake>, continuation: AsyncStream<Wake>.Continuation) async throws {
+        var iterator = wakes.makeAsyncIterator()
+        var generation = 0
+        while !flags.stop.load(ordering: .relaxed) {
+            await pass(current)
+            if settings.once || flags.stop.load(ordering: .relaxed) { break }
+            let next = await nextWake(current)
+            current.summary.withLock { $0.nextWake = next }
+            notifier.status(status(current))
+            liveness.setIdle(true)
+            generation += 1
+            let delay = max(1, min(next.map { $0.timeIntervalSinceNow } ?? .infinity, Double(settings.interval.components.seconds)))
+            let timer = Task { [generation] in
+                try? await Task.sleep(for: .seconds(delay))
+                if !Task.isCancelled { continuation.yield(.timer(generation)) }
+            }
+            var wake: Wake?
+            repeat { wake = await iterator.next() } while wake.map({ if case .timer(let g) = $0 { g != generation } else { false } }) ?? false
+            timer.cancel()
+            liveness.setIdle(false)
+            if wake == nil || wake == .stop { break }
+        }
+    }
+
+    /// One pass on the engine in force; its errors are logged, never fatal to the daemon.
+    func pass(_ current: Current) async {
+        liveness.setIdle(false)
+        var engine = current.engine.withLock { $0 }
+        let flags = self.flags
+        engine.stopRequested = { flags.stop.load(ordering: .relaxed) }
+        let liveness = self.liveness
+        let started = Date()
+        do {
+            let report = try await engine.runPass(at: Date()) { _ in liveness.beat() }
+            let failed = report.finished.filter { $0.state == .failed }.count
+            let records = report.finished.filter { $0.state == .done }.reduce(0) { $0 + $1.doneCount }
+            if settings.options.dryRun {
+                for entry in report.wouldPlan {
+                    logger.info("dry run: would \(entry.action.rawValue) \(entry.due) records of \(entry.store)/\(entry.dataset) under rule \(entry.rule) (cutoff \(TimeText.iso(entry.cutoff)))",
+                                metadata: ["rule": "\(entry.rule)", "store": "\(entry.store)", "dataset": "\(entry.dataset)", "action": "\(entry.action.rawValue)",
+                                           "stage": "\(entry.stage)", "count": "\(entry.due)", "cutoff": "\(TimeText.iso(entry.cutoff))"])
+                }
+            }
+            let summary = settings.options.dryRun
+                ? "dry run: \(report.wouldPlan.count) jobs would run"
+                : "\(report.stopped ? "stopped" : "done"): \(report.finished.count) jobs, \(records) records\(failed > 0 ? ", \(failed) failed" : ""), \(report.waiting.count) waiting"
+            current.summary.withLock { $0.lastPass = "last pass \(Self.clock(started)) \(summary)" }
+            logger.info("pass \(summary) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+            if failed > 0 { flags.failed.store(true, ordering: .relaxed) }
+        } catch {
+            current.summary.withLock { $0.lastPass = "last pass \(Self.clock(started)) failed" }
+            logger.error("pass failed: \(error)")
+            flags.failed.store(true, ordering: .relaxed)
+        }
+    }
+
+    /// When to wake next, by the stores; nil (sleep the full interval) if they cannot say.
+    func nextWake(_ current: Current) async -> Date? {
+        let engine = current.engine.withLock { $0 }
+        do { return try await engine.nextWake(after: Date()) } catch {
+            logger.warning("cannot compute when the next record falls due: \(error); next pass in \(settings.interval)")
+            return nil
+        }
+    }
+
+    // MARK: Reload
+
+    func handleReloads(_ hangups: UnixSignalsSequence, _ current: Current, _ continuation: AsyncStream<Wake>.Continuation) async {
+        for await _ in hangups {
+            notifier.reloading(status: "reloading the rules and stores")
+            if let configuration = try? loadConfiguration(reloading: true) {
+                do {
+                    let engine = try makeEngine(configuration, state: current.engine.withLock { $0.state })
+                    // A reload must not shorten or drop a locked rule: the state database remembers them.
+                    try engine.checkLocks()
+                    current.engine.withLock { $0 = engine }
+                    logger.notice("rules reloaded: \(describe(engine))", metadata: ["event": "\(EngineEvent.rulesReloaded.rawValue)", "count": "\(engine.rules.rules.count)"])
+                } catch {
+                    logger.error("rules rejected, the rules loaded before stay in force: \(error)", metadata: ["event": "\(EngineEvent.rulesRejected.rawValue)"])
+                }
+            }
+            notifier.ready(status: status(current))
+            continuation.yield(.reload)
+        }
+    }
+
+    /// Reads the rules and stores; every error is logged with its location. At start-up an error
+    /// is fatal (there are no last good rules); on reload it rejects the new files.
+    func loadConfiguration(reloading: Bool) throws -> Configuration {
+        do {
+            let configuration = try Configuration.load(rules: settings.rulesPaths, stores: settings.storesPaths)
+            for warning in configuration.warnings { logger.debug("\(warning)") }
+            return configuration
+        } catch {
+            if case .invalid(let errors) = error {
+                for diagnostic in errors {
+                    logger.error("\(diagnostic)", metadata: ["config_file": "\(diagnostic.location.file)", "config_line": "\(diagnostic.location.line)"])
+                }
+            }
+            let consequence = reloading ? "the rules loaded before stay in force" : "not starting"
+            logger.error("rules rejected: \(error); \(consequence)", metadata: ["event": "\(EngineEvent.rulesRejected.rawValue)"])
+            throw error
+        }
+    }
+
+    func makeEngine(_ configuration: Configuration, state: StateDatabase) throws -> Engine {
+        var options = settings.options
+        do { options.hmacKey = try HMACKey.load(path: settings.hmacKeyPath) } catch {
+            logger.error("\(error)")
+            throw error
+        }
+        options.actor = "retentiond"
+        return Engine(rules: configuration.rules, stores: configuration.stores, state: state,
+                      connector: StoreConnectors(postgresPasswordFile: settings.postgresPasswordFile), options: options, logger: logger)
+    }
+
+    // MARK: Watchdog and status
+
+    func pingWatchdog(every period: Swift.Duration, timeout: Swift.Duration) async {
+        while !Task.isCancelled {
+            if liveness.isAlive(within: timeout) { notifier.watchdog() }
+            try? await Task.sleep(for: period)
+        }
+    }
+
+    func describe(_ engine: Engine) -> String {
+        let rules = engine.rules.rules.count, stores = engine.stores.stores.count
+        let datasets = engine.stores.stores.reduce(0) { $0 + $1.datasets.count }
+        return "\(rules) rules, \(stores) stores, \(datasets) datasets"
+    }
+
+    /// `STATUS=`: one line for `systemctl status`.
+    func status(_ current: Current) -> String {
+        let engine = current.engine.withLock { $0 }
+        let summary = current.summary.withLock { $0 }
+        let next = summary.nextWake.map { min($0, Date().addingTimeInterval(Double(settings.interval.components.seconds))) }
+            ?? Date().addingTimeInterval(Double(settings.interval.components.seconds))
+        return "\(describe(engine)); \(summary.lastPass); next pass \(Self.clock(next))\(settings.options.dryRun ? " (dry run)" : "")"
+    }
+
+    static func clock(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .current).year().month().day().dateSeparator(.dash)
+            .time(includingFractionalSeconds: false).timeSeparator(.colon).dateTimeSeparator(.space))
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RetentionEngine
+import ServiceLifecycle
+import Synchronization
+import Systemd
+import UnixSignals
+
+/// `retentiond`: the retention daemon, run by systemd (`retentiond.service`), by a timer with
+/// `--once` (`retentiond-once.timer`), or in a terminal.
+@main
+struct Retentiond: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retentiond",
+        abstract: "Enforce the retention rules: run passes whenever records fall due.",
+        discussion: """
+            Loads the rules and stores, then runs passes: each finishes interrupted jobs, then plans and \
+            runs what is due. Between passes it sleeps until the next record falls due or the next \
+            scheduled evaluation (--interval), whichever is first. SIGHUP reloads the rules and stores \
+            (a broken file is rejected, located, and the last good rules stay in force); SIGTERM stops \
+            after the current batch. Under systemd it reports READY, STATUS, RELOADING, STOPPING and \
+            the watchdog, and logs structured entries to the journal.
+            """
+    )
+
+    @Option(name: .customLong("rules"), help: "Rules file or directory (repeatable; default /etc/retentiond/rules.d).")
+    var rulesPaths: [String] = []
+
+    @Option(name: .customLong("stores"), help: "Stores file or directory (repeatable; default /etc/retentiond/stores.d).")
+    var storesPaths: [String] = []
+
+    @Option(name: .customLong("state"), help: "The state database (default $RETENTIOND_STATE or /var/lib/retentiond/state.sqlite).")
+    var statePath: String?
+
+    @Option(name: .customLong("hmac-key"), help: "File holding the hmac-sha256 key (default: the systemd credential 'hmac-key').")
+    var hmacKeyPath: String?
+
+    @Option(name: .customLong("postgres-password-file"), help: "File holding the PostgreSQL password (default: the credential 'postgres-password').")
+    var postgresPasswordFile: String?
+
+    @Option(help: "The longest sleep between passes: 30s, 15min, 1h, 1d (default 1h).")
+    var interval: String = "1h"
+
+    @Flag(help: "Run one pass and exit (for retentiond-once.timer): 0 if it succeeded, 1 if not.")
+    var once = false
+
+    @Flag(help: "Plan and log what would be done; change nothing, write no jobs.")
+    var dryRun = false
+
+    @Option(help: "Records per batch (default 1000; a dataset's batch-size wins).")
+    var batchSize: Int?
+
+    @Option(help: "Where log entries go: journal, console (stderr, as journalctl prints them), or auto (the journal when stderr is journald's stream).")
+    var logTarget: LogTarget = .auto
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    enum LogTarget: String, ExpressibleByArgument, CaseIterable {
+        case auto, journal, console
+    }
+
+    static let identifier = "retentiond"
+
+    func validate() throws {
+        guard Self.parseInterval(interval) != nil else {
+            throw ValidationError("--interval: expected a number and a unit (s, min, h, d), such as 1h or 30min; found '\(interval)'")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level: expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); found '\(logLevel)'")
+        }
+        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be above 0") }
+    }
+
+    func run() async throws {
+        let toJournal = logTarget == .journal || (logTarget == .auto && Journal.isStandardErrorJournal)
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = toJournal
+                ? JournalLogHandler(identifier: Self.identifier, messageID: MessageIDs.forEvent(named:))
+                : ConsoleLogHandler(identifier: Self.identifier)
+            handler.logLevel = label == Self.identifier ? level : .warning
+            return handler
+        }
+        let logger = Logger(label: Self.identifier)
+
+        var options = EngineOptions()
+        options.dryRun = dryRun
+        if let batchSize { options.batchSize = batchSize }
+        let environment = ProcessInfo.processInfo.environment
+        let settings = DaemonSettings(
+            rulesPaths: rulesPaths.isEmpty ? ["/etc/retentiond/rules.d"] : rulesPaths,
+            storesPaths: storesPaths.isEmpty ? ["/etc/retentiond/stores.d"] : storesPaths,
+            statePath: statePath ?? environment["RETENTIOND_STATE"] ?? StateDatabase.defaultPath,
+            hmacKeyPath: hmacKeyPath, postgresPasswordFile: postgresPasswordFile,
+            interval: Self.parseInterval(interval)!, once: once, options: options)
+        let service = RetentionService(settings: settings, logger: logger)
+        var lifecycleLogger = Logger(label: "retentiond.lifecycle")
+        lifecycleLogger.logLevel = .warning
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycleLogger))
+        do {
+            try await group.run()
+        } catch {
+            // The cause is already in the log, located; systemd sees the exit status.
+            throw ExitCode(1)
+        }
+        if once, service.flags.failed.load(ordering: .relaxed) { throw ExitCode(1) }
+    }
+
+    /// A span in systemd's spelling: `30s`, `15min`, `1h`, `1d` (also `sec`, `m`, `hour(s)`, `day(s)`).
+    static func parseInterval(_ text: String) -> Swift.Duration? {
+        let digits = text.prefix { $0.isNumber }
+        guard let count = Int64(digits), count > 0 else { return nil }
+        let seconds: Int64? = switch text.dropFirst(digits.count).trimmingCharacters(in: .whitespaces) {
+        case "s", "sec", "second", "seconds": 1
+        case "m", "min", "minute", "minutes": 60
+        case "h", "hour", "hours": 3_600
+        case "d", "day", "days": 86_400
+        default: nil
+        }
+        return seconds.map { .seconds(count * $0) }
+    }
+}
