@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build demo daemon schedule test schema-check install verify-units clean
+.PHONY: all build demo demo-passes demo-data schedule test schema-check install verify-units clean
 
 all: build
 
@@ -13,15 +13,29 @@ DEMO = examples/demo
 CTL = .build/debug/retentionctl
 DEMO_ARGS = --rules rules --rules $(DEMO)/rules --stores $(DEMO)/stores.yaml --state $(DEMO)/data/state.sqlite --hmac-key $(DEMO)/data/hmac-key
 
-# The main job on the embedded default: 12 years of synthetic records for the seeds' categories
-# (SQLite + a directory of log files), then real passes under the seeds' rules: the first pass acts
-# and holds big deletions for approval, the demo approves them, the second pass finishes; then what
-# falls due next, and the audit chain checked.
-demo: build
+# Fresh demo data: 12 years of synthetic records for the seeds' categories (SQLite + a directory
+# of device log files) and an HMAC key, checked against the real stores.
+demo-data: build
 	rm -rf $(DEMO)/data
 	$(PYTHON) $(DEMO)/generate.py
-	head -c 32 /dev/urandom | base64 > $(DEMO)/data/hmac-key
+	(umask 077; head -c 32 /dev/urandom | base64 > $(DEMO)/data/hmac-key)
 	$(CTL) lint rules $(DEMO)/rules --stores $(DEMO)/stores.yaml --live
+
+# The main job on the embedded default: the daemon, in the foreground, on fresh demo data, logging
+# as journalctl prints (with the journal fields of each event). It runs passes whenever records
+# fall due (at the latest hourly); jobs the mass-deletion guard holds wait for
+# `retentionctl approve`, then `kill -HUP` (a reload) runs the next pass at once. Ctrl-C stops it
+# after the current batch.
+demo: demo-data
+	@echo; echo "== retentiond in the foreground (Ctrl-C stops it). In another terminal:"
+	@echo "   $(CTL) jobs --state $(DEMO)/data/state.sqlite --in awaiting-approval"
+	@echo "   $(CTL) approve --state $(DEMO)/data/state.sqlite --by you JOB...   then: pkill -HUP retentiond"; echo
+	.build/debug/retentiond $(DEMO_ARGS) --interval 1h --log-target console
+
+# The same data through retentionctl, step by step: pass 1 acts and holds big deletions for
+# approval, the held jobs are approved, pass 2 finishes; then what falls due next, and the audit
+# chain checked.
+demo-passes: demo-data
 	@echo; echo "== pass 1 (the mass-deletion guard holds back jobs that would delete more than 25% of a dataset)"
 	$(CTL) run $(DEMO_ARGS)
 	@echo; echo "== approving the held jobs (retentionctl approve)"
@@ -34,12 +48,6 @@ demo: build
 	@echo; echo "== audit trail"
 	$(CTL) audit verify --state $(DEMO)/data/state.sqlite
 
-# The daemon itself, in the foreground, on the demo configuration (after `make demo` has made its
-# data): passes as they fall due, journal-style lines on stderr; Ctrl-C stops it after the batch.
-daemon: build
-	test -f $(DEMO)/data/crm.sqlite || { rm -rf $(DEMO)/data; $(PYTHON) $(DEMO)/generate.py; head -c 32 /dev/urandom | base64 > $(DEMO)/data/hmac-key; }
-	.build/debug/retentiond $(DEMO_ARGS) --interval 1h --log-target console
-
 # The retention schedule of the seeds' rules.
 schedule: build
 	$(CTL) schedule rules
@@ -49,11 +57,14 @@ schema-check:
 	$(PYTHON) .ci/check-schema.py schema/rules.schema.json rules Tests/Fixtures/schema-valid
 	$(PYTHON) .ci/check-schema.py schema/rules.schema.json --expect-invalid Tests/Fixtures/schema-invalid/*.yaml
 
-# The Swift tests run beside a throwaway PostgreSQL cluster (scripts/with-postgres); without
-# PostgreSQL installed its tests are skipped, unless RETENTIOND_REQUIRE_POSTGRES=1 (as in CI).
+# The units are checked with systemd-analyze; then the Swift tests run beside a journald
+# (scripts/with-journald), a systemd user manager (scripts/with-user-manager) and a throwaway
+# PostgreSQL cluster (scripts/with-postgres). Where one cannot be had its tests are skipped, unless
+# RETENTIOND_REQUIRE_JOURNAL/_USER_MANAGER/_POSTGRES=1 (as in CI).
 test: schema-check
 	$(SWIFT) build --build-tests
-	scripts/with-postgres $(SWIFT) test
+	$(MAKE) --no-print-directory verify-units
+	scripts/with-journald scripts/with-user-manager scripts/with-postgres $(SWIFT) test
 
 # Installation. PREFIX and DESTDIR as usual; without DESTDIR (installing on this machine) the
 # user, directories, HMAC key and journal catalog are set up too, and systemd is told.
@@ -100,13 +111,16 @@ install:
 # The units as systemd reads them: `verify` must print nothing (it exits 0 on unknown keys), and the
 # service must rate 1.5 or better on `systemd-analyze security`.
 verify-units:
-	rm -rf .build/units-check && mkdir -p .build/units-check
-	$(MAKE) --no-print-directory install CONFIGURATION=debug DESTDIR=$(CURDIR)/.build/units-check PREFIX=/usr SYSTEMD_VERSION=$(SYSTEMD_VERSION) >/dev/null
-	cd .build/units-check && out=$$(systemd-analyze verify --man=no --root=. usr/lib/systemd/system/retentiond.service usr/lib/systemd/system/retentiond-once.service usr/lib/systemd/system/retentiond-once.timer 2>&1); \
-	  if [ -n "$$out" ]; then echo "$$out"; echo "verify-units: systemd-analyze verify complained"; exit 1; fi
-	systemd-analyze security --offline=yes --root=.build/units-check --threshold=15 retentiond.service | tail -n 1
-	systemd-analyze security --offline=yes --root=.build/units-check --threshold=15 retentiond-once.service | tail -n 1
-	@echo "verify-units: ok"
+	rm -rf .build/units-check && mkdir -p .build/units-check/verify
+	$(MAKE) --no-print-directory install CONFIGURATION=debug DESTDIR=$(CURDIR)/.build/units-check PREFIX=/usr >/dev/null
+	# As installed, but with ExecStart= on the binary just built, which verify checks is there.
+	for unit in retentiond.service retentiond-once.service retentiond-once.timer; do \
+	  sed 's|/usr/bin/retentiond|$(CURDIR)/.build/debug/retentiond|' .build/units-check/usr/lib/systemd/system/$$unit > .build/units-check/verify/$$unit; done
+	cd .build/units-check/verify && out=$$(systemd-analyze verify --man=no retentiond.service retentiond-once.service retentiond-once.timer 2>&1); \
+	  if [ -n "$$out" ]; then echo "$$out"; echo "verify-units: systemd-analyze verify printed the above"; exit 1; fi
+	out=$$(systemd-analyze security --offline=yes --threshold=15 .build/units-check/verify/retentiond.service 2>&1) || { echo "$$out"; exit 1; }; echo "$$out" | tail -n 1
+	out=$$(systemd-analyze security --offline=yes --threshold=15 .build/units-check/verify/retentiond-once.service 2>&1) || { echo "$$out"; exit 1; }; echo "$$out" | tail -n 1
+	@echo "verify-units: systemd-analyze verify printed nothing; both services rate 1.5 or better"
 
 clean:
 	rm -rf .build

@@ -117,7 +117,7 @@ final class Daemon {
 
     init(_ arguments: [String], environment: [String: String] = [:], log: String) throws {
         self.log = log
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: Support.binary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment

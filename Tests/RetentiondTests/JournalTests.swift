@@ -1,0 +1,126 @@
+import Foundation
+import RetentionEngine
+import Testing
+@testable import retentiond
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Entries written to the real systemd-journald and read back with `journalctl`; the catalog.
+@Suite("journal", .serialized)
+struct JournalTests {
+    static var journalAvailable: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["RETENTIOND_TEST_JOURNAL"] == "1" { return true }
+        #expect(environment["RETENTIOND_REQUIRE_JOURNAL"] != "1", "journald required but scripts/with-journald did not provide one")
+        return false
+    }
+
+    static func journalctl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["journalctl", "--no-pager"] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The entries matching `match` (journalctl field matches), polled until `count` are there.
+    static func entries(_ match: [String], count: Int) throws -> [[String: String]] {
+        var entries: [[String: String]] = []
+        for _ in 0..<100 {
+            entries = try journalctl(["-o", "json"] + match).split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            }.map { $0.compactMapValues { $0 as? String } }
+            if entries.count >= count { break }
+            usleep(50_000)
+        }
+        return entries
+    }
+
+    @Test("a pass's entries carry MESSAGE_ID, PRIORITY, CODE_* and the fields RULE, STORE, DATASET, JOB_ID, ACTION, STAGE, COUNT, CUTOFF")
+    func fields() throws {
+        guard Self.journalAvailable else { return }
+        let rule = "journal-test-\(UUID().uuidString.prefix(8).lowercased())"
+        let scenario = try Scenario(ages: [40 * 86_400, 35 * 86_400, 86_400], rule: rule)
+        defer { scenario.remove() }
+        let daemon = try Daemon(scenario.arguments + ["--once", "--log-target", "journal"], log: scenario.directory + "/daemon.log")
+        #expect(daemon.wait(seconds: 60) == 0, "\(daemon.output)")
+        #expect(daemon.output.isEmpty, "with --log-target journal nothing goes to stderr: \(daemon.output)")
+
+        let done = try #require(Self.entries(["RULE=\(rule)", "MESSAGE_ID=\(MessageIDs.byEvent[.jobDone]!)"], count: 1).first)
+        #expect(done["MESSAGE"]?.hasPrefix("job 1 done: deleted 2 records of app/events under rule \(rule)") == true, "\(done)")
+        #expect(done["PRIORITY"] == "5")
+        #expect(done["SYSLOG_IDENTIFIER"] == "retentiond")
+        #expect(done["CODE_FILE"]?.hasSuffix(".swift") == true)
+        #expect(Int(done["CODE_LINE"] ?? "") != nil)
+        #expect(done["CODE_FUNC"]?.isEmpty == false)
+        #expect(done["STORE"] == "app")
+        #expect(done["DATASET"] == "events")
+        #expect(done["JOB_ID"] == "1")
+        #expect(done["ACTION"] == "delete")
+        #expect(done["STAGE"] == "1")
+        #expect(done["COUNT"] == "2")
+        #expect(done["EVENT"] == "job-done")
+        let cutoff = try #require(done["CUTOFF"])
+        #expect(cutoff.hasSuffix("Z") && cutoff.count >= 20, "\(cutoff)")
+
+        let planned = try Self.entries(["RULE=\(rule)", "MESSAGE_ID=\(MessageIDs.byEvent[.jobPlanned]!)"], count: 1)
+        #expect(planned.count == 1)
+        #expect(planned.first?["PRIORITY"] == "6")
+        // Everything one job did, by JOB_ID and RULE, as the README shows auditors.
+        #expect(try Self.entries(["RULE=\(rule)", "JOB_ID=1"], count: 2).count == 2)
+    }
+
+    @Test("every kind of event has a fixed MESSAGE_ID and a catalog entry that uses only fields it has")
+    func catalogCoversEveryEvent() throws {
+        let catalog = try String(contentsOf: Support.repository.appendingPathComponent("catalog/retentiond.catalog"), encoding: .utf8)
+        var entries: [String: String] = [:]
+        var current: String?
+        for line in catalog.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("-- ") { current = String(line.dropFirst(3)); entries[current!] = "" } else if let id = current { entries[id, default: ""] += line + "\n" }
+        }
+        #expect(Set(MessageIDs.byEvent.keys) == Set(EngineEvent.allCases))
+        #expect(Set(MessageIDs.byEvent.values).count == EngineEvent.allCases.count, "ids are unique")
+        #expect(Set(entries.keys) == Set(MessageIDs.byEvent.values))
+        for (event, id) in MessageIDs.byEvent {
+            #expect(id.count == 32 && id.allSatisfy(\.isHexDigit), "\(event): \(id)")
+            let text = try #require(entries[id], "\(event)")
+            #expect(text.hasPrefix("Subject: "), "\(event)")
+            #expect(text.contains("Defined-By: retentiond"))
+            // Fields the engine sets on job events; reload events have COUNT only.
+            let allowed: Set<String> = [.rulesReloaded, .rulesRejected, .clockRefused].contains(event)
+                ? ["COUNT"] : ["RULE", "STORE", "DATASET", "JOB_ID", "ACTION", "STAGE", "COUNT", "CUTOFF"]
+            let used = text.split(separator: "@", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            #expect(Set(used).isSubset(of: allowed), "\(event) uses \(used)")
+        }
+    }
+
+    @Test("journalctl -x explains an entry from the installed catalog, with its fields substituted")
+    func explained() throws {
+        guard Self.journalAvailable, getuid() == 0 else { return }
+        // -x reads only the system's catalog database: install ours there for the test, then remove it.
+        let directory = "/usr/local/lib/systemd/catalog", installed = directory + "/retentiond.catalog"
+        guard !FileManager.default.fileExists(atPath: installed) else { return }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Support.repository.appendingPathComponent("catalog/retentiond.catalog").path, toPath: installed)
+        defer {
+            try? FileManager.default.removeItem(atPath: installed)
+            _ = try? Self.journalctl(["--update-catalog"])
+        }
+        _ = try Self.journalctl(["--update-catalog"])
+        let rule = "journal-x-\(UUID().uuidString.prefix(8).lowercased())"
+        let scenario = try Scenario(ages: [40 * 86_400], rule: rule)
+        defer { scenario.remove() }
+        let daemon = try Daemon(scenario.arguments + ["--once", "--log-target", "journal"], log: scenario.directory + "/daemon.log")
+        #expect(daemon.wait(seconds: 60) == 0)
+        _ = try Self.entries(["RULE=\(rule)"], count: 2)
+        let explained = try Self.journalctl(["-x", "RULE=\(rule)", "MESSAGE_ID=\(MessageIDs.byEvent[.jobDone]!)"])
+        #expect(explained.contains("Subject: Retention job 1 done: 1 records of app/events (delete)"), "\(explained)")
+        #expect(explained.contains("under rule \(rule) (stage 1) the action delete"), "\(explained)")
+    }
+}
