@@ -120,13 +120,14 @@ struct DaemonTests {
 
     @Test("between passes it sleeps until the next record falls due, not the whole interval")
     func wakesWhenDue() throws {
-        // Due in 3 s under a 30-day rule; the daemon's interval is an hour.
-        let scenario = try Scenario(ages: [30 * Self.day - 3, 10 * Self.day])
+        // Due in 8 s under a 30-day rule (time enough to start on a loaded machine); the
+        // daemon's interval is an hour.
+        let scenario = try Scenario(ages: [30 * Self.day - 8, 10 * Self.day])
         defer { scenario.remove() }
         let daemon = try Daemon(scenario.arguments + ["--log-target", "console", "--interval", "1h"], log: scenario.directory + "/daemon.log")
         #expect(daemon.waitForOutput("pass done: 0 jobs", seconds: 20), "\(daemon.output)")
         #expect(try scenario.rows() == 2)
-        #expect(daemon.waitForOutput("pass done: 1 jobs, 1 records", seconds: 15), "\(daemon.output)")
+        #expect(daemon.waitForOutput("pass done: 1 jobs, 1 records", seconds: 25), "\(daemon.output)")
         #expect(try scenario.rows() == 1)
         daemon.signal(SIGTERM)
         #expect(daemon.wait(seconds: 15) == 0)
