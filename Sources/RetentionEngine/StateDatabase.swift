@@ -12,6 +12,11 @@ public final class StateDatabase: Sendable {
     /// Where the state database lives unless told otherwise (systemd's `StateDirectory=retentiond`).
     public static let defaultPath = "/var/lib/retentiond/state.sqlite"
 
+    /// The state database to use: the one given, else `$RETENTIOND_STATE`, else `defaultPath`.
+    public static func path(given: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        given ?? environment["RETENTIOND_STATE"] ?? defaultPath
+    }
+
     let queue: DatabaseQueue
     /// The file, for messages.
     public let path: String

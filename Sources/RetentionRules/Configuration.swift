@@ -7,6 +7,11 @@ public struct Configuration: Sendable {
     /// The warnings (a usable configuration has no errors).
     public var warnings: [Diagnostic]
 
+    /// Where an installed retentiond keeps its rules (`ConfigurationDirectory=retentiond`).
+    public static let installedRules = "/etc/retentiond/rules.d"
+    /// Where an installed retentiond keeps its stores.
+    public static let installedStores = "/etc/retentiond/stores.d"
+
     /// Reads rules and stores files and directories.
     ///
     /// - Throws: `ConfigurationError.unreadable` when a path cannot be read at all,

@@ -15,7 +15,7 @@ public enum Suggestion: Sendable {
     }
 
     /// `" (did you mean 'x'?)"` or the empty string.
-    static func hint(for word: String, among candidates: some Sequence<String>) -> String {
+    public static func hint(for word: String, among candidates: some Sequence<String>) -> String {
         closest(to: word, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
     }
 

@@ -79,13 +79,13 @@ public struct LiveCheck: Sendable {
     func check(_ dataset: Dataset, of store: Store, in connection: any SchemaReading, rules: RuleSet) async throws -> [Diagnostic] {
         guard let table = dataset.table else { return [] }
         guard let schema = try await connection.schema(table) else {
-            let hint = Suggestion.closest(to: table, among: try await connection.tables()).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = Suggestion.hint(for: table, among: try await connection.tables())
             return [.error("table '\(table)' does not exist in store '\(store.id)'\(hint)", at: dataset.location(of: "table"))]
         }
         var diagnostics: [Diagnostic] = []
         func column(_ name: String, _ setting: String, as role: String) -> TableSchema.Column? {
             if let column = schema.column(name) { return column }
-            let hint = Suggestion.closest(to: name, among: schema.columns.map(\.name)).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = Suggestion.hint(for: name, among: schema.columns.map(\.name))
             diagnostics.append(.error("\(role) column '\(name)' does not exist in table '\(table)'\(hint)", at: dataset.location(of: setting)))
             return nil
         }

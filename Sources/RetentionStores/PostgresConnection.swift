@@ -57,8 +57,7 @@ final class PostgresConnection: StoreConnection {
             var types: [String: [String: String]] = [:]
             for dataset in store.datasets {
                 guard let table = dataset.table else { continue }
-                let parts = table.split(separator: ".").map(String.init)
-                let (schema, name) = parts.count == 2 ? (parts[0], parts[1]) : ("", parts[0])
+                let (schema, name) = split(table)
                 let rows = try await connection.query("""
                     SELECT column_name, data_type FROM information_schema.columns
                     WHERE table_name = \(name) AND table_schema = CASE WHEN \(schema) = '' THEN current_schema() ELSE \(schema) END

@@ -10,20 +10,17 @@ public enum Journal: Sendable {
     /// negative errno (journald not running: -ENOENT or -ECONNREFUSED).
     @discardableResult
     public static func send(_ fields: [(name: String, value: String)]) -> Int32 {
-        let entries = fields.map { Array(($0.name + "=" + $0.value).utf8) }
-        // Each iovec points into an array kept alive by the nested closures below.
-        return withIOVectors(entries[...], collected: []) { vectors in
-            vectors.withUnsafeBufferPointer { buffer in
-                sd_journal_sendv(buffer.baseAddress, Int32(buffer.count))
-            }
+        // All fields in one buffer; each iovec points at its slice while the buffer is pinned.
+        var bytes: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for field in fields {
+            let start = bytes.count
+            bytes += (field.name + "=" + field.value).utf8
+            ranges.append(start..<bytes.count)
         }
-    }
-
-    private static func withIOVectors<R>(_ rest: ArraySlice<[UInt8]>, collected: [iovec], _ body: ([iovec]) -> R) -> R {
-        guard let first = rest.first else { return body(collected) }
-        return first.withUnsafeBytes { bytes in
-            let vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-            return withIOVectors(rest.dropFirst(), collected: collected + [vector], body)
+        return bytes.withUnsafeMutableBytes { buffer in
+            let vectors = ranges.map { iovec(iov_base: buffer.baseAddress?.advanced(by: $0.lowerBound), iov_len: $0.count) }
+            return vectors.withUnsafeBufferPointer { sd_journal_sendv($0.baseAddress, Int32($0.count)) }
         }
     }
 

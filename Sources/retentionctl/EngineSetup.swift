@@ -21,18 +21,10 @@ struct EngineSetup: ParsableArguments {
     @Option(name: .customLong("postgres-password-file"), help: "File holding the PostgreSQL password (default: the credential 'postgres-password').")
     var postgresPasswordFile: String?
 
-    static let installedStores = "/etc/retentiond/stores.d"
-
     /// Loads everything; any error in the configuration is printed, located, and exits 1.
     func engine(options: EngineOptions = EngineOptions(), logger: Logger = ConsoleLogHandler.logger()) throws -> Engine {
         let rules = try RulesLocation.loadUsable(rulesPaths)
-        var paths = storesPaths
-        if paths.isEmpty {
-            guard FileManager.default.fileExists(atPath: Self.installedStores) else {
-                throw ValidationError("no stores given and \(Self.installedStores) does not exist: name one with --stores")
-            }
-            paths = [Self.installedStores]
-        }
+        let paths = try StoresLocation.resolve(storesPaths)
         let stores: StoresLoad
         do { stores = try StoreSet.load(paths: paths, rules: rules) } catch {
             Output.error("retentionctl: \(error)")
@@ -59,7 +51,7 @@ struct StateLocation: ParsableArguments {
     var path: String?
 
     func open() throws -> StateDatabase {
-        let path = path ?? ProcessInfo.processInfo.environment["RETENTIOND_STATE"] ?? StateDatabase.defaultPath
+        let path = StateDatabase.path(given: path)
         do { return try StateDatabase(path: path) } catch {
             Output.error("retentionctl: state database \(error)")
             throw ExitCode(1)

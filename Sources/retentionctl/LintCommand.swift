@@ -40,13 +40,7 @@ struct LintCommand: AsyncParsableCommand {
         let load = try RulesLocation.load(paths)
         var diagnostics = load.diagnostics
         var storesSummary = ""
-        var storesPaths = storesPaths
-        if live, storesPaths.isEmpty {
-            guard FileManager.default.fileExists(atPath: EngineSetup.installedStores) else {
-                throw ValidationError("--live checks stores: name them with --stores (\(EngineSetup.installedStores) does not exist)")
-            }
-            storesPaths = [EngineSetup.installedStores]
-        }
+        let storesPaths = live ? try StoresLocation.resolve(storesPaths) : storesPaths
         if !storesPaths.isEmpty {
             do {
                 let stores = try StoreSet.load(paths: storesPaths, rules: load.ruleSet)

@@ -5,7 +5,7 @@ import RetentionRules
 /// Where the rules are read from, shared by every command that reads them.
 enum RulesLocation {
     /// The installed location.
-    static let installed = "/etc/retentiond/rules.d"
+    static let installed = Configuration.installedRules
     /// The rules in a source checkout, used when nothing is installed.
     static let checkout = "rules"
 
@@ -44,6 +44,17 @@ enum RulesLocation {
             throw ExitCode(1)
         }
         return load.ruleSet
+    }
+}
+
+/// Where the stores are read from: the paths given, else the installed directory.
+enum StoresLocation {
+    static func resolve(_ paths: [String]) throws -> [String] {
+        if !paths.isEmpty { return paths }
+        guard FileManager.default.fileExists(atPath: Configuration.installedStores) else {
+            throw ValidationError("no stores given and \(Configuration.installedStores) does not exist: name them with --stores")
+        }
+        return [Configuration.installedStores]
     }
 }
 

@@ -47,6 +47,11 @@ struct RetentionService: Service {
         case timer(Int)
         case reload
         case stop
+
+        /// A timer set before the latest one: its sleep was cut short by another wake.
+        func isStale(current generation: Int) -> Bool {
+            if case .timer(let set) = self { set != generation } else { false }
+        }
     }
 
     /// The state a pass works with and `STATUS=` reports; replaced whole on reload.
@@ -59,7 +64,8 @@ struct RetentionService: Service {
 
     struct Summary: Sendable {
         var lastPass = "no pass yet"
-        var nextWake: Date?
+        /// When the loop will wake, once it sleeps.
+        var nextPass: Date?
     }
 
     func run() async throws {
@@ -101,20 +107,19 @@ struct RetentionService: Service {
         while !flags.stop.load(ordering: .relaxed) {
             await pass(current)
             if settings.once || flags.stop.load(ordering: .relaxed) { break }
-            let next = await nextWake(current)
-            current.summary.withLock { $0.nextWake = next }
+            let latest = Date().addingTimeInterval(Double(settings.interval.components.seconds))
+            let wakeAt = await nextWake(current).map { min($0, latest) } ?? latest
+            current.summary.withLock { $0.nextPass = wakeAt }
             notifier.status(status(current))
             liveness.setIdle(true)
             generation += 1
-            let delay = max(1, min(next.map { $0.timeIntervalSinceNow } ?? .infinity, Double(settings.interval.components.seconds)))
             let timer = Task { [generation] in
-                try? await Task.sleep(for: .seconds(delay))
+                try? await Task.sleep(for: .seconds(max(1, wakeAt.timeIntervalSinceNow)))
                 if !Task.isCancelled { continuation.yield(.timer(generation)) }
             }
             var wake: Wake?
-            repeat { wake = await iterator.next() } while wake.map({ if case .timer(let g) = $0 { g != generation } else { false } }) ?? false
+            repeat { wake = await iterator.next() } while wake?.isStale(current: generation) == true
             timer.cancel()
-            liveness.setIdle(false)
             if wake == nil || wake == .stop { break }
         }
     }
@@ -122,9 +127,7 @@ struct RetentionService: Service {
     /// One pass on the engine in force; its errors are logged, never fatal to the daemon.
     func pass(_ current: Current) async {
         liveness.setIdle(false)
-        var engine = current.engine.withLock { $0 }
-        let flags = self.flags
-        engine.stopRequested = { flags.stop.load(ordering: .relaxed) }
+        let engine = current.engine.withLock { $0 }
         let liveness = self.liveness
         let started = Date()
         do {
@@ -207,8 +210,11 @@ struct RetentionService: Service {
             throw error
         }
         options.actor = "retentiond"
-        return Engine(rules: configuration.rules, stores: configuration.stores, state: state,
-                      connector: StoreConnectors(postgresPasswordFile: settings.postgresPasswordFile), options: options, logger: logger)
+        var engine = Engine(rules: configuration.rules, stores: configuration.stores, state: state,
+                            connector: StoreConnectors(postgresPasswordFile: settings.postgresPasswordFile), options: options, logger: logger)
+        let flags = self.flags
+        engine.stopRequested = { flags.stop.load(ordering: .relaxed) }
+        return engine
     }
 
     // MARK: Watchdog and status
@@ -230,9 +236,8 @@ struct RetentionService: Service {
     func status(_ current: Current) -> String {
         let engine = current.engine.withLock { $0 }
         let summary = current.summary.withLock { $0 }
-        let next = summary.nextWake.map { min($0, Date().addingTimeInterval(Double(settings.interval.components.seconds))) }
-            ?? Date().addingTimeInterval(Double(settings.interval.components.seconds))
-        return "\(describe(engine)); \(summary.lastPass); next pass \(Self.clock(next))\(settings.options.dryRun ? " (dry run)" : "")"
+        let next = summary.nextPass.map { "; next pass \(Self.clock($0))" } ?? ""
+        return "\(describe(engine)); \(summary.lastPass)\(next)\(settings.options.dryRun ? " (dry run)" : "")"
     }
 
     static func clock(_ date: Date) -> String {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RetentionEngine
+import RetentionRules
 import ServiceLifecycle
 import Synchronization
 import Systemd
@@ -88,11 +89,10 @@ struct Retentiond: AsyncParsableCommand {
         var options = EngineOptions()
         options.dryRun = dryRun
         if let batchSize { options.batchSize = batchSize }
-        let environment = ProcessInfo.processInfo.environment
         let settings = DaemonSettings(
-            rulesPaths: rulesPaths.isEmpty ? ["/etc/retentiond/rules.d"] : rulesPaths,
-            storesPaths: storesPaths.isEmpty ? ["/etc/retentiond/stores.d"] : storesPaths,
-            statePath: statePath ?? environment["RETENTIOND_STATE"] ?? StateDatabase.defaultPath,
+            rulesPaths: rulesPaths.isEmpty ? [Configuration.installedRules] : rulesPaths,
+            storesPaths: storesPaths.isEmpty ? [Configuration.installedStores] : storesPaths,
+            statePath: StateDatabase.path(given: statePath),
             hmacKeyPath: hmacKeyPath, postgresPasswordFile: postgresPasswordFile,
             interval: Self.parseInterval(interval)!, once: once, options: options)
         let service = RetentionService(settings: settings, logger: logger)

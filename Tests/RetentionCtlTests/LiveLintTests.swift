@@ -32,6 +32,13 @@ struct LiveLintTests {
         return path
     }
 
+    /// `app.sqlite` in `directory`, made by `sql`.
+    static func database(_ directory: String, _ sql: String) throws {
+        let database = try DatabaseQueue(path: directory + "/app.sqlite")
+        try database.write { db in try db.execute(sql: sql) }
+        try database.close()
+    }
+
     static func lint(_ directory: String, _ stores: String) throws -> RetentionCtlTests.Run {
         try stores.write(toFile: directory + "/stores.yaml", atomically: true, encoding: .utf8)
         var arguments = ["lint", directory + "/rules.yaml", "--stores", directory + "/stores.yaml", "--live", "-q"]
@@ -45,15 +52,11 @@ struct LiveLintTests {
     func sqlite() throws {
         let directory = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = try DatabaseQueue(path: directory + "/app.sqlite")
-        try database.write { db in
-            try db.execute(sql: """
-                CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TEXT, ip INTEGER, email TEXT NOT NULL,
-                                     note TEXT, seen DATETIME, restricted_at TEXT NOT NULL, anonymized_at TEXT);
-                CREATE TABLE sessions (sid TEXT, started REAL);
-                """)
-        }
-        try database.close()
+        try Self.database(directory, """
+            CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TEXT, ip INTEGER, email TEXT NOT NULL,
+                                 note TEXT, seen DATETIME, restricted_at TEXT NOT NULL, anonymized_at TEXT);
+            CREATE TABLE sessions (sid TEXT, started REAL);
+            """)
         let stores = """
             version: 1
             stores:
@@ -104,9 +107,7 @@ struct LiveLintTests {
         // Run exactly the statement the warning suggests; the warning goes.
         let statement = try #require(run.stdout.split(separator: "\n").first { $0.contains("run: CREATE INDEX") }?
             .components(separatedBy: "run: ").last)
-        let again = try DatabaseQueue(path: directory + "/app.sqlite")
-        try again.write { db in try db.execute(sql: statement) }
-        try again.close()
+        try Self.database(directory, statement)
         let fixed = try Self.lint(directory, stores)
         #expect(!fixed.stdout.contains("has no index"), "\(fixed.stdout)")
     }
@@ -115,15 +116,11 @@ struct LiveLintTests {
     func sqliteClean() throws {
         let directory = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = try DatabaseQueue(path: directory + "/app.sqlite")
-        try database.write { db in
-            try db.execute(sql: """
-                CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TEXT, ip TEXT, email TEXT, restricted_at TEXT, anonymized_at TEXT);
-                CREATE INDEX events_created ON events (created_at);
-                INSERT INTO events VALUES (1, '2001-01-01', '192.0.2.1', 'a@example.org', NULL, NULL);
-                """)
-        }
-        try database.close()
+        try Self.database(directory, """
+            CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TEXT, ip TEXT, email TEXT, restricted_at TEXT, anonymized_at TEXT);
+            CREATE INDEX events_created ON events (created_at);
+            INSERT INTO events VALUES (1, '2001-01-01', '192.0.2.1', 'a@example.org', NULL, NULL);
+            """)
         let before = try Data(contentsOf: URL(fileURLWithPath: directory + "/app.sqlite"))
         let run = try Self.lint(directory, """
             version: 1

@@ -17,16 +17,7 @@ struct JournalTests {
     }
 
     static func journalctl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["journalctl", "--no-pager"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try Support.run(["/usr/bin/env", "journalctl", "--no-pager"] + arguments, standardError: false).output
     }
 
     /// The entries matching `match` (journalctl field matches), polled until `count` are there.

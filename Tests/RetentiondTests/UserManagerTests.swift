@@ -19,19 +19,6 @@ struct UserManagerTests {
                                  "ProtectKernelLogs", "ProtectControlGroups", "ProtectClock", "ProtectHostname", "ProtectProc",
                                  "ProcSubset", "PrivateMounts"]
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     static func cpuSeconds(_ pid: Int32) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
@@ -49,7 +36,7 @@ struct UserManagerTests {
             #expect(environment["RETENTIOND_REQUIRE_USER_MANAGER"] != "1", "a user manager is required but scripts/with-user-manager did not provide one")
             return
         }
-        func systemctl(_ arguments: String...) throws -> (status: Int32, output: String) { try Self.run([systemctlPath] + arguments) }
+        func systemctl(_ arguments: String...) throws -> (status: Int32, output: String) { try Support.run([systemctlPath] + arguments) }
         func property(_ name: String) throws -> String {
             try systemctl("show", "-p", name, "--value", "retentiond.service").output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -78,7 +65,7 @@ struct UserManagerTests {
             .replacingOccurrences(of: "WatchdogSec=5min", with: "WatchdogSec=2s")
         #expect(unit.contains("Type=notify") && unit.contains("SystemCallFilter=@system-service") && unit.contains("WatchdogSec=2s"))
         try unit.write(toFile: unitDirectory + "/retentiond.service", atomically: true, encoding: .utf8)
-        #expect(try Self.run(["/bin/chown", "-R", "\(user):", home]).status == 0)
+        #expect(try Support.run(["/bin/chown", "-R", "\(user):", home]).status == 0)
         #expect(try systemctl("daemon-reload").status == 0)
 
         // start returns once READY=1 arrived: the service is active with a status at once.
