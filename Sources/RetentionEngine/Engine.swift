@@ -75,7 +75,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
 public struct PassReport: Sendable {
     /// Jobs that ran to the end in this pass (done or failed).
     public var finished: [Job] = []
-    /// Jobs written and left waiting: for approval, for their grace window, behind a hold.
+    /// Jobs left waiting, planned in this pass or before: for approval, for their grace window, behind a hold.
     public var waiting: [Job] = []
     /// In a dry run: what would be planned.
     public var wouldPlan: [PlanEntry] = []
@@ -106,6 +106,8 @@ extension Engine {
         var report = PassReport()
         var connections = Connections(connector: connector)
         do {
+            // Jobs an earlier pass left for a decision still wait: say so, as the new ones are.
+            report.waiting = try state.jobs(in: [.awaitingApproval]).filter { options.includes(store: $0.store, dataset: $0.dataset) }
             // What a crash or an earlier pass left open comes first, in the order it was planned.
             for job in try state.jobs(in: [.running, .planned]) where options.includes(store: job.store, dataset: job.dataset) {
                 if stopRequested() { break }

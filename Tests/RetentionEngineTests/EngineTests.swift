@@ -128,6 +128,10 @@ struct EngineTests {
         #expect(first.waiting.map(\.state) == [.awaitingApproval])
         #expect(first.waiting.first?.reason?.contains("71 of 100") == true)
         #expect(try keys(queue).count == 100)
+        // A pass before anyone decides still reports the job as waiting, and plans no second one.
+        let undecided = try await engine.runPass(at: Self.now.addingTimeInterval(30))
+        #expect(undecided.waiting.map(\.id) == [first.waiting[0].id])
+        #expect(try keys(queue).count == 100)
         _ = try engine.state.approve(first.waiting[0].id, by: "dpo", at: Self.now)
         let second = try await engine.runPass(at: Self.now.addingTimeInterval(60))
         #expect(second.finished.map(\.doneCount) == [71])
