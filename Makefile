@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build demo demo-passes demo-data schedule test schema-check install verify-units clean
+.PHONY: all build demo demo-passes demo-data schedule test schema-check install verify-units bench bench-smoke clean
 
 all: build
 
@@ -65,6 +65,18 @@ test: schema-check
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory verify-units
 	scripts/with-journald scripts/with-user-manager scripts/with-postgres $(SWIFT) test
+	$(MAKE) --no-print-directory bench-smoke
+
+# The benchmarks (Benchmarks/bench.py): retentiond against sqlite3, find, systemd-tmpfiles and psql
+# on data it generates, medians of 5 runs, on a release build (about 15 minutes). The smoke size
+# runs in seconds on the debug build, to keep the harness working; it measures nothing worth citing.
+bench:
+	$(SWIFT) build -c release
+	scripts/with-postgres $(PYTHON) Benchmarks/bench.py --bin .build/release
+
+bench-smoke:
+	$(SWIFT) build
+	scripts/with-postgres $(PYTHON) Benchmarks/bench.py --size smoke --bin .build/debug
 
 # Installation. PREFIX and DESTDIR as usual; without DESTDIR (installing on this machine) the
 # user, directories, HMAC key and journal catalog are set up too, and systemd is told.

@@ -33,29 +33,40 @@ public enum Anonymizer: Sendable {
     /// `2001:db8:1::`). Anything unparseable becomes the empty address `0.0.0.0`, so that no
     /// identifying text survives.
     public static func truncateIP(_ text: String) -> String {
-        // PostgreSQL prints inet values with their prefix length (192.0.2.7/32).
-        let text = text.split(separator: "/", maxSplits: 1).first.map(String.init) ?? text
-        var address = in6_addr()
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            withUnsafeMutableBytes(of: &v4) { $0[3] = 0 }
-            var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-            _ = inet_ntop(AF_INET, &v4, &buffer, socklen_t(buffer.count))
-            return string(buffer)
-        }
-        if inet_pton(AF_INET6, text, &address) == 1 {
-            withUnsafeMutableBytes(of: &address) { bytes in
-                for index in 6..<16 { bytes[index] = 0 }
+        // Byte by byte on the stack: an anonymize job truncates an address per record.
+        var text = text
+        return text.withUTF8 { bytes in
+            // PostgreSQL prints inet values with their prefix length (192.0.2.7/32).
+            let length = bytes.firstIndex(of: UInt8(ascii: "/")) ?? bytes.count
+            guard length < 64 else { return "0.0.0.0" }
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64 + Int(INET6_ADDRSTRLEN)) { buffer in
+                for index in 0..<length { buffer[index] = CChar(bitPattern: bytes[index]) }
+                buffer[length] = 0
+                let address = buffer.baseAddress!, output = buffer.baseAddress! + 64
+                var v4 = in_addr()
+                if inet_pton(AF_INET, address, &v4) == 1 {
+                    // a.b.c.0, written directly (inet_ntop formats with sprintf).
+                    return withUnsafeBytes(of: &v4) { octets in
+                        var text = ""
+                        text.reserveCapacity(15)
+                        for index in 0..<3 {
+                            text += String(octets[index])
+                            text += "."
+                        }
+                        return text + "0"
+                    }
+                }
+                var v6 = in6_addr()
+                if inet_pton(AF_INET6, address, &v6) == 1 {
+                    withUnsafeMutableBytes(of: &v6) { octets in
+                        for index in 6..<16 { octets[index] = 0 }
+                    }
+                    _ = inet_ntop(AF_INET6, &v6, output, socklen_t(INET6_ADDRSTRLEN))
+                    return String(cString: output)
+                }
+                return "0.0.0.0"
             }
-            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-            _ = inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count))
-            return string(buffer)
         }
-        return "0.0.0.0"
-    }
-
-    private static func string(_ buffer: [CChar]) -> String {
-        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func firstOfMonth(_ date: Date) -> Date {

@@ -63,14 +63,18 @@ extension Engine {
                 let connection = try await connections.connection(to: store)
                 let excluded = Self.excluding(holds, in: policy)
                 let later = horizon.map { policy.stages(at: policy.rules.first?.calendar.due(after: $0, from: now) ?? now) } ?? []
-                for stage in policy.stages(at: now) {
-                    let due = try await connection.count(dataset, where: stage.predicate && excluded)
+                let stages = policy.stages(at: now)
+                // All of a dataset's questions at once: a store answers them in one read.
+                let futures = stages.map { stage in later.first { $0.rule.id == stage.rule.id && $0.stageIndex == stage.stageIndex } }
+                let counts = try await connection.counts(dataset, where: stages.map { $0.predicate && excluded }
+                                                         + futures.compactMap { $0.map { $0.predicate && excluded } })
+                let nextDues = try await nextDue(of: stages, policy: policy, connection: connection)
+                var futureCounts = counts[stages.count...].makeIterator()
+                for (index, stage) in stages.enumerated() {
                     var entry = PlanEntry(store: store.id, dataset: dataset.id, rule: stage.rule.id, stage: stage.stageIndex + 1,
-                                          action: stage.action, cutoff: stage.cutoff, due: due, heldBy: held?.id, isViolation: stage.isViolation)
-                    if let future = later.first(where: { $0.rule.id == stage.rule.id && $0.stageIndex == stage.stageIndex }) {
-                        entry.dueByHorizon = try await connection.count(dataset, where: future.predicate && excluded)
-                    }
-                    entry.nextDue = try await nextDue(of: stage, policy: policy, connection: connection)
+                                          action: stage.action, cutoff: stage.cutoff, due: counts[index], heldBy: held?.id, isViolation: stage.isViolation)
+                    if futures[index] != nil { entry.dueByHorizon = futureCounts.next() }
+                    entry.nextDue = nextDues[index]
                     entries.append(entry)
                 }
             }
@@ -93,10 +97,8 @@ extension Engine {
         do {
             for policy in policies where !holds.contains(where: { $0.scope.covers(store: policy.store.id, dataset: policy.dataset.id) }) {
                 let connection = try await connections.connection(to: policy.store)
-                for stage in policy.stages(at: now) {
-                    if let due = try await nextDue(of: stage, policy: policy, connection: connection), due > now {
-                        earliest = min(earliest ?? due, due)
-                    }
+                for case let due? in try await nextDue(of: policy.stages(at: now), policy: policy, connection: connection) where due > now {
+                    earliest = min(earliest ?? due, due)
                 }
             }
         } catch {
@@ -108,17 +110,25 @@ extension Engine {
     }
 
     /// When the first record of the stage that is not yet due falls due: the earliest anchor at or
-    /// after the cutoff, among records the rule applies to.
-    func nextDue(of stage: PlannedStage, policy: DatasetPolicy, connection: any StoreConnection) async throws -> Date? {
-        guard !stage.isViolation, let stagePeriod = stage.rule.retention.stages[safe: stage.stageIndex] else { return nil }
-        var earliest: Date?
-        for column in policy.columns(stage.rule.anchor) {
-            let predicate = policy.applies(stage.rule) && .notBefore(column: column, cutoff: stage.cutoff)
-            if let anchor = try await connection.earliest(policy.dataset, column: column, where: predicate) {
-                earliest = min(earliest ?? anchor, anchor)
+    /// after the cutoff, among records the rule applies to; for several stages of one dataset,
+    /// asked of the store at once.
+    func nextDue(of stages: [PlannedStage], policy: DatasetPolicy, connection: any StoreConnection) async throws -> [Date?] {
+        var queries: [EarliestQuery] = []
+        var owners: [Int] = []
+        for (index, stage) in stages.enumerated() where !stage.isViolation && stage.rule.retention.stages[safe: stage.stageIndex] != nil {
+            for column in policy.columns(stage.rule.anchor) {
+                queries.append(EarliestQuery(column: column, predicate: policy.applies(stage.rule) && .notBefore(column: column, cutoff: stage.cutoff)))
+                owners.append(index)
             }
         }
-        return earliest.map { stage.rule.calendar.due(after: stagePeriod.after, from: $0, alignment: stage.rule.alignment) }
+        var earliest = [Date?](repeating: nil, count: stages.count)
+        for (owner, anchor) in zip(owners, try await connection.earliest(policy.dataset, of: queries)) {
+            if let anchor { earliest[owner] = min(earliest[owner] ?? anchor, anchor) }
+        }
+        return zip(stages, earliest).map { stage, anchor in
+            guard let anchor, let period = stage.rule.retention.stages[safe: stage.stageIndex] else { return nil }
+            return stage.rule.calendar.due(after: period.after, from: anchor, alignment: stage.rule.alignment)
+        }
     }
 }
 

@@ -52,7 +52,11 @@ extension Engine {
             job.reason = nil
             try state.update(job)
         }
-        let batchSize = dataset.limits.batchSize ?? options.batchSize
+        // A store that blocks nobody while a batch is applied gets longer batches: fewer commits of
+        // the state database (each an fsync).
+        let byPredicate = connection.resumesByPredicate && job.action == .delete
+        var sizer = BatchSizer(fixed: dataset.limits.batchSize ?? options.batchSize,
+                               target: connection.blocksWriters ? options.batchTarget : options.batchTarget * 10)
         do {
             let holds = try state.holds()
             if try pause(&job, under: holds) { return nil }
@@ -84,15 +88,33 @@ extension Engine {
                 let holds = try state.holds()
                 if try pause(&job, under: holds) { return nil }
                 let predicate = effective && Self.excluding(holds, in: policy)
-                let keys = try await connection.keys(dataset, where: predicate, after: job.lastKey, limit: batchSize)
+                let keys = try await connection.keys(dataset, where: predicate, from: byPredicate ? .anywhere : .after(job.lastKey),
+                                                     limit: sizer.size)
                 if keys.isEmpty { break }
                 try state.beginBatch(of: job.id, keys: keys)
+                // The batch's keys are digested on another core while the store applies it: the
+                // store changes only listed keys, so when it changed as many as were listed, the
+                // digest of the list is the digest of what it did.
+                async let listed = { () -> KeyDigest in
+                    var digest = KeyDigest()
+                    digest.add(keys)
+                    return digest
+                }()
+                let started = ContinuousClock.now
                 let changed = try await connection.apply(change, to: dataset, keys: keys, where: predicate)
+                sizer.record(keys.count, took: .now - started)
                 job.doneCount += changed.count
-                job.keysDigest.add(changed)
+                if changed.count == keys.count {
+                    job.keysDigest.add(await listed)
+                } else {
+                    job.keysDigest.add(changed)
+                }
                 job.lastKey = keys.last
                 try state.finishBatch(of: job)
                 progress(job)
+                // Keys that matched but were left unchanged (changed meanwhile by someone else) would
+                // be found again by the next query: end here; the next pass plans what is still due.
+                if byPredicate, changed.isEmpty { break }
             }
             try await connection.finish(dataset)
         } catch let error as StateError {

@@ -2,8 +2,11 @@ import Foundation
 
 /// How the engine acts, for settings a dataset does not override.
 public struct EngineOptions: Sendable {
-    /// Records per batch (one store transaction each).
-    public var batchSize = 1000
+    /// Records per batch (one store transaction each); nil adapts it to `batchTarget`.
+    public var batchSize: Int?
+    /// How long one batch should hold the store when the batch size is adapted: other writers of
+    /// a SQLite database wait that long at most.
+    public var batchTarget: Swift.Duration = .milliseconds(20)
     /// Deleting more than this share of a dataset in one job waits for approval.
     public var maxDeleteShare = 0.25
     /// Deleting more than this many records in one job waits for approval (none by default).

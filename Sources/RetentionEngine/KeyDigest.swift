@@ -17,19 +17,57 @@ public struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Adds keys to the set.
     public mutating func add<Keys: Sequence>(_ keys: Keys) where Keys.Element == RecordKey {
         for key in keys {
-            let hash = Array(SHA256.hash(data: Data((key.description + "\n").utf8)))
-            // The hash is big-endian: its last 8 bytes are the least significant word, limbs[0].
-            var carry: UInt64 = 0
-            for limb in 0..<4 {
-                var word: UInt64 = 0
-                for byte in 0..<8 { word = word << 8 | UInt64(hash[(3 - limb) * 8 + byte]) }
-                let (partial, overflow1) = limbs[limb].addingReportingOverflow(word)
-                let (sum, overflow2) = partial.addingReportingOverflow(carry)
-                limbs[limb] = sum
-                carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
+            // Hashed straight from the key's digits or text, not via Data and Array: a purge adds a
+            // million keys, and those copies cost more than the hashing.
+            var hasher = SHA256()
+            switch key {
+            case .integer(let value):
+                // The decimal digits and the newline, written backwards into a stack buffer.
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+                    var index = 23
+                    buffer[index] = 10
+                    var magnitude = value.magnitude
+                    repeat {
+                        index -= 1
+                        buffer[index] = 48 + UInt8(magnitude % 10)
+                        magnitude /= 10
+                    } while magnitude > 0
+                    if value < 0 {
+                        index -= 1
+                        buffer[index] = 45
+                    }
+                    hasher.update(bufferPointer: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[index...])))
+                }
+            case .text(let value):
+                var text = value
+                text.append("\n")
+                text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            }
+            hasher.finalize().withUnsafeBytes { raw in
+                // The hash is big-endian: its last 8 bytes are the least significant word, limbs[0].
+                var carry: UInt64 = 0
+                for limb in 0..<4 {
+                    let word = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: (3 - limb) * 8, as: UInt64.self))
+                    let (partial, overflow1) = limbs[limb].addingReportingOverflow(word)
+                    let (sum, overflow2) = partial.addingReportingOverflow(carry)
+                    limbs[limb] = sum
+                    carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
+                }
             }
             count += 1
         }
+    }
+
+    /// Adds the keys another digest was taken over (the two sets must not overlap).
+    public mutating func add(_ other: KeyDigest) {
+        var carry: UInt64 = 0
+        for limb in 0..<4 {
+            let (partial, overflow1) = limbs[limb].addingReportingOverflow(other.limbs[limb])
+            let (sum, overflow2) = partial.addingReportingOverflow(carry)
+            limbs[limb] = sum
+            carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
+        }
+        count += other.count
     }
 
     /// The hex SHA-256 of the sum: what the audit record publishes.

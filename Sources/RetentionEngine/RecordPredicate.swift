@@ -26,16 +26,35 @@ public indirect enum RecordPredicate: Sendable, Hashable {
     case and([RecordPredicate])
     case or([RecordPredicate])
 
-    /// `lhs AND rhs`, dropping `always`.
+    /// `lhs AND rhs`, dropping `always`; two `before` tests on the same columns become the earlier
+    /// one (a dataset under many rules would otherwise carry a test per rule into every query).
     public static func && (lhs: RecordPredicate, rhs: RecordPredicate) -> RecordPredicate {
         switch (lhs, rhs) {
-        case (.always, _): rhs
-        case (_, .always): lhs
-        case (.never, _), (_, .never): .never
-        case (.and(let a), .and(let b)): .and(a + b)
-        case (.and(let a), _): .and(a + [rhs])
-        case (_, .and(let b)): .and([lhs] + b)
-        default: .and([lhs, rhs])
+        case (.always, _): return rhs
+        case (_, .always): return lhs
+        case (.never, _), (_, .never): return .never
+        case (.before(let a, let x), .before(let b, let y)) where a == b: return .before(columns: a, cutoff: min(x, y))
+        case (.and, .and(let b)): return b.reduce(lhs) { $0 && $1 }
+        case (.and(var items), .before(let columns, let cutoff)):
+            if let index = items.firstIndex(where: { if case .before(columns, _) = $0 { true } else { false } }),
+               case .before(_, let earlier) = items[index] {
+                items[index] = .before(columns: columns, cutoff: min(earlier, cutoff))
+                return .and(items)
+            }
+            return .and(items + [rhs])
+        case (.and(let a), _): return .and(a + [rhs])
+        case (_, .and(let b)): return .and([lhs] + b)
+        default: return .and([lhs, rhs])
+        }
+    }
+
+    /// `NOT self`, with `always`/`never` and double negation folded.
+    public var negated: RecordPredicate {
+        switch self {
+        case .always: .never
+        case .never: .always
+        case .not(let inner): inner
+        default: .not(self)
         }
     }
 

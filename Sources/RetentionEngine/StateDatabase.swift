@@ -265,15 +265,20 @@ extension StateDatabase {
     /// Records the keys of the batch about to be applied, before the store is touched.
     public func beginBatch(of job: Int64, keys: [RecordKey]) throws(StateError) {
         try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO batch (job, keys) VALUES (?, ?)", arguments: [job, try Self.json(keys)])
+            // As runs: a batch of consecutive ids is two numbers, not a list of thousands.
+            try db.execute(sql: "INSERT OR REPLACE INTO batch (job, keys) VALUES (?, ?)", arguments: [job, try Self.json(KeyRuns(keys))])
         }
     }
 
     /// The keys of a batch that was begun and not finished: a crash happened while it was applied.
     public func pendingBatch(of job: Int64) throws(StateError) -> [RecordKey]? {
         try read { db in
-            try String.fetchOne(db, sql: "SELECT keys FROM batch WHERE job = ?", arguments: [job])
-                .map { try JSONDecoder().decode([RecordKey].self, from: Data($0.utf8)) }
+            try String.fetchOne(db, sql: "SELECT keys FROM batch WHERE job = ?", arguments: [job]).map { text in
+                let data = Data(text.utf8)
+                // A plain list: written by a version before KeyRuns.
+                if let keys = try? JSONDecoder().decode([RecordKey].self, from: data) { return keys }
+                return try JSONDecoder().decode(KeyRuns.self, from: data).keys
+            }
         }
     }
 

@@ -18,10 +18,15 @@ public enum Change: Sendable, Hashable {
 public protocol StoreConnection: Sendable {
     /// How many records of `dataset` match `predicate`.
     func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int
+    /// `count` for several predicates: planning asks one per stage, and a store may answer them all
+    /// in one read with prepared statements.
+    func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int]
+    /// `earliest` for several column and predicate pairs, likewise.
+    func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?]
     /// How many records `dataset` holds in all (for the mass-deletion guard).
     func total(_ dataset: Dataset) async throws -> Int
-    /// Up to `limit` keys matching `predicate`, in key order, after `after`.
-    func keys(_ dataset: Dataset, where predicate: RecordPredicate, after: RecordKey?, limit: Int) async throws -> [RecordKey]
+    /// Up to `limit` keys matching `predicate`, from `start`.
+    func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey]
     /// Which of `keys` still match `predicate`.
     func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey]
     /// Applies `change` to those of `keys` that still match `predicate`, in one transaction;
@@ -34,13 +39,51 @@ public protocol StoreConnection: Sendable {
     /// Stores that act on a whole job at once (external commands) carry it out here and return what
     /// they did; every other store returns nil and is driven batch by batch.
     func execute(_ job: Job, change: Change, dataset: Dataset, predicate: RecordPredicate) async throws -> [RecordKey]?
+    /// True when a deleted record is gone from the store, index entries and all (SQL stores): a
+    /// delete job's batches then ask for the first matching keys in whatever order the store finds
+    /// them fastest (the anchor's index range), without `after`. Anonymized and restricted records
+    /// stay in the anchor's index, where each batch would walk past all those done before, so
+    /// those jobs continue after the last key; so do files stores, which skip locked files.
+    var resumesByPredicate: Bool { get }
+    /// True when applying a batch keeps other writers waiting (SQL stores: a transaction's locks),
+    /// so batches are kept short; a files store blocks nobody, and its batches may be longer.
+    var blocksWriters: Bool { get }
     /// Called after a job finished (files: remove emptied directories).
     func finish(_ dataset: Dataset) async throws
     /// Releases the connection.
     func close() async
 }
 
+/// Where a batch's keys start.
+public enum BatchStart: Sendable, Hashable {
+    /// The first matching keys in whatever order the store finds them fastest (delete jobs on
+    /// stores that `resumesByPredicate`).
+    case anywhere
+    /// In key order, after this key; nil: from the first.
+    case after(RecordKey?)
+}
+
+/// One question for `earliest`: the earliest `column` among records matching `predicate`.
+public struct EarliestQuery: Sendable, Hashable {
+    public var column: String
+    public var predicate: RecordPredicate
+}
+
 extension StoreConnection {
+    public var resumesByPredicate: Bool { false }
+    public var blocksWriters: Bool { false }
+
+    public func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int] {
+        var counts: [Int] = []
+        for predicate in predicates { counts.append(try await count(dataset, where: predicate)) }
+        return counts
+    }
+
+    public func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?] {
+        var dates: [Date?] = []
+        for query in queries { dates.append(try await earliest(dataset, column: query.column, where: query.predicate)) }
+        return dates
+    }
     public func finish(_ dataset: Dataset) async throws {}
     public func execute(_ job: Job, change: Change, dataset: Dataset, predicate: RecordPredicate) async throws -> [RecordKey]? { nil }
 }

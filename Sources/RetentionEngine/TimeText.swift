@@ -74,7 +74,8 @@ public enum TimeText: Sendable {
 
     /// ISO 8601 in UTC with microseconds, for the state database and JSON output.
     public static func iso(_ date: Date) -> String {
-        sqlite(date).replacingOccurrences(of: " ", with: "T") + "Z"
+        let text = sqlite(date)
+        return text.prefix(10) + "T" + text.dropFirst(11) + "Z"
     }
 
     /// Reads what `iso` writes.

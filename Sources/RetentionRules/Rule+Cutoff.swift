@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 extension Rule {
     /// The cutoff of a stage at `now`: a record is due for the stage exactly when its anchor is
@@ -10,7 +11,26 @@ extension Rule {
     /// found by bisection on whole microseconds, so it is exact on the grid timestamps are
     /// stored on.
     public func cutoff(for stage: Stage, at now: Date) -> Date {
-        Self.cutoff(at: now) { calendar.due(after: stage.after, from: $0, alignment: alignment) }
+        let key = CutoffKey(after: stage.after, alignment: alignment, calendar: calendar, now: now)
+        if let known = Self.cutoffs.withLock({ $0[key] }) { return known }
+        let cutoff = Self.cutoff(at: now) { calendar.due(after: stage.after, from: $0, alignment: alignment) }
+        Self.cutoffs.withLock { cache in
+            if cache.count >= 4096 { cache.removeAll() }
+            cache[key] = cutoff
+        }
+        return cutoff
+    }
+
+    /// The bisection costs some fifty calendar computations in the rule's time zone; a plan asks
+    /// the same rule for every dataset it governs, at the same instant. The answer depends only on
+    /// the period, the alignment, the calendar and the instant.
+    private static let cutoffs = Mutex<[CutoffKey: Date]>([:])
+
+    private struct CutoffKey: Hashable {
+        var after: Duration
+        var alignment: Alignment?
+        var calendar: RetentionCalendar
+        var now: Date
     }
 
     /// The cutoff for a monotone `due` function: the smallest microsecond whose anchor is not due.

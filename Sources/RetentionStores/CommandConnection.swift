@@ -117,7 +117,7 @@ final class CommandConnection: StoreConnection {
         return reply.keys ?? (0..<count).map { .text("#\($0 + 1)") }
     }
 
-    func keys(_ dataset: Dataset, where predicate: RecordPredicate, after: RecordKey?, limit: Int) async throws -> [RecordKey] { [] }
+    func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey] { [] }
     func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] { [] }
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] { [] }
     func record(_ dataset: Dataset, key: RecordKey) async throws -> [String: StoreValue]? {

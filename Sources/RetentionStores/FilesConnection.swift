@@ -15,6 +15,10 @@ final class FilesConnection: StoreConnection {
     let device: UInt64
     /// Directories a purge emptied files from, to remove at the end of the job when asked.
     let touchedDirectories = Mutex<Set<String>>([])
+    /// Per dataset: the last whole walk (`snapshot(_:needsBirth:)`), and where the last batch
+    /// taken from it stopped.
+    let snapshots = Mutex<[String: Snapshot]>([:])
+    let cursors = Mutex<[String: (key: String, index: Int)]>([:])
 
     init(store: Store, root: String) throws {
         self.store = store
@@ -28,10 +32,12 @@ final class FilesConnection: StoreConnection {
 
     /// A file's times, keyed as a files dataset maps them.
     static func record(_ info: stat, birth: Date?) -> [String: StoreValue] {
-        func date(_ spec: timespec) -> StoreValue {
-            .date(Date(timeIntervalSince1970: Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9))
-        }
-        return ["mtime": date(info.st_mtim), "ctime": date(info.st_ctim), "birthtime": birth.map(StoreValue.date) ?? .null]
+        record(FileTimes(info, birth: birth))
+    }
+
+    static func record(_ times: FileTimes) -> [String: StoreValue] {
+        ["mtime": .date(Date(timeIntervalSince1970: times.mtime)), "ctime": .date(Date(timeIntervalSince1970: times.ctime)),
+         "birthtime": times.birth.map { .date(Date(timeIntervalSince1970: $0)) } ?? .null]
     }
 
     /// Birth time where the file system records it (statx), else nil: a rule counting from it
@@ -43,57 +49,74 @@ final class FilesConnection: StoreConnection {
 
     func path(_ relative: String) -> String { root + "/" + relative }
 
+    func matches(_ name: Substring, _ dataset: Dataset) -> Bool {
+        guard let pattern = dataset.match else { return true }
+        return fnmatch(pattern, String(name), 0) == 0
+    }
+
     /// The file's record if it is a regular file on the root's file system matching the pattern.
     func candidate(_ relative: String, _ dataset: Dataset, needsBirth: Bool) -> [String: StoreValue]? {
         var info = stat()
         let full = path(relative)
         guard lstat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, UInt64(info.st_dev) == device else { return nil }
-        if let pattern = dataset.match {
-            let name = relative.split(separator: "/").last.map(String.init) ?? relative
-            guard fnmatch(pattern, name, 0) == 0 else { return nil }
-        }
+        guard matches(relative.split(separator: "/").last ?? Substring(relative), dataset) else { return nil }
         return Self.record(info, birth: needsBirth ? Self.birthTime(full) : nil)
     }
 
     /// Walks the tree in name order (component by component), after `after`, calling `visit` with
     /// each matching file until it returns false.
-    func walk(_ dataset: Dataset, after: RecordKey?, needsBirth: Bool, visit: (String, [String: StoreValue]) -> Bool) {
+    ///
+    /// Directory by directory through descriptors (openat, fstatat), as find(1) does: no path is
+    /// resolved from the root again, and each entry is looked at once. The directory entry's type
+    /// lets a file whose name does not match go without a stat.
+    func walk(_ dataset: Dataset, after: RecordKey?, needsBirth: Bool, visit: (String, FileTimes) -> Bool) {
         let start = after.map { $0.description.split(separator: "/").map(String.init) } ?? []
-        _ = walkDirectory("", dataset, after: start, needsBirth: needsBirth, visit: visit)
+        let descriptor = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = walkDirectory(descriptor, "", dataset, after: start, needsBirth: needsBirth, visit: visit)
     }
 
-    private func walkDirectory(_ relative: String, _ dataset: Dataset, after: [String], needsBirth: Bool,
-                               visit: (String, [String: StoreValue]) -> Bool) -> Bool {
-        let directory = relative.isEmpty ? root : path(relative)
-        guard let handle = opendir(directory) else { return true }
-        var names: [String] = []
+    /// Walks the directory open on `descriptor` (and closes it).
+    private func walkDirectory(_ descriptor: Int32, _ relative: String, _ dataset: Dataset, after: [String], needsBirth: Bool,
+                               visit: (String, FileTimes) -> Bool) -> Bool {
+        guard let handle = fdopendir(descriptor) else {
+            Glibc.close(descriptor)
+            return true
+        }
+        defer { closedir(handle) }
+        var entries: [(name: String, type: UInt8)] = []
         while let entry = readdir(handle) {
             let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            if name != "." && name != ".." { names.append(name) }
+            if name != "." && name != ".." { entries.append((name, entry.pointee.d_type)) }
         }
-        closedir(handle)
-        names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        for name in names {
+        // Byte order, as strcmp: the generic UTF-8 view comparison costs more than the walk.
+        entries.sort { a, b in a.name.withCString { x in b.name.withCString { y in strcmp(x, y) < 0 } } }
+        for (name, type) in entries {
             var remaining: [String] = []
             if let first = after.first {
-                if Array(name.utf8).lexicographicallyPrecedes(Array(first.utf8)) { continue }
+                if name.utf8.lexicographicallyPrecedes(first.utf8) { continue }
                 if name == first {
                     remaining = Array(after.dropFirst())
                     if remaining.isEmpty { continue }   // the last key itself: done already
                 }
             }
-            let child = relative.isEmpty ? name : relative + "/" + name
+            // Known from the entry: a symbolic link, socket or device is never followed nor
+            // touched, and a regular file the pattern rejects needs no stat.
+            if type != UInt8(DT_UNKNOWN), type != UInt8(DT_DIR), type != UInt8(DT_REG) { continue }
+            if type == UInt8(DT_REG), !matches(Substring(name), dataset) { continue }
             var info = stat()
-            guard lstat(path(child), &info) == 0 else { continue }
+            guard fstatat(dirfd(handle), name, &info, AT_SYMLINK_NOFOLLOW) == 0, UInt64(info.st_dev) == device else { continue }
+            let child = relative.isEmpty ? name : relative + "/" + name
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
-                guard UInt64(info.st_dev) == device else { continue }
-                if !walkDirectory(child, dataset, after: remaining, needsBirth: needsBirth, visit: visit) { return false }
+                let inner = openat(dirfd(handle), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard inner >= 0 else { continue }
+                if !walkDirectory(inner, child, dataset, after: remaining, needsBirth: needsBirth, visit: visit) { return false }
             case S_IFREG:
-                guard remaining.isEmpty, let record = candidate(child, dataset, needsBirth: needsBirth) else { continue }
-                if !visit(child, record) { return false }
+                guard remaining.isEmpty, type == UInt8(DT_REG) || matches(Substring(name), dataset) else { continue }
+                if !visit(child, FileTimes(info, birth: needsBirth ? Self.birthTime(path(child)) : nil)) { return false }
             default:
-                continue   // symbolic links, sockets, devices: never followed, never touched
+                continue
             }
         }
         return true
@@ -101,25 +124,114 @@ final class FilesConnection: StoreConnection {
 
     func needsBirth(_ predicate: RecordPredicate) -> Bool { predicate.columns.contains("birthtime") }
 
-    func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int {
-        var count = 0
-        walk(dataset, after: nil, needsBirth: needsBirth(predicate)) { relative, record in
-            if predicate.evaluate(record, key: .text(relative)) == true { count += 1 }
+    /// `predicate` on a file: the common shapes (times before a cutoff, and/or/not) straight on
+    /// its times; anything else (a rule's condition) on the record the predicate language knows.
+    /// A purge evaluates it for every file of the tree.
+    static func evaluate(_ predicate: RecordPredicate, _ times: FileTimes, key: String) -> Bool? {
+        func time(_ column: String) -> Double? {
+            switch column {
+            case "mtime": times.mtime
+            case "ctime": times.ctime
+            case "birthtime": times.birth
+            default: nil
+            }
+        }
+        switch predicate {
+        case .always: return true
+        case .never: return false
+        case .before(let columns, let cutoff):
+            // As RecordPredicate.evaluate: true when some column is before the cutoff (compared in
+            // whole microseconds), unknown when none is and some is missing.
+            let limit = TimeText.micros(cutoff)
+            var result: Bool? = false
+            for column in columns {
+                guard let value = time(column) else { result = nil; continue }
+                if TimeText.micros(Date(timeIntervalSince1970: value)) < limit { return true }
+            }
+            return result
+        case .and(let items):
+            var result: Bool? = true
+            for item in items {
+                switch evaluate(item, times, key: key) {
+                case false?: return false
+                case nil: result = nil
+                case true?: continue
+                }
+            }
+            return result
+        default:
+            return predicate.evaluate(record(times), key: .text(key))
+        }
+    }
+
+    /// The files of the dataset with their times, from one walk: kept from the first whole walk
+    /// of a pass until a job on the dataset ends, so that planning (count, total, next due) and
+    /// the job's batches do not walk the tree again each. Only the listing is trusted: a file is
+    /// looked at again (fstat on the open file) before it is deleted. Nil beyond `snapshotLimit`
+    /// files, where it would cost more memory than the walks cost time.
+    func snapshot(_ dataset: Dataset, needsBirth: Bool) -> Snapshot? {
+        if let existing = snapshots.withLock({ $0[dataset.id] }), existing.hasBirth || !needsBirth { return existing }
+        var snapshot = Snapshot(hasBirth: needsBirth)
+        var complete = true
+        walk(dataset, after: nil, needsBirth: needsBirth) { relative, times in
+            guard snapshot.files.count < Self.snapshotLimit else { complete = false; return false }
+            snapshot.add(relative, times)
             return true
         }
+        guard complete else { return nil }
+        snapshots.withLock { $0[dataset.id] = snapshot }
+        return snapshot
+    }
+
+    static let snapshotLimit = 500_000
+
+    /// Calls `visit` with every file matching `predicate` (after `after`), from the snapshot when
+    /// there is one, else walking. The record is only built when the predicate reads it.
+    func each(_ dataset: Dataset, where predicate: RecordPredicate, after: RecordKey? = nil, visit: (String, FileTimes) -> Bool) {
+        let birth = needsBirth(predicate)
+        func matches(_ key: String, _ times: FileTimes) -> Bool {
+            Self.evaluate(predicate, times, key: key) == true
+        }
+        guard let snapshot = snapshot(dataset, needsBirth: birth) else {
+            walk(dataset, after: after, needsBirth: birth) { relative, times in
+                !matches(relative, times) || visit(relative, times)
+            }
+            return
+        }
+        var index = 0
+        if let after {
+            let key = after.description
+            index = cursors.withLock { $0[dataset.id]?.key == key ? $0[dataset.id]!.index : nil }
+                ?? (snapshot.files.indices.first { snapshot.key(at: $0) == key }.map { $0 + 1 } ?? snapshot.files.count)
+        }
+        while index < snapshot.files.count {
+            let key = snapshot.key(at: index), times = snapshot.files[index].times
+            index += 1
+            if matches(key, times), !visit(key, times) {
+                cursors.withLock { $0[dataset.id] = (key, index) }
+                return
+            }
+        }
+    }
+
+    func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int {
+        var count = 0
+        each(dataset, where: predicate) { _, _ in count += 1; return true }
         return count
     }
 
     func total(_ dataset: Dataset) async throws -> Int {
         var count = 0
-        walk(dataset, after: nil, needsBirth: false) { _, _ in count += 1; return true }
+        each(dataset, where: .always) { _, _ in count += 1; return true }
         return count
     }
 
-    func keys(_ dataset: Dataset, where predicate: RecordPredicate, after: RecordKey?, limit: Int) async throws -> [RecordKey] {
+    func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey] {
+        // Always in name order: a locked file is skipped and still matches.
+        let after: RecordKey? = if case .after(let key) = start { key } else { nil }
         var keys: [RecordKey] = []
-        walk(dataset, after: after, needsBirth: needsBirth(predicate)) { relative, record in
-            if predicate.evaluate(record, key: .text(relative)) == true { keys.append(.text(relative)) }
+        each(dataset, where: predicate, after: after) { relative, _ in
+            keys.append(.text(relative))
             return keys.count < limit
         }
         return keys
@@ -136,18 +248,25 @@ final class FilesConnection: StoreConnection {
             throw StoreError(store: store.id, message: "files can only be deleted")
         }
         var removed: [RecordKey] = []
+        let birth = needsBirth(predicate)
         for key in keys {
             let relative = key.description
-            guard let record = candidate(relative, dataset, needsBirth: needsBirth(predicate)),
-                  predicate.evaluate(record, key: key) == true else { continue }
-            // A file another process holds a lock on is in use: skip it, as systemd-tmpfiles does.
-            let descriptor = open(path(relative), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+            guard matches(relative.split(separator: "/").last ?? Substring(relative), dataset) else { continue }
+            // Opened without following a link, then judged on what is open: the file deleted is
+            // the file whose times were checked. A file another process holds a lock on is in use:
+            // skip it, as systemd-tmpfiles does.
+            let full = path(relative)
+            let descriptor = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
             guard descriptor >= 0 else { continue }
             defer { Glibc.close(descriptor) }
+            var info = stat()
+            guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, UInt64(info.st_dev) == device else { continue }
+            let times = FileTimes(info, birth: birth ? Self.birthTime(full) : nil)
+            guard Self.evaluate(predicate, times, key: relative) == true else { continue }
             guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
-            guard unlink(path(relative)) == 0 else {
+            guard unlink(full) == 0 else {
                 if errno == ENOENT { continue }
-                throw StoreError(store: store.id, message: "cannot delete \(path(relative)): \(String(cString: strerror(errno)))")
+                throw StoreError(store: store.id, message: "cannot delete \(full): \(String(cString: strerror(errno)))")
             }
             removed.append(key)
             if dataset.removeEmptyDirectories, let slash = relative.lastIndex(of: "/") {
@@ -159,6 +278,9 @@ final class FilesConnection: StoreConnection {
     }
 
     func finish(_ dataset: Dataset) async throws {
+        // The job changed the tree: what follows in this pass walks it again.
+        snapshots.withLock { _ = $0.removeValue(forKey: dataset.id) }
+        cursors.withLock { _ = $0.removeValue(forKey: dataset.id) }
         guard dataset.removeEmptyDirectories else { return }
         let directories = touchedDirectories.withLock { set in defer { set.removeAll() }; return set }
         var candidates = Set<String>()
@@ -183,14 +305,56 @@ final class FilesConnection: StoreConnection {
 
     func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date? {
         var earliest: Date?
-        walk(dataset, after: nil, needsBirth: column == "birthtime") { relative, record in
-            if predicate.evaluate(record, key: .text(relative)) == true, case .date(let date)? = record[column] {
-                earliest = min(earliest ?? date, date)
-            }
+        // Asking for birthtime makes the walk read it.
+        each(dataset, where: predicate && (column == "birthtime" ? .isNotNull(column) : .always)) { _, times in
+            if case .date(let date)? = Self.record(times)[column] { earliest = min(earliest ?? date, date) }
             return true
         }
         return earliest
     }
 
-    func close() async {}
+    func close() async {
+        snapshots.withLock { $0.removeAll() }
+        cursors.withLock { $0.removeAll() }
+    }
+}
+
+/// A file's times, as the walk read them.
+struct FileTimes: Sendable {
+    var mtime: Double
+    var ctime: Double
+    var birth: Double?
+
+    init(_ info: stat, birth: Date?) {
+        mtime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        ctime = Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
+        self.birth = birth?.timeIntervalSince1970
+    }
+}
+
+/// The files of one dataset from one walk, in walk order. Compact, because it may hold hundreds
+/// of thousands of files: each directory's path once, each file's name (inline in the String when
+/// short, as log names are) and its times.
+struct Snapshot: Sendable {
+    var directories: [String] = []
+    var files: [(directory: Int32, name: String, times: FileTimes)] = []
+    let hasBirth: Bool
+
+    init(hasBirth: Bool) {
+        self.hasBirth = hasBirth
+    }
+
+    mutating func add(_ relative: String, _ times: FileTimes) {
+        let slash = relative.lastIndex(of: "/")
+        let directory = slash.map { String(relative[..<$0]) } ?? ""
+        if directories.last != directory { directories.append(directory) }
+        let name = slash.map { String(relative[relative.index(after: $0)...]) } ?? relative
+        files.append((Int32(directories.count - 1), name, times))
+    }
+
+    func key(at index: Int) -> String {
+        let file = files[index]
+        let directory = directories[Int(file.directory)]
+        return directory.isEmpty ? file.name : directory + "/" + file.name
+    }
 }

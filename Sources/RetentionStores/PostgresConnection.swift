@@ -112,11 +112,9 @@ final class PostgresConnection: StoreConnection {
     func query(_ sql: String, _ binds: [SQLFragment.Bind]) async throws -> [[String?]] {
         do {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(binds)), logger: logger)
-            var result: [[String?]] = []
-            for try await row in rows {
-                result.append(try row.map { cell in try cell.decode(String?.self) })
-            }
-            return result
+            // Collected in one go, then decoded: iterating the rows one `await` at a time costs
+            // more than the rows themselves when a batch returns thousands of keys.
+            return try await rows.collect().map { row in try row.map { cell in try cell.decode(String?.self) } }
         } catch let error as PSQLError {
             throw StoreError(store: store.id, message: "\(error.serverInfo?[.message] ?? String(reflecting: error)) (\(sql))")
         }
@@ -142,6 +140,9 @@ final class PostgresConnection: StoreConnection {
         return .text(text)
     }
 
+    var resumesByPredicate: Bool { true }
+    var blocksWriters: Bool { true }
+
     func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int {
         let filter = dialect(dataset).render(predicate)
         let rows = try await query("SELECT count(*)::text FROM \(table(dataset)) WHERE \(filter.sql)", filter.binds)
@@ -153,22 +154,51 @@ final class PostgresConnection: StoreConnection {
         return Int(rows.first?.first.flatMap { $0 } ?? "0") ?? 0
     }
 
-    func keys(_ dataset: Dataset, where predicate: RecordPredicate, after: RecordKey?, limit: Int) async throws -> [RecordKey] {
+    func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey] {
         var filter = dialect(dataset).render(predicate)
-        if let after {
-            filter.binds.append(SQLDialect.bind(after))
-            filter.sql += " AND \(key(dataset)) > $\(filter.binds.count)"
+        var order = ""
+        if case .after(let after) = start {
+            if let after {
+                filter.binds.append(SQLDialect.bind(after))
+                filter.sql += " AND \(key(dataset)) > $\(filter.binds.count)"
+            }
+            // The output column is named apart from the key, or ORDER BY would sort the text by its name.
+            order = " ORDER BY \(key(dataset))"
         }
-        // The output column is named apart from the key, or ORDER BY would sort the text by its name.
-        let rows = try await query("SELECT \(key(dataset))::text AS retentiond_key FROM \(table(dataset)) WHERE \(filter.sql) ORDER BY \(key(dataset)) LIMIT \(limit)", filter.binds)
+        // `anywhere`: no ORDER BY, so that the planner walks the anchor's index range (resumesByPredicate).
+        let select = "SELECT \(key(dataset)) AS retentiond_key FROM \(table(dataset)) WHERE \(filter.sql)\(order) LIMIT \(limit)"
+        if integerKeys(dataset) { return try await runs(from: "(\(select)) AS batch", filter.binds) }
+        let rows = try await query("SELECT retentiond_key::text FROM (\(select)) AS batch", filter.binds)
         return rows.map { recordKey(dataset, $0[0]) }
+    }
+
+    func integerKeys(_ dataset: Dataset) -> Bool { Self.isInteger(type(dataset, dataset.key ?? "id")) }
+
+    /// The integer keys `source` holds (as `retentiond_key`), sent by the server as runs of
+    /// consecutive keys (KeyRuns, computed as gaps and islands) and expanded here: a batch of
+    /// 20,000 ids from an append-only table crosses the wire as one row, not 20,000. `with` puts a
+    /// data-modifying statement at the top level, where PostgreSQL requires it.
+    func runs(from source: String, with prefix: String = "", _ binds: [SQLFragment.Bind]) async throws -> [RecordKey] {
+        let rows = try await query("""
+            \(prefix) SELECT min(retentiond_key)::text, max(retentiond_key)::text
+            FROM (SELECT retentiond_key, retentiond_key - row_number() OVER (ORDER BY retentiond_key) AS island FROM \(source)) AS numbered
+            GROUP BY island ORDER BY 1
+            """, binds)
+        var keys: [RecordKey] = []
+        for row in rows {
+            guard let first = row[0].flatMap({ Int64($0) }), let last = row[1].flatMap({ Int64($0) }), first <= last else {
+                throw StoreError(store: store.id, message: "the server sent a key run that is not two integers: \(row)")
+            }
+            keys.append(contentsOf: (first...last).map(RecordKey.integer))
+        }
+        return keys
     }
 
     func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         guard !keys.isEmpty else { return [] }
-        let list = dialect(dataset).list(keys)
+        let list = dialect(dataset).membership(keys, column: key(dataset))
         let filter = dialect(dataset).render(predicate, placeholderBase: list.binds.count)
-        let rows = try await query("SELECT \(key(dataset))::text AS retentiond_key FROM \(table(dataset)) WHERE \(key(dataset)) IN (\(list.sql)) AND \(filter.sql) ORDER BY \(key(dataset))",
+        let rows = try await query("SELECT \(key(dataset))::text AS retentiond_key FROM \(table(dataset)) WHERE \(list.sql) AND \(filter.sql) ORDER BY \(key(dataset))",
                                    list.binds + filter.binds)
         return rows.map { recordKey(dataset, $0[0]) }
     }
@@ -176,21 +206,28 @@ final class PostgresConnection: StoreConnection {
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         guard !keys.isEmpty else { return [] }
         func scope(after base: Int) -> (String, [SQLFragment.Bind]) {
-            let list = dialect(dataset).list(keys, placeholderBase: base)
+            let list = dialect(dataset).membership(keys, column: key(dataset), placeholderBase: base)
             let filter = dialect(dataset).render(predicate, placeholderBase: base + list.binds.count)
-            return ("\(key(dataset)) IN (\(list.sql)) AND \(filter.sql)", list.binds + filter.binds)
+            return ("\(list.sql) AND \(filter.sql)", list.binds + filter.binds)
         }
         _ = try await query("BEGIN", [])
         do {
             var changed: [RecordKey] = []
             switch change {
-            case .delete:
-                let (clause, binds) = scope(after: 0)
-                changed = try await query("DELETE FROM \(table(dataset)) WHERE \(clause) RETURNING \(key(dataset))::text", binds).map { recordKey(dataset, $0[0]) }
-            case .restrict(let column, let at):
-                let (clause, binds) = scope(after: 1)
-                changed = try await query("UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = $1 WHERE \(clause) RETURNING \(key(dataset))::text",
-                                          [.date(at)] + binds).map { recordKey(dataset, $0[0]) }
+            case .delete, .restrict:
+                var (clause, binds) = scope(after: 0)
+                var statement = "DELETE FROM \(table(dataset)) WHERE \(clause) RETURNING \(key(dataset)) AS retentiond_key"
+                if case .restrict(let column, let at) = change {
+                    (clause, binds) = scope(after: 1)
+                    statement = "UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = $1 WHERE \(clause) RETURNING \(key(dataset)) AS retentiond_key"
+                    binds.insert(.date(at), at: 0)
+                }
+                // The keys changed, as runs where they are integers (`runs(of:)`).
+                if integerKeys(dataset) {
+                    changed = try await runs(from: "changed", with: "WITH changed AS (\(statement))", binds)
+                } else {
+                    changed = try await query("WITH changed AS (\(statement)) SELECT retentiond_key::text FROM changed", binds).map { recordKey(dataset, $0[0]) }
+                }
             case .anonymize(let strategies, let marker, let at, let hmacKey):
                 let columns = strategies.keys.sorted()
                 let (clause, binds) = scope(after: 0)

@@ -107,10 +107,21 @@ struct SQLDialect: Sendable {
         return SQLFragment(sql, binds)
     }
 
-    /// `?, ?, ?` (or `$n, …`) for a list of keys, starting after `placeholderBase` binds.
-    func list(_ keys: [RecordKey], placeholderBase: Int = 0) -> SQLFragment {
-        let text = keys.indices.map { numberedPlaceholders ? "$\(placeholderBase + $0 + 1)" : "?" }.joined(separator: ", ")
-        return SQLFragment(text, keys.map(Self.bind))
+    /// A test that `column` is one of `keys`: runs of consecutive integers as `BETWEEN` ranges, the
+    /// rest as an `IN` list (KeyRuns), starting after `placeholderBase` binds.
+    func membership(_ keys: [RecordKey], column: String, placeholderBase: Int = 0) -> SQLFragment {
+        let runs = KeyRuns(keys)
+        var binds: [SQLFragment.Bind] = []
+        func placeholder(_ bind: SQLFragment.Bind) -> String {
+            binds.append(bind)
+            return numberedPlaceholders ? "$\(placeholderBase + binds.count)" : "?"
+        }
+        var tests = runs.ranges.map { "\(column) BETWEEN \(placeholder(.integer($0.lowerBound))) AND \(placeholder(.integer($0.upperBound)))" }
+        if !runs.singles.isEmpty {
+            tests.append("\(column) IN (" + runs.singles.map { placeholder(Self.bind($0)) }.joined(separator: ", ") + ")")
+        }
+        if tests.isEmpty { return SQLFragment("1=0", []) }
+        return SQLFragment(tests.count == 1 ? tests[0] : "(" + tests.joined(separator: " OR ") + ")", binds)
     }
 
     static func bind(_ key: RecordKey) -> SQLFragment.Bind {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RetentionEngine
 import RetentionRules
+import Synchronization
 
 /// A SQLite store through GRDB: every query runs in SQLite on its indexes, each batch is one
 /// short write transaction (so other writers wait at most one batch).
@@ -10,6 +11,10 @@ final class SQLiteConnection: StoreConnection {
     let queue: DatabaseQueue
     /// Column → how its timestamps are stored, per table.
     let encodings: [String: [String: SQLDialect.TimeEncoding]]
+    let lastCheckpoint = Mutex(ContinuousClock.now)
+    /// Whether this connection changed anything: only then does it checkpoint (lint and plan
+    /// leave the file as they found it).
+    let wrote = Mutex(false)
 
     /// Opens the file; every dataset's table must exist unless `inspecting` (lint reports a missing
     /// table at its line instead).
@@ -20,6 +25,11 @@ final class SQLiteConnection: StoreConnection {
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // In WAL mode SQLite checkpoints inside the commit that crosses 1000 pages of log, with the
+        // write lock held: a batch then holds it many times longer than its own work. This
+        // connection never checkpoints in a commit; `apply` checkpoints after its transaction
+        // instead (a passive checkpoint, which other writers do not wait for).
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             var encodings: [String: [String: SQLDialect.TimeEncoding]] = [:]
@@ -42,6 +52,9 @@ final class SQLiteConnection: StoreConnection {
             throw StoreError(store: store.id, message: "\(path): \(error)")
         }
     }
+
+    var resumesByPredicate: Bool { true }
+    var blocksWriters: Bool { true }
 
     func dialect(_ dataset: Dataset) -> SQLDialect {
         let columns = encodings[dataset.table ?? ""] ?? [:]
@@ -98,17 +111,53 @@ final class SQLiteConnection: StoreConnection {
         }
     }
 
+    func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int] {
+        let dialect = dialect(dataset)
+        return try run {
+            try queue.read { db in
+                try predicates.map { predicate in
+                    let filter = dialect.render(predicate)
+                    // Cached: the stages of one dataset differ in their cutoffs, bound, not in the SQL.
+                    let statement = try db.cachedStatement(sql: "SELECT count(*) FROM \(table(dataset)) WHERE \(filter.sql)")
+                    return try Int.fetchOne(statement, arguments: Self.arguments(filter.binds)) ?? 0
+                }
+            }
+        }
+    }
+
+    func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?] {
+        let dialect = dialect(dataset)
+        return try run {
+            try queue.read { db in
+                try queries.map { query in
+                    let filter = dialect.render(query.predicate)
+                    let column = SQLIdentifier.quoted(query.column)
+                    let statement = try db.cachedStatement(sql: "SELECT min(\(column)) FROM \(table(dataset)) WHERE \(filter.sql) AND \(column) IS NOT NULL")
+                    return Engine.instant(Self.value(try DatabaseValue.fetchOne(statement, arguments: Self.arguments(filter.binds)) ?? .null))
+                }
+            }
+        }
+    }
+
     func total(_ dataset: Dataset) async throws -> Int {
         try run { try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table(dataset))") ?? 0 } }
     }
 
-    func keys(_ dataset: Dataset, where predicate: RecordPredicate, after: RecordKey?, limit: Int) async throws -> [RecordKey] {
+    func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey] {
+        // Between batches, outside the write transaction the engine times.
+        checkpoint()
         var filter = dialect(dataset).render(predicate)
-        if let after {
-            filter.sql += " AND \(key(dataset)) > ?"
-            filter.binds.append(SQLDialect.bind(after))
+        var order = ""
+        if case .after(let after) = start {
+            if let after {
+                filter.sql += " AND \(key(dataset)) > ?"
+                filter.binds.append(SQLDialect.bind(after))
+            }
+            order = " ORDER BY \(key(dataset))"
         }
-        let sql = "SELECT \(key(dataset)) FROM \(table(dataset)) WHERE \(filter.sql) ORDER BY \(key(dataset)) LIMIT \(limit)"
+        // `anywhere`: no ORDER BY, so that SQLite walks the anchor's index range instead of the
+        // whole table in key order (resumesByPredicate).
+        let sql = "SELECT \(key(dataset)) FROM \(table(dataset)) WHERE \(filter.sql)\(order) LIMIT \(limit)"
         return try run {
             try queue.read { db in
                 try DatabaseValue.fetchAll(db, sql: sql, arguments: Self.arguments(filter.binds)).map(Self.key)
@@ -118,9 +167,9 @@ final class SQLiteConnection: StoreConnection {
 
     func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         guard !keys.isEmpty else { return [] }
-        let list = dialect(dataset).list(keys)
+        let list = dialect(dataset).membership(keys, column: key(dataset))
         let filter = dialect(dataset).render(predicate)
-        let sql = "SELECT \(key(dataset)) FROM \(table(dataset)) WHERE \(key(dataset)) IN (\(list.sql)) AND \(filter.sql) ORDER BY \(key(dataset))"
+        let sql = "SELECT \(key(dataset)) FROM \(table(dataset)) WHERE \(list.sql) AND \(filter.sql) ORDER BY \(key(dataset))"
         return try run {
             try queue.read { db in
                 try DatabaseValue.fetchAll(db, sql: sql, arguments: Self.arguments(list.binds + filter.binds)).map(Self.key)
@@ -131,49 +180,82 @@ final class SQLiteConnection: StoreConnection {
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         guard !keys.isEmpty else { return [] }
         let dialect = dialect(dataset)
-        let list = dialect.list(keys)
+        let list = dialect.membership(keys, column: key(dataset))
         let filter = dialect.render(predicate)
-        let scope = "\(key(dataset)) IN (\(list.sql)) AND \(filter.sql)"
+        let scope = "\(list.sql) AND \(filter.sql)"
         let arguments = Self.arguments(list.binds + filter.binds)
         let encodings = self.encodings[dataset.table ?? ""] ?? [:]
         func stamp(_ column: String, _ date: Date) -> any DatabaseValueConvertible {
             encodings[column] == .unixSeconds ? Int64(date.timeIntervalSince1970) : TimeText.sqlite(date)
         }
+        wrote.withLock { $0 = true }
         return try run {
             try queue.write { db in
                 switch change {
                 case .delete:
+                    // The statement deletes only listed keys, each at most once: when it deleted as
+                    // many rows as keys were listed, it deleted exactly them, and RETURNING (an
+                    // ephemeral table of every key, read back row by row) is not needed. Otherwise
+                    // (some were changed since they were selected) it is undone and run again,
+                    // returning what it deleted.
+                    var deletedAll = false
+                    try db.inSavepoint {
+                        try db.execute(sql: "DELETE FROM \(table(dataset)) WHERE \(scope)", arguments: arguments)
+                        deletedAll = db.changesCount == keys.count
+                        return deletedAll ? .commit : .rollback
+                    }
+                    if deletedAll { return keys }
                     return try DatabaseValue.fetchAll(db, sql: "DELETE FROM \(table(dataset)) WHERE \(scope) RETURNING \(key(dataset))",
                                                       arguments: arguments).map(Self.key)
                 case .restrict(let column, let at):
                     return try DatabaseValue.fetchAll(db, sql: "UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = ? WHERE \(scope) RETURNING \(key(dataset))",
                                                       arguments: [stamp(column, at)] + arguments).map(Self.key)
                 case .anonymize(let strategies, let marker, let at, let hmacKey):
+                    // One UPDATE per batch, as an administrator would write it, with each strategy
+                    // a SQL function of this connection (the Anonymizer, in Swift): no row goes
+                    // through a statement of its own.
                     let columns = strategies.keys.sorted()
-                    let select = "SELECT \(key(dataset)), " + columns.map(SQLIdentifier.quoted).joined(separator: ", ")
-                        + " FROM \(table(dataset)) WHERE \(scope)"
-                    var assignments = columns.map { "\(SQLIdentifier.quoted($0)) = ?" }
-                    if let marker { assignments.append("\(SQLIdentifier.quoted(marker)) = ?") }
-                    let update = try db.makeStatement(sql: "UPDATE \(table(dataset)) SET \(assignments.joined(separator: ", ")) WHERE \(key(dataset)) = ?")
-                    var changed: [RecordKey] = []
-                    for row in try Row.fetchAll(db, sql: select, arguments: arguments) {
-                        var values: [(any DatabaseValueConvertible)?] = []
-                        for (index, column) in columns.enumerated() {
-                            let old = Self.value(row[index + 1])
-                            let new = try Anonymizer.apply(strategies[column]!, to: old, key: hmacKey)
-                            values.append(Self.databaseValue(new))
+                    var functions: [DatabaseFunction] = []
+                    var assignments: [String] = []
+                    for (index, column) in columns.enumerated() {
+                        let strategy = strategies[column]!
+                        let function = DatabaseFunction("retentiond_anonymize_\(index)", argumentCount: 1, pure: true) { values in
+                            Self.databaseValue(try Anonymizer.apply(strategy, to: Self.value(values[0]), key: hmacKey))
                         }
-                        if let marker { values.append(stamp(marker, at)) }
-                        let key = Self.key(row[0])
-                        values.append(Self.databaseValue(key))
-                        try update.execute(arguments: StatementArguments(values))
-                        changed.append(key)
+                        db.add(function: function)
+                        functions.append(function)
+                        assignments.append("\(SQLIdentifier.quoted(column)) = \(function.name)(\(SQLIdentifier.quoted(column)))")
                     }
-                    return changed
+                    defer { for function in functions { db.remove(function: function) } }
+                    var values: [(any DatabaseValueConvertible)?] = []
+                    if let marker {
+                        assignments.append("\(SQLIdentifier.quoted(marker)) = ?")
+                        values.append(stamp(marker, at))
+                    }
+                    var all = StatementArguments(values)
+                    all += arguments
+                    return try DatabaseValue.fetchAll(db, sql: "UPDATE \(table(dataset)) SET \(assignments.joined(separator: ", ")) WHERE \(scope) RETURNING \(key(dataset))",
+                                                      arguments: all).map(Self.key)
                 }
             }
         }
     }
+
+    /// Copies the write-ahead log back into the database, outside any transaction, at most every
+    /// `checkpointInterval` (each checkpoint ends with an fsync of the database file). Passive: it
+    /// copies what no reader still needs and never waits. Nothing to do outside WAL mode.
+    func checkpoint(force: Bool = false) {
+        guard wrote.withLock({ $0 }) else { return }
+        let due = lastCheckpoint.withLock { last in
+            guard force || last.duration(to: .now) >= Self.checkpointInterval else { return false }
+            last = .now
+            return true
+        }
+        guard due else { return }
+        try? queue.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+    }
+
+    static let checkpointInterval = Swift.Duration.milliseconds(200)
 
     static func databaseValue(_ value: StoreValue) -> (any DatabaseValueConvertible)? {
         switch value {
@@ -218,6 +300,7 @@ final class SQLiteConnection: StoreConnection {
     }
 
     func close() async {
+        checkpoint(force: true)
         try? queue.close()
     }
 }

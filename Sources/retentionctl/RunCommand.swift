@@ -21,7 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Show what would be done; change nothing.")
     var dryRun = false
 
-    @Option(help: "Records per batch (default 1000; a dataset's batch-size wins).")
+    @Option(help: "Records per batch (default: adapted so that a batch takes about 20 ms; a dataset's batch-size wins).")
     var batchSize: Int?
 
     @Option(help: "Deleting more than this percentage of a dataset in one job waits for approval (default 25).")

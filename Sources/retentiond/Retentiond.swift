@@ -49,7 +49,7 @@ struct Retentiond: AsyncParsableCommand {
     @Flag(help: "Plan and log what would be done; change nothing, write no jobs.")
     var dryRun = false
 
-    @Option(help: "Records per batch (default 1000; a dataset's batch-size wins).")
+    @Option(help: "Records per batch (default: adapted so that a batch takes about 20 ms; a dataset's batch-size wins).")
     var batchSize: Int?
 
     @Option(help: "Where log entries go: journal, console (stderr, as journalctl prints them), or auto (the journal when stderr is journald's stream).")

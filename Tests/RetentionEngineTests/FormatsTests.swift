@@ -1,5 +1,6 @@
 import Foundation
 import RetentionEngine
+import RetentionRules
 import Testing
 
 /// The formats an auditor or another program recomputes or compares against.
@@ -15,6 +16,56 @@ struct FormatsTests {
         #expect(digest.hex == "4af8e902be7e4b9fc3f0405f1ed03f1d2b089380b8a481fdac6b663bae879d9d")
         #expect(KeyDigest(stateText: digest.stateText) == digest)
         #expect(KeyDigest().hex == "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925")
+    }
+
+    @Test("hmac-sha256 is lower-case hex HMAC-SHA256 under the key's bytes, as any HMAC library computes it")
+    func hmacSHA256() throws {
+        let key = HMACKey(bytes: Data("0123456789abcdef0123456789abcdef".utf8))
+        // python3: hmac.new(b"0123456789abcdef0123456789abcdef", b"a@example.com", hashlib.sha256).hexdigest()
+        #expect(key.apply("a@example.com") == "f9a936aaaaa5aac3ad349e31bfa5ad446546ccd6aa879fd35997da22a9b0527a")
+        let value = try Anonymizer.apply(.hmacSHA256, to: .text("a@example.com"), key: key)
+        #expect(value == .text("f9a936aaaaa5aac3ad349e31bfa5ad446546ccd6aa879fd35997da22a9b0527a"))
+    }
+
+    @Test("truncate-ip: IPv4 to its /24, IPv6 to its /48, a prefix dropped, anything else 0.0.0.0", arguments: [
+        ("192.0.2.17", "192.0.2.0"), ("192.0.2.17/32", "192.0.2.0"), ("255.255.255.255", "255.255.255.0"), ("0.0.0.7", "0.0.0.0"),
+        ("2001:db8:1:2::5", "2001:db8:1::"), ("2001:db8:1:2::5/128", "2001:db8:1::"), ("::1", "::"),
+        ("10.1.2.3:8080", "0.0.0.0"), ("garbage", "0.0.0.0"), ("", "0.0.0.0"), (String(repeating: "1", count: 100), "0.0.0.0"),
+    ])
+    func truncateIP(address: String, truncated: String) {
+        #expect(Anonymizer.truncateIP(address) == truncated)
+    }
+
+    @Test("an integer key is digested as its decimal text, also at the extremes")
+    func integerKeysDigest() {
+        let values: [Int64] = [0, 7, -42, 1_234_567_890, .max, .min]
+        var integers = KeyDigest(), texts = KeyDigest()
+        integers.add(values.map(RecordKey.integer))
+        texts.add(values.map { RecordKey.text(String($0)) })
+        #expect(integers.hex == texts.hex)
+        var other = KeyDigest()
+        other.add([RecordKey.integer(8)])
+        #expect(other.hex != KeyDigest().hex)
+        // Two digests of disjoint sets add up to the digest of their union (a batch digested apart).
+        var whole = KeyDigest(), part = KeyDigest(), rest = KeyDigest()
+        whole.add((1...50).map(RecordKey.integer))
+        part.add((1...20).map(RecordKey.integer))
+        rest.add((21...50).map(RecordKey.integer))
+        part.add(rest)
+        #expect(part == whole)
+        #expect(part.count == 50)
+    }
+
+    @Test("a batch's keys as runs: consecutive integers become ranges that name exactly them")
+    func keyRuns() throws {
+        let keys: [RecordKey] = [5, 1, 2, 3, 4, 9, 10, 20, 21, 22, 23, 24, 4].map(RecordKey.integer) + [.text("a/b.log")]
+        let runs = KeyRuns(keys)
+        #expect(runs.ranges == [1...5, 20...24])
+        #expect(Set(runs.singles) == [.integer(9), .integer(10), .text("a/b.log")])
+        #expect(Set(runs.keys) == Set(keys))
+        let decoded = try JSONDecoder().decode(KeyRuns.self, from: JSONEncoder().encode(runs))
+        #expect(decoded == runs)
+        #expect(KeyRuns([]).isEmpty)
     }
 
     @Test("a cutoff is bound in its shortest text, so coarser stored timestamps compare by value", arguments: [

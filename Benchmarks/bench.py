@@ -1,0 +1,606 @@
+#!/usr/bin/env python3
+"""retentiond against the commands an administrator would type by hand, side by side in one run.
+
+    make bench                                   # full size, release build, 5 runs each (README)
+    make bench-smoke                             # seconds: CI keeps the harness working
+    python3 Benchmarks/bench.py --help
+
+Every scenario generates its own data under --work, runs each contender on a fresh copy, and
+alternates the contenders run by run, so that a machine's drift hits both alike. The table gives
+medians (and the spread), the ratio to the baseline, and the targets of issue 5. Each run's result
+is checked (the right number of rows or files left), so a run that did nothing cannot look fast.
+
+Peak RSS is what GNU time reports for the contender (its ru_maxrss). The longest lock wait is
+what a second process, inserting a row every few milliseconds into the same SQLite database
+during the purge, waited at worst for its write transaction.
+
+PostgreSQL runs only with PG* variables set (scripts/with-postgres sets them).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+DAY = 86400
+TIME = "/usr/bin/time"     # GNU time, for the peak RSS
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+SIZES = {
+    "full": dict(sqlite_rows=5_000_000, sqlite_due=1_000_000, anon_rows=2_000_000, anon_due=1_000_000,
+                 files=200_000, files_due=100_000, pg_rows=2_000_000, pg_due=500_000,
+                 plan_rules=200, plan_datasets=200, plan_rows=500, idle_seconds=60, runs=5),
+    "smoke": dict(sqlite_rows=20_000, sqlite_due=4_000, anon_rows=10_000, anon_due=5_000,
+                  files=2_000, files_due=1_000, pg_rows=20_000, pg_due=5_000,
+                  plan_rules=10, plan_datasets=10, plan_rows=50, idle_seconds=2, runs=1),
+}
+
+# Targets (issue 5): the ratio to the baseline, and absolute limits.
+TARGETS = {"sqlite": 1.3, "anonymize": 1.5, "files": 1.2, "postgres": 1.3}
+PLAN_TARGET_S = 1.0
+RSS_TARGET_MIB = 64
+LOCK_TARGET_MS = 50
+IDLE_TARGET_PERCENT = 0.1
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- measuring one process ------------------------------------------------------------------------
+
+class Result:
+    def __init__(self, seconds, rss_kib, extra=None):
+        self.seconds, self.rss_kib, self.extra = seconds, rss_kib, extra or {}
+
+
+def measure(command, env=None, cwd=None):
+    """Wall time and peak RSS of one command, which must succeed.
+
+    The peak RSS comes from GNU time, which forks the command: a child spawned straight from this
+    Python process would inherit Python's own high-water mark in ru_maxrss (Linux keeps it across
+    exec), so every contender would show at least this script's size."""
+    rss_file = os.path.join(tempfile.gettempdir(), f"bench-rss-{os.getpid()}")
+    start = time.perf_counter()
+    process = subprocess.run([TIME, "-f", "%M", "-o", rss_file, *command], env=env, cwd=cwd, capture_output=True)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} failed ({process.returncode}):\n"
+                         f"{process.stderr.decode()[-3000:]}{process.stdout.decode()[-2000:]}")
+    with open(rss_file) as file:
+        rss_kib = int(file.read().split()[-1])
+    os.remove(rss_file)
+    return Result(seconds, rss_kib)
+
+
+class LockProbe:
+    """A second process writing to the database every few milliseconds; reports its worst wait."""
+
+    def __init__(self, database, interval_ms=5):
+        self.output = database + ".probe.json"
+        self.process = subprocess.Popen([sys.executable, __file__, "probe", database, self.output, str(interval_ms)])
+        # The probe says it is ready by creating its output file.
+        for _ in range(500):
+            if os.path.exists(self.output):
+                return
+            time.sleep(0.01)
+        raise SystemExit("bench: the lock probe did not start")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait()
+        with open(self.output) as file:
+            return json.load(file)
+
+
+def probe_main(database, output, interval_ms):
+    """The probe process: BEGIN IMMEDIATE + INSERT + COMMIT every interval, retrying at once on
+    SQLITE_BUSY (no busy handler: its sleeps would blur the measure), timing each transaction."""
+    connection = sqlite3.connect(database, timeout=0, isolation_level=None)
+    connection.execute("PRAGMA synchronous = NORMAL")
+    worst, writes, stop = 0.0, 0, False
+
+    def finish(*_):
+        nonlocal stop
+        stop = True
+    signal.signal(signal.SIGTERM, finish)
+    with open(output, "w") as file:
+        json.dump({"worst_ms": 0, "writes": 0}, file)
+    while not stop:
+        began = time.perf_counter()
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("INSERT INTO probe (at) VALUES (?)", (time.time(),))
+                connection.execute("COMMIT")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                time.sleep(0.0002)
+                if stop:
+                    break
+        waited = time.perf_counter() - began
+        worst = max(worst, waited)
+        writes += 1
+        time.sleep(interval_ms / 1000)
+    with open(output, "w") as file:
+        json.dump({"worst_ms": worst * 1000, "writes": writes}, file)
+
+
+# -- the contenders -------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.size = dict(SIZES[args.size])
+        if args.runs:
+            self.size["runs"] = args.runs
+        self.work = args.work
+        self.bin = os.path.abspath(args.bin)
+        self.now = int(time.time())
+        self.rows = []          # the table
+        self.notes = []
+        os.makedirs(self.work, exist_ok=True)
+        self.key_file = os.path.join(self.work, "hmac-key")
+        with open(self.key_file, "w") as file:
+            file.write("benchmark-hmac-key-0123456789abcdef\n")
+
+    def path(self, *parts):
+        return os.path.join(self.work, *parts)
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as file:
+            file.write(text)
+        return self.path(name)
+
+    def retentiond(self, rules, stores, extra=()):
+        state = self.path("state.sqlite")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(state + suffix):
+                os.remove(state + suffix)
+        return [os.path.join(self.bin, "retentiond"), "--rules", rules, "--stores", stores, "--state", state,
+                "--hmac-key", self.key_file, "--once", "--log-target", "console", "--log-level", "warning", *extra]
+
+    def alternate(self, contenders, prepare, check):
+        """Runs each contender `runs` times on fresh data, alternating; returns name → [Result]."""
+        results = {name: [] for name, _ in contenders}
+        for run in range(self.size["runs"]):
+            order = contenders if run % 2 == 0 else list(reversed(contenders))
+            for name, run_one in order:
+                prepare()
+                # The generated data written back first: its writeback must not land in a measurement.
+                os.sync()
+                result = run_one()
+                check(name)
+                results[name].append(result)
+                log(f"  run {run + 1} {name}: {result.seconds:.3f} s, {result.rss_kib / 1024:.1f} MiB"
+                    + "".join(f", {k} {v:.1f}" for k, v in result.extra.items()))
+        return results
+
+    def add(self, scenario, results, baseline, target=None, records=None, lock=False):
+        base = statistics.median(r.seconds for r in results[baseline])
+        for name, runs in results.items():
+            seconds = [r.seconds for r in runs]
+            median = statistics.median(seconds)
+            row = {"scenario": scenario, "contender": name, "median_s": median, "min_s": min(seconds), "max_s": max(seconds),
+                   "ratio": median / base if base > 0 else None, "baseline": name == baseline,
+                   "rss_mib": max(r.rss_kib for r in runs) / 1024, "runs": len(runs)}
+            if records:
+                row["records_per_s"] = records / median
+            if lock:
+                row["lock_ms"] = statistics.median(r.extra["lock_ms"] for r in runs)
+                row["lock_max_ms"] = max(r.extra["lock_ms"] for r in runs)
+            if name == "retentiond" and target:
+                row["target"] = f"≤ {target}×"
+                row["met"] = row["ratio"] <= target and row["rss_mib"] <= RSS_TARGET_MIB and (not lock or row["lock_max_ms"] <= LOCK_TARGET_MS)
+            self.rows.append(row)
+
+    # -- SQLite delete --
+
+    def sqlite_table(self, path, rows, due):
+        """`events`: id, an indexed Unix-seconds anchor `ts` rising with id (an append-only log),
+        and some personal data; the first `due` rows are 40–100 days old, the rest 1–20 days."""
+        if os.path.exists(path):
+            os.remove(path)
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, ip TEXT, email TEXT, note TEXT, anonymized_at INTEGER)")
+        db.execute("CREATE TABLE probe (id INTEGER PRIMARY KEY, at REAL)")
+        old_start, old_span = self.now - 100 * DAY, 60 * DAY
+        new_start, new_span = self.now - 20 * DAY, 19 * DAY
+
+        def generate():
+            for i in range(rows):
+                if i < due:
+                    ts = old_start + old_span * i // max(due, 1)
+                else:
+                    ts = new_start + new_span * (i - due) // max(rows - due, 1)
+                yield (i + 1, ts, f"192.0.{i % 256}.{(i * 7) % 256}", f"user{i}@example.com", f"visit {i} from the web shop")
+        db.executemany("INSERT INTO events (id, ts, ip, email, note) VALUES (?, ?, ?, ?, ?)", generate())
+        db.execute("CREATE INDEX events_ts ON events (ts)")
+        db.commit()
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+
+    def rules(self, action):
+        if action == "delete":
+            body = "    retain: 30d\n    from: event_at\n    then: delete\n"
+        else:
+            body = "    from: event_at\n    stages:\n      - {after: 30d, then: anonymize}\n"
+        return self.write(f"rules-{action}.yaml", "version: 1\nrules:\n  bench-events:\n    title: benchmark events\n"
+                          + body + "    basis: benchmark\n")
+
+    def sqlite_stores(self, database, anonymize=False):
+        extra = ("        anonymize: { ip: truncate-ip, email: hmac-sha256 }\n        anonymized-at: anonymized_at\n"
+                 if anonymize else "")
+        return self.write("stores-sqlite.yaml", f"""version: 1
+stores:
+  bench:
+    kind: sqlite
+    path: {database}
+    datasets:
+      events:
+        table: events
+        key: id
+        rules: [bench-events]
+        fields: {{ event_at: ts }}
+        max-delete-share: 100%
+{extra}""")
+
+    def remaining(self, database, where="1"):
+        db = sqlite3.connect(database)
+        count = db.execute(f"SELECT count(*) FROM events WHERE {where}").fetchone()[0]
+        db.close()
+        return count
+
+    def bench_sqlite(self):
+        rows, due = self.size["sqlite_rows"], self.size["sqlite_due"]
+        log(f"SQLite: {rows} rows, {due} due")
+        template, database = self.path("sqlite-template.db"), self.path("sqlite.db")
+        self.sqlite_table(template, rows, due)
+        rules, stores = self.rules("delete"), self.sqlite_stores(database)
+        cutoff = self.now - 30 * DAY
+
+        def prepare():
+            for suffix in ("-wal", "-shm"):
+                if os.path.exists(database + suffix):
+                    os.remove(database + suffix)
+            shutil.copyfile(template, database)
+
+        def with_probe(command):
+            def run():
+                probe = LockProbe(database)
+                result = measure(command)
+                result.extra["lock_ms"] = probe.stop()["worst_ms"]
+                return result
+            return run
+
+        def check(name):
+            left = self.remaining(database)
+            if left != rows - due:
+                raise SystemExit(f"bench: after {name}, {left} rows are left, not {rows - due}")
+        raw = ["sqlite3", "-cmd", ".timeout 10000", database, f"DELETE FROM events WHERE ts < {cutoff}"]
+        results = self.alternate([("sqlite3 DELETE", with_probe(raw)), ("retentiond", with_probe(self.retentiond(rules, stores)))],
+                                 prepare, check)
+        self.add("SQLite delete", results, "sqlite3 DELETE", TARGETS["sqlite"], records=due, lock=True)
+
+    # -- anonymization --
+
+    def bench_anonymize(self):
+        rows, due = self.size["anon_rows"], self.size["anon_due"]
+        log(f"Anonymization: {rows} rows, {due} due (truncate-ip + hmac-sha256)")
+        extension = self.path("anonymize-extension.so")
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", extension, os.path.join(HERE, "anonymize-extension.c"), "-lcrypto"], check=True)
+        template, database = self.path("anon-template.db"), self.path("anon.db")
+        self.sqlite_table(template, rows, due)
+        rules, stores = self.rules("anonymize"), self.sqlite_stores(database, anonymize=True)
+        cutoff = self.now - 30 * DAY
+        with open(self.key_file) as file:
+            key = file.read().rstrip("\r\n")
+
+        def prepare():
+            for suffix in ("-wal", "-shm"):
+                if os.path.exists(database + suffix):
+                    os.remove(database + suffix)
+            shutil.copyfile(template, database)
+
+        samples = {}
+
+        def check(name):
+            done = self.remaining(database, "anonymized_at IS NOT NULL")
+            if done != due:
+                raise SystemExit(f"bench: after {name}, {done} rows are anonymized, not {due}")
+            # Both contenders must write the same values: the C functions are the strategies' spec.
+            db = sqlite3.connect(database)
+            sample = db.execute(f"SELECT id, ip, email FROM events WHERE id IN (1, 7, {due // 2}, {due}, {due + 1}) ORDER BY id").fetchall()
+            db.close()
+            if sample[0][1] != "192.0.0.0" or len(sample[0][2]) != 64:
+                raise SystemExit(f"bench: after {name}, row 1 reads {sample[0]}")
+            samples.setdefault("first", (name, sample))
+            if sample != samples["first"][1]:
+                raise SystemExit(f"bench: {name} wrote {sample}, {samples['first'][0]} wrote {samples['first'][1]}")
+        update = (f"UPDATE events SET ip = truncate_ip(ip), email = hmac_sha256(email, '{key}'), anonymized_at = {self.now} "
+                  f"WHERE ts < {cutoff} AND anonymized_at IS NULL")
+        raw = ["sqlite3", "-cmd", f".load {extension}", database, update]
+        results = self.alternate([("sqlite3 UPDATE", lambda: measure(raw)),
+                                  ("retentiond", lambda: measure(self.retentiond(rules, stores)))], prepare, check)
+        self.add("Anonymization", results, "sqlite3 UPDATE", TARGETS["anonymize"], records=due)
+
+    # -- files --
+
+    def bench_files(self):
+        total, due = self.size["files"], self.size["files_due"]
+        log(f"Files: {total} files, {due} due")
+        root = self.path("files")
+        per_directory = 1000
+        rules = self.write("rules-files.yaml", "version: 1\nrules:\n  bench-logs:\n    title: benchmark logs\n"
+                           "    retain: 30d\n    from: log_written_at\n    then: delete\n    basis: benchmark\n")
+        stores = self.write("stores-files.yaml", f"""version: 1
+stores:
+  logs:
+    kind: files
+    path: {root}
+    match: "*.log"
+    rules: [bench-logs]
+    fields: {{ log_written_at: mtime }}
+    max-delete-share: 100%
+""")
+        tmpfiles = self.write("tmpfiles.conf", f"e {root} - - - m:30d\n")
+
+        def prepare():
+            if os.path.exists(root):
+                shutil.rmtree(root)
+            # Old and new files interleaved in every directory, as a log directory holds them.
+            for index in range(total):
+                directory = os.path.join(root, f"device-{index // per_directory:04d}")
+                if index % per_directory == 0:
+                    os.makedirs(directory)
+                name = os.path.join(directory, f"{index:07d}.log")
+                descriptor = os.open(name, os.O_CREAT | os.O_WRONLY, 0o644)
+                os.write(descriptor, b"device log line\n")
+                os.close(descriptor)
+                age = (60 if index % (total // max(due, 1)) == 0 else 1) * DAY
+                os.utime(name, (self.now - age, self.now - age))
+
+        def check(name):
+            left = sum(len(files) for _, _, files in os.walk(root))
+            if left != total - due:
+                raise SystemExit(f"bench: after {name}, {left} files are left, not {total - due}")
+        find = ["find", root, "-type", "f", "-mtime", "+30", "-delete"]
+        contenders = [("find -delete", lambda: measure(find)), ("retentiond", lambda: measure(self.retentiond(rules, stores)))]
+        if shutil.which("systemd-tmpfiles"):
+            contenders.insert(1, ("systemd-tmpfiles --clean", lambda: measure(["systemd-tmpfiles", "--clean", tmpfiles])))
+        results = self.alternate(contenders, prepare, check)
+        self.add("Files", results, "find -delete", TARGETS["files"], records=due)
+
+    # -- PostgreSQL --
+
+    def psql(self, sql):
+        """Runs the statements one by one (VACUUM refuses a transaction block), notices silenced."""
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"], input="SET client_min_messages = warning;\n" + sql,
+                       text=True, check=True, stdout=subprocess.DEVNULL)
+
+    def bench_postgres(self):
+        if not os.environ.get("PGHOST") or not os.environ.get("RETENTIOND_TEST_POSTGRES_DSN"):
+            self.notes.append("PostgreSQL skipped: no server (run under scripts/with-postgres)")
+            log("PostgreSQL: skipped, no PG* variables (run under scripts/with-postgres)")
+            return
+        rows, due = self.size["pg_rows"], self.size["pg_due"]
+        log(f"PostgreSQL: {rows} rows, {due} due")
+        self.psql(f"""DROP TABLE IF EXISTS bench_template;
+            CREATE TABLE bench_template AS
+              SELECT g AS id,
+                     CASE WHEN g <= {due} THEN to_timestamp({self.now - 100 * DAY} + {60 * DAY}::bigint * g / {due})
+                          ELSE to_timestamp({self.now - 20 * DAY} + {19 * DAY}::bigint * (g - {due}) / {max(rows - due, 1)}) END AS ts,
+                     '192.0.' || (g % 256) || '.' || (g * 7 % 256) AS ip, 'user' || g || '@example.com' AS email,
+                     'visit ' || g || ' from the web shop' AS note
+              FROM generate_series(1, {rows}) AS g;""")
+        dsn = os.environ["RETENTIOND_TEST_POSTGRES_DSN"]
+        rules = self.rules("delete")
+        stores = self.write("stores-postgres.yaml", f"""version: 1
+stores:
+  bench-pg:
+    kind: postgres
+    dsn: {dsn}
+    datasets:
+      events:
+        table: public.bench_events
+        key: id
+        rules: [bench-events]
+        fields: {{ event_at: ts }}
+        max-delete-share: 100%
+""")
+
+        def prepare():
+            self.psql("""DROP TABLE IF EXISTS bench_events;
+                CREATE TABLE bench_events (id bigint PRIMARY KEY, ts timestamptz NOT NULL, ip text, email text, note text);
+                INSERT INTO bench_events SELECT * FROM bench_template;
+                CREATE INDEX bench_events_ts ON bench_events (ts);
+                VACUUM ANALYZE bench_events;""")
+
+        def check(name):
+            left = int(subprocess.run(["psql", "-X", "-At", "-c", "SELECT count(*) FROM bench_events"], check=True,
+                                      capture_output=True, text=True).stdout)
+            if left != rows - due:
+                raise SystemExit(f"bench: after {name}, {left} rows are left, not {rows - due}")
+        raw = ["psql", "-X", "-q", "-c", f"DELETE FROM bench_events WHERE ts < to_timestamp({self.now - 30 * DAY})"]
+        password = ["--postgres-password-file", os.environ["RETENTIOND_TEST_POSTGRES_PASSWORD_FILE"]]
+        results = self.alternate([("psql DELETE", lambda: measure(raw)),
+                                  ("retentiond", lambda: measure(self.retentiond(rules, stores, password)))], prepare, check)
+        self.add("PostgreSQL delete", results, "psql DELETE", TARGETS["postgres"], records=due)
+        self.psql("DROP TABLE IF EXISTS bench_events; DROP TABLE IF EXISTS bench_template;")
+
+    # -- planning --
+
+    def bench_plan(self):
+        rule_count, datasets, per_table = self.size["plan_rules"], self.size["plan_datasets"], self.size["plan_rows"]
+        log(f"Planning: {rule_count} rules × {datasets} datasets, {per_table} rows each")
+        database = self.path("plan.db")
+        if os.path.exists(database):
+            os.remove(database)
+        db = sqlite3.connect(database)
+        db.execute("PRAGMA journal_mode = WAL")
+        for table in range(datasets):
+            db.execute(f"CREATE TABLE t{table:03d} (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL)")
+            db.executemany(f"INSERT INTO t{table:03d} (ts) VALUES (?)",
+                           ((self.now - (i * 3 * 365 * DAY) // per_table,) for i in range(per_table)))
+            db.execute(f"CREATE INDEX t{table:03d}_ts ON t{table:03d} (ts)")
+        db.commit()
+        db.close()
+        rules = "version: 1\nrules:\n" + "".join(
+            f"  bench-rule-{rule:03d}:\n    title: rule {rule}\n    retain: {rule + 1}0d\n    from: event_at\n    then: delete\n"
+            f"    basis: benchmark\n" for rule in range(rule_count))
+        names = ", ".join(f"bench-rule-{rule:03d}" for rule in range(rule_count))
+        stores = "version: 1\nstores:\n  plan:\n    kind: sqlite\n    path: " + database + "\n    datasets:\n" + "".join(
+            f"      d{table:03d}:\n        table: t{table:03d}\n        key: id\n        rules: [{names}]\n"
+            f"        fields: {{ event_at: ts }}\n" for table in range(datasets))
+        rules_file, stores_file = self.write("rules-plan.yaml", rules), self.write("stores-plan.yaml", stores)
+        state = self.path("plan-state.sqlite")
+        # Timed: the command as an operator types it (a table of what is due). Then, untimed, every
+        # stage as JSON, to check that all of them were planned.
+        command = [os.path.join(self.bin, "retentionctl"), "plan", "--rules", rules_file, "--stores", stores_file, "--state", state]
+        runs = [measure(command) for _ in range(self.size["runs"])]
+        for index, result in enumerate(runs):
+            log(f"  run {index + 1} plan: {result.seconds:.3f} s, {result.rss_kib / 1024:.1f} MiB")
+        entries = json.loads(subprocess.run(command + ["--all", "--format", "json"], check=True, capture_output=True, text=True).stdout)["entries"]
+        if len(entries) != rule_count * datasets:
+            raise SystemExit(f"bench: plan listed {len(entries)} entries, not {rule_count * datasets}")
+        median = statistics.median(r.seconds for r in runs)
+        self.rows.append({"scenario": f"Planning ({rule_count} rules × {datasets} datasets)", "contender": "retentionctl plan",
+                          "median_s": median, "min_s": min(r.seconds for r in runs), "max_s": max(r.seconds for r in runs),
+                          "ratio": None, "baseline": False, "rss_mib": max(r.rss_kib for r in runs) / 1024, "runs": len(runs),
+                          "target": f"≤ {PLAN_TARGET_S} s", "met": median <= PLAN_TARGET_S and max(r.rss_kib for r in runs) / 1024 <= RSS_TARGET_MIB})
+
+    # -- idle --
+
+    def bench_idle(self):
+        seconds = self.size["idle_seconds"]
+        log(f"Idle: the daemon over {seconds} s with nothing due")
+        database = self.path("idle.db")
+        self.sqlite_table(database, 1000, 0)
+        rules, stores = self.rules("delete"), self.sqlite_stores(database)
+        command = [c for c in self.retentiond(rules, stores) if c != "--once"]
+        notify = self.path("notify.socket")
+        if os.path.exists(notify):
+            os.remove(notify)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        listener.bind(notify)
+        listener.settimeout(60)
+        env = dict(os.environ, NOTIFY_SOCKET=notify)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            while b"READY=1" not in listener.recv(4096):
+                pass
+            time.sleep(0.5)     # the first pass's tail (closing, the next wake computed)
+            before = self.cpu_ns(process.pid)
+            time.sleep(seconds)
+            after = self.cpu_ns(process.pid)
+            rss, hwm = self.status_kib(process.pid, "VmRSS"), self.status_kib(process.pid, "VmHWM")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            listener.close()
+        percent = (after - before) / (seconds * 1e9) * 100
+        log(f"  idle: {(after - before) / 1e6:.1f} ms of CPU in {seconds} s ({percent:.4f} %), RSS {rss / 1024:.1f} MiB, peak {hwm / 1024:.1f} MiB")
+        self.rows.append({"scenario": f"Idle daemon ({seconds} s)", "contender": "retentiond", "cpu_ms": (after - before) / 1e6,
+                          "cpu_percent": percent, "rss_mib": hwm / 1024, "rss_now_mib": rss / 1024, "runs": 1,
+                          "target": f"< {IDLE_TARGET_PERCENT} % CPU",
+                          "met": percent < IDLE_TARGET_PERCENT and hwm / 1024 <= RSS_TARGET_MIB})
+
+    @staticmethod
+    def cpu_ns(pid):
+        """User and system time of the whole process, threads that have ended included (from
+        /proc/PID/stat, in clock ticks: 10 ms, fine enough against 0.1 % of a minute)."""
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])      # utime, stime (fields 14 and 15)
+        return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def status_kib(pid, field):
+        with open(f"/proc/{pid}/status") as file:
+            for line in file:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    # -- the table --
+
+    def table(self):
+        lines = ["| scenario | contender | median | spread | ratio | records/s | longest lock wait | peak RSS | target | met |",
+                 "|---|---|--:|--:|--:|--:|--:|--:|---|---|"]
+        for row in self.rows:
+            if "cpu_percent" in row:
+                lines.append(f"| {row['scenario']} | {row['contender']} | {row['cpu_ms']:.1f} ms CPU | | {row['cpu_percent']:.4f} % | | | "
+                             f"{row['rss_mib']:.1f} MiB | {row['target']} | {'yes' if row['met'] else '**no**'} |")
+                continue
+            ratio = "1.00 (baseline)" if row.get("baseline") else (f"{row['ratio']:.2f}" if row.get("ratio") else "")
+            rate = f"{row['records_per_s']:,.0f}" if "records_per_s" in row else ""
+            lock = f"{row['lock_ms']:.0f} ms (max {row['lock_max_ms']:.0f})" if "lock_ms" in row else ""
+            met = "" if "met" not in row else ("yes" if row["met"] else "**no**")
+            lines.append(f"| {row['scenario']} | {row['contender']} | {row['median_s']:.3f} s | {row['min_s']:.2f}–{row['max_s']:.2f} | "
+                         f"{ratio} | {rate} | {lock} | {row['rss_mib']:.1f} MiB | {row.get('target', '')} | {met} |")
+        return "\n".join(lines)
+
+    def machine(self):
+        cpu = "unknown CPU"
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as file:
+            memory = int(file.readline().split()[1]) // (1024 * 1024)
+        sqlite = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
+        return (f"{os.cpu_count()} cores ({cpu}), {memory} GiB, Linux {os.uname().release}, "
+                f"SQLite {sqlite}, {self.args.size} size, {self.size['runs']} runs each, build {os.path.basename(os.path.dirname(self.bin + '/'))}")
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "probe":
+        probe_main(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=SIZES, default="full")
+    parser.add_argument("--runs", type=int, help="runs per contender (default 5 at full size, 1 at smoke)")
+    parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"), help="where retentiond and retentionctl are")
+    parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "retentiond-bench"), help="scratch directory (deleted at the end)")
+    parser.add_argument("--only", action="append", choices=["sqlite", "anonymize", "files", "postgres", "plan", "idle"])
+    parser.add_argument("--json", help="also write the rows to this file")
+    args = parser.parse_args()
+    for tool in ("sqlite3", "cc", "find", TIME):
+        if not shutil.which(tool):
+            raise SystemExit(f"bench: needs {tool}")
+    bench = Bench(args)
+    scenarios = args.only or ["sqlite", "anonymize", "files", "postgres", "plan", "idle"]
+    try:
+        for scenario in scenarios:
+            getattr(bench, f"bench_{scenario}")()
+    finally:
+        shutil.rmtree(args.work, ignore_errors=True)
+    print(f"\nMachine: {bench.machine()}\n")
+    print(bench.table())
+    for note in bench.notes:
+        print(f"\n{note}")
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump({"machine": bench.machine(), "rows": bench.rows}, file, indent=2)
+    missed = [row for row in bench.rows if row.get("met") is False]
+    print(f"\nTargets: {len(missed)} missed." if missed else "\nTargets: all met.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+/// A batch's keys with their runs of consecutive integers told apart.
+///
+/// A batch taken from an append-only table along its anchor's index is mostly one run of ids: the
+/// store then changes it as a range (`id BETWEEN a AND b`, a walk along the table) rather than
+/// seeking each of thousands of listed keys, and the state database records two numbers rather
+/// than the list. A range names exactly its keys: every integer in it is one of them.
+public struct KeyRuns: Sendable, Hashable, Codable {
+    /// Runs of at least `shortestRun` consecutive integer keys.
+    public var ranges: [ClosedRange<Int64>] = []
+    /// Text keys, and integers outside any run.
+    public var singles: [RecordKey] = []
+
+    /// Shorter runs are listed: a range costs a clause, a listed key only a bind.
+    static let shortestRun = 4
+
+    public init(_ keys: [RecordKey]) {
+        var integers: [Int64] = []
+        for key in keys {
+            switch key {
+            case .integer(let value): integers.append(value)
+            case .text: singles.append(key)
+            }
+        }
+        integers.sort()
+        // Duplicates are one key.
+        integers = integers.enumerated().filter { $0.offset == 0 || $0.element != integers[$0.offset - 1] }.map(\.element)
+        var start = 0
+        while start < integers.count {
+            var end = start
+            while end + 1 < integers.count, integers[end + 1] == integers[end] &+ 1 { end += 1 }
+            if end - start + 1 >= Self.shortestRun {
+                ranges.append(integers[start]...integers[end])
+            } else {
+                singles.append(contentsOf: integers[start...end].map(RecordKey.integer))
+            }
+            start = end + 1
+        }
+    }
+
+    /// Every key, ranges expanded: the integers in order (the last is the greatest, where a job
+    /// in key order resumes after a crash), then the text keys as given.
+    public var keys: [RecordKey] {
+        var integers = ranges.flatMap { Array($0) }
+        var texts: [RecordKey] = []
+        for key in singles {
+            switch key {
+            case .integer(let value): integers.append(value)
+            case .text: texts.append(key)
+            }
+        }
+        return integers.sorted().map(RecordKey.integer) + texts
+    }
+
+    public var isEmpty: Bool { ranges.isEmpty && singles.isEmpty }
+}
