@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import RetentionEngine
 import RetentionRules
+import Synchronization
 
 /// A PostgreSQL store through postgres-nio. Queries carry every value as a bound parameter; the
 /// session runs in UTC so that `timestamp` columns compare like `timestamptz` ones; each batch is
@@ -13,6 +14,8 @@ final class PostgresConnection: StoreConnection {
     let logger: Logger
     /// Table → column → data type (information_schema's `data_type`).
     let types: [String: [String: String]]
+    /// Per dataset: where the last delete batch ended on its anchor (`keysAlong`).
+    let bounds = Mutex<[String: (predicate: RecordPredicate, anchor: String)]>([:])
 
     private init(store: Store, connection: PostgresNIO.PostgresConnection, logger: Logger, types: [String: [String: String]]) {
         self.store = store
@@ -166,10 +169,57 @@ final class PostgresConnection: StoreConnection {
             order = " ORDER BY \(key(dataset))"
         }
         // `anywhere`: no ORDER BY, so that the planner walks the anchor's index range (resumesByPredicate).
+        if case .anywhere = start, integerKeys(dataset), let anchor = Self.anchor(of: predicate) {
+            return try await keysAlong(anchor, dataset, filter: filter, predicate: predicate, limit: limit)
+        }
         let select = "SELECT \(key(dataset)) AS retentiond_key FROM \(table(dataset)) WHERE \(filter.sql)\(order) LIMIT \(limit)"
         if integerKeys(dataset) { return try await runs(from: "(\(select)) AS batch", filter.binds) }
         let rows = try await query("SELECT retentiond_key::text FROM (\(select)) AS batch", filter.binds)
         return rows.map { recordKey(dataset, $0[0]) }
+    }
+
+    /// The one anchor column of a predicate that is (or ANDs) `column < cutoff`: the index a
+    /// delete job's batches walk.
+    static func anchor(of predicate: RecordPredicate) -> String? {
+        switch predicate {
+        case .before(let columns, _): return columns.count == 1 ? columns[0] : nil
+        case .and(let items):
+            let anchors = items.compactMap { if case .before(let columns, _) = $0, columns.count == 1 { columns[0] } else { nil } }
+            return anchors.count == 1 ? anchors[0] : nil
+        default: return nil
+        }
+    }
+
+    /// A delete job's next keys, in anchor order from where the last batch of the same job ended.
+    ///
+    /// PostgreSQL leaves deleted rows in the index until VACUUM: a batch that starts from the front
+    /// of the anchor's index walks past every row the batches before it deleted, and a job of
+    /// 500,000 rows spends most of its time there. Every row before the last batch's greatest
+    /// anchor was in that batch or did not match, so the next one starts at that anchor (`>=`:
+    /// rows sharing it may not all have fitted). The bound is kept per dataset for as long as the
+    /// predicate stays the same (a new hold changes it, and the walk starts from the front again).
+    func keysAlong(_ anchor: String, _ dataset: Dataset, filter: SQLFragment, predicate: RecordPredicate, limit: Int) async throws -> [RecordKey] {
+        var filter = filter
+        let column = SQLIdentifier.quoted(anchor)
+        if let bound = bounds.withLock({ $0[dataset.id] }), bound.predicate == predicate {
+            filter.binds.append(.text(bound.anchor))
+            filter.sql += " AND \(column) >= CAST($\(filter.binds.count)::text AS \(type(dataset, anchor)))"
+        }
+        let batch = "SELECT \(key(dataset)) AS retentiond_key, \(column) AS retentiond_anchor FROM \(table(dataset)) WHERE \(filter.sql) ORDER BY \(column) LIMIT \(limit)"
+        // Mostly the batch is one run of ids: then its first and last id, its size and its
+        // greatest anchor, in one aggregate over the index walk, say it all; else the runs.
+        let summary = try await query("""
+            SELECT min(retentiond_key)::text, max(retentiond_key)::text, count(*)::text, max(retentiond_anchor)::text FROM (\(batch)) AS batch
+            """, filter.binds)
+        guard let row = summary.first, let countText = row[2], let count = Int64(countText), count > 0 else {
+            bounds.withLock { _ = $0.removeValue(forKey: dataset.id) }
+            return []
+        }
+        bounds.withLock { $0[dataset.id] = row[3].map { (predicate, $0) } }
+        if let first = row[0].flatMap({ Int64($0) }), let last = row[1].flatMap({ Int64($0) }), last &- first &+ 1 == count {
+            return (first...last).map(RecordKey.integer)
+        }
+        return try await runs(from: "(\(batch)) AS batch", filter.binds)
     }
 
     func integerKeys(_ dataset: Dataset) -> Bool { Self.isInteger(type(dataset, dataset.key ?? "id")) }
@@ -222,9 +272,21 @@ final class PostgresConnection: StoreConnection {
                     statement = "UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = $1 WHERE \(clause) RETURNING \(key(dataset)) AS retentiond_key"
                     binds.insert(.date(at), at: 0)
                 }
-                // The keys changed, as runs where they are integers (`runs(of:)`).
+                // The statement changes only listed keys, each at most once: when it changed as many
+                // rows as keys were listed, it changed exactly them, and only the count crosses the
+                // wire. Otherwise the keys it changed come back too.
                 if integerKeys(dataset) {
-                    changed = try await runs(from: "changed", with: "WITH changed AS (\(statement))", binds)
+                    binds.append(.integer(Int64(keys.count)))
+                    let rows = try await query("""
+                        WITH changed AS (\(statement))
+                        SELECT count(*)::text, CASE WHEN count(*) < $\(binds.count) THEN string_agg(retentiond_key::text, ',') END FROM changed
+                        """, binds)
+                    let count = rows.first?[0].flatMap { Int($0) } ?? 0
+                    if count == keys.count {
+                        changed = keys
+                    } else {
+                        changed = (rows.first?[1] ?? nil).map { $0.split(separator: ",").compactMap { Int64($0) }.map(RecordKey.integer) } ?? []
+                    }
                 } else {
                     changed = try await query("WITH changed AS (\(statement)) SELECT retentiond_key::text FROM changed", binds).map { recordKey(dataset, $0[0]) }
                 }
