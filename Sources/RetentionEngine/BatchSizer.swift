@@ -23,9 +23,7 @@ struct BatchSizer: Sendable {
     /// Learns from one batch: `records` taken, applied in `took`.
     mutating func record(_ records: Int, took: Swift.Duration) {
         guard fixed == nil, records > 0 else { return }
-        let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
-        let targetSeconds = Double(target.components.seconds) + Double(target.components.attoseconds) / 1e18
-        let ideal = seconds > 0 ? targetSeconds / (seconds / Double(records)) : Double(Self.largest)
+        let ideal = took > .zero ? Double(records) * (target / took) : Double(Self.largest)
         // Grow at most twofold per batch (a first batch on a cold cache says little), shrink at once
         // (a batch that held the lock too long must not be repeated).
         let next = min(ideal, Double(size) * 2)

@@ -45,14 +45,7 @@ public struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
             }
             hasher.finalize().withUnsafeBytes { raw in
                 // The hash is big-endian: its last 8 bytes are the least significant word, limbs[0].
-                var carry: UInt64 = 0
-                for limb in 0..<4 {
-                    let word = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: (3 - limb) * 8, as: UInt64.self))
-                    let (partial, overflow1) = limbs[limb].addingReportingOverflow(word)
-                    let (sum, overflow2) = partial.addingReportingOverflow(carry)
-                    limbs[limb] = sum
-                    carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
-                }
+                addToSum { limb in UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: (3 - limb) * 8, as: UInt64.self)) }
             }
             count += 1
         }
@@ -60,14 +53,19 @@ public struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Adds the keys another digest was taken over (the two sets must not overlap).
     public mutating func add(_ other: KeyDigest) {
+        addToSum { other.limbs[$0] }
+        count += other.count
+    }
+
+    /// Adds a 256-bit number, given limb by limb (least significant first), to the sum mod 2²⁵⁶.
+    private mutating func addToSum(_ word: (Int) -> UInt64) {
         var carry: UInt64 = 0
         for limb in 0..<4 {
-            let (partial, overflow1) = limbs[limb].addingReportingOverflow(other.limbs[limb])
+            let (partial, overflow1) = limbs[limb].addingReportingOverflow(word(limb))
             let (sum, overflow2) = partial.addingReportingOverflow(carry)
             limbs[limb] = sum
             carry = (overflow1 ? 1 : 0) + (overflow2 ? 1 : 0)
         }
-        count += other.count
     }
 
     /// The hex SHA-256 of the sum: what the audit record publishes.

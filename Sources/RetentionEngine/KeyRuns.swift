@@ -14,16 +14,14 @@ public struct KeyRuns: Sendable, Hashable, Codable {
     static let shortestRun = 4
 
     public init(_ keys: [RecordKey]) {
-        var integers: [Int64] = []
+        var distinct = Set<Int64>()
         for key in keys {
             switch key {
-            case .integer(let value): integers.append(value)
+            case .integer(let value): distinct.insert(value)
             case .text: singles.append(key)
             }
         }
-        integers.sort()
-        // Duplicates are one key.
-        integers = integers.enumerated().filter { $0.offset == 0 || $0.element != integers[$0.offset - 1] }.map(\.element)
+        let integers = distinct.sorted()
         var start = 0
         while start < integers.count {
             var end = start

@@ -67,6 +67,11 @@ public enum BatchStart: Sendable, Hashable {
 public struct EarliestQuery: Sendable, Hashable {
     public var column: String
     public var predicate: RecordPredicate
+
+    public init(column: String, predicate: RecordPredicate) {
+        self.column = column
+        self.predicate = predicate
+    }
 }
 
 extension StoreConnection {

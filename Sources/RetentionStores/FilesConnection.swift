@@ -124,7 +124,7 @@ final class FilesConnection: StoreConnection {
 
     func needsBirth(_ predicate: RecordPredicate) -> Bool { predicate.columns.contains("birthtime") }
 
-    /// `predicate` on a file: the common shapes (times before a cutoff, and/or/not) straight on
+    /// `predicate` on a file: the common shapes (times before a cutoff, and their AND) straight on
     /// its times; anything else (a rule's condition) on the record the predicate language knows.
     /// A purge evaluates it for every file of the tree.
     static func evaluate(_ predicate: RecordPredicate, _ times: FileTimes, key: String) -> Bool? {
@@ -189,12 +189,12 @@ final class FilesConnection: StoreConnection {
     /// there is one, else walking. The record is only built when the predicate reads it.
     func each(_ dataset: Dataset, where predicate: RecordPredicate, after: RecordKey? = nil, visit: (String, FileTimes) -> Bool) {
         let birth = needsBirth(predicate)
-        func matches(_ key: String, _ times: FileTimes) -> Bool {
+        func selected(_ key: String, _ times: FileTimes) -> Bool {
             Self.evaluate(predicate, times, key: key) == true
         }
         guard let snapshot = snapshot(dataset, needsBirth: birth) else {
             walk(dataset, after: after, needsBirth: birth) { relative, times in
-                !matches(relative, times) || visit(relative, times)
+                !selected(relative, times) || visit(relative, times)
             }
             return
         }
@@ -207,7 +207,7 @@ final class FilesConnection: StoreConnection {
         while index < snapshot.files.count {
             let key = snapshot.key(at: index), times = snapshot.files[index].times
             index += 1
-            if matches(key, times), !visit(key, times) {
+            if selected(key, times), !visit(key, times) {
                 cursors.withLock { $0[dataset.id] = (key, index) }
                 return
             }

@@ -27,8 +27,8 @@ final class SQLiteConnection: StoreConnection {
         configuration.busyMode = .timeout(10)
         // In WAL mode SQLite checkpoints inside the commit that crosses 1000 pages of log, with the
         // write lock held: a batch then holds it many times longer than its own work. This
-        // connection never checkpoints in a commit; `apply` checkpoints after its transaction
-        // instead (a passive checkpoint, which other writers do not wait for).
+        // connection never checkpoints in a commit; it checkpoints between batches instead
+        // (`checkpoint()`, passive: other writers do not wait for it).
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -103,12 +103,7 @@ final class SQLiteConnection: StoreConnection {
     }
 
     func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int {
-        let filter = dialect(dataset).render(predicate)
-        return try run {
-            try queue.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table(dataset)) WHERE \(filter.sql)", arguments: Self.arguments(filter.binds)) ?? 0
-            }
-        }
+        try await counts(dataset, where: [predicate])[0]
     }
 
     func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int] {
@@ -290,13 +285,7 @@ final class SQLiteConnection: StoreConnection {
     }
 
     func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date? {
-        let filter = dialect(dataset).render(predicate)
-        let sql = "SELECT min(\(SQLIdentifier.quoted(column))) FROM \(table(dataset)) WHERE \(filter.sql) AND \(SQLIdentifier.quoted(column)) IS NOT NULL"
-        return try run {
-            try queue.read { db in
-                Engine.instant(Self.value(try DatabaseValue.fetchOne(db, sql: sql, arguments: Self.arguments(filter.binds)) ?? .null))
-            }
-        }
+        try await earliest(dataset, of: [EarliestQuery(column: column, predicate: predicate)])[0]
     }
 
     func close() async {
