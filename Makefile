@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build demo demo-passes demo-data schedule test schema-check install verify-units bench bench-smoke clean
+.PHONY: all build demo demo-passes demo-data schedule test rule-tests schema-check install verify-units bench bench-smoke clean
 
 all: build
 
@@ -52,10 +52,16 @@ demo-passes: demo-data
 schedule: build
 	$(CTL) schedule rules
 
-# The JSON Schema accepts every rules file and rejects the known-bad ones; then the Swift tests.
+# The JSON Schemas accept every rules file and rule test file and reject the known-bad ones.
 schema-check:
 	$(PYTHON) .ci/check-schema.py schema/rules.schema.json rules Tests/Fixtures/schema-valid
 	$(PYTHON) .ci/check-schema.py schema/rules.schema.json --expect-invalid Tests/Fixtures/schema-invalid/*.yaml
+	$(PYTHON) .ci/check-schema.py schema/rule-tests.schema.json rules/tests
+	$(PYTHON) .ci/check-schema.py schema/rule-tests.schema.json --expect-invalid Tests/Fixtures/rule-tests-invalid/*.yaml
+
+# Every seed's rules proven together: the scenario tests of rules/tests (docs/rule-tests.md).
+rule-tests: build
+	$(CTL) test rules/tests
 
 # The units are checked with systemd-analyze; then the Swift tests run beside a journald
 # (scripts/with-journald), a systemd user manager (scripts/with-user-manager) and a throwaway
@@ -63,6 +69,7 @@ schema-check:
 # RETENTIOND_REQUIRE_JOURNAL/_USER_MANAGER/_POSTGRES=1 (as in CI).
 test: schema-check
 	$(SWIFT) build --build-tests
+	$(CTL) test rules/tests
 	$(MAKE) --no-print-directory verify-units
 	scripts/with-journald scripts/with-user-manager scripts/with-postgres $(SWIFT) test
 	$(MAKE) --no-print-directory bench-smoke

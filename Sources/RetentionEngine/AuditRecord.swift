@@ -24,16 +24,20 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public var previousHash: String
     /// SHA-256 over `previousHash` and this record's fields.
     public var hash: String
+    /// What the job was for beyond its rule: a deferred erasure's restriction names the
+    /// obligation and until when (`erasure under rule R deferred by rule O until T`). Covered by
+    /// the hash when present; records without one hash as they always did.
+    public var note: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case sequence, job, rule, store, dataset, stage, action, outcome, cutoff, count
         case startedAt = "started_at", finishedAt = "finished_at", keysSHA256 = "keys_sha256"
-        case previousHash = "previous_hash", hash
+        case previousHash = "previous_hash", hash, note
     }
 
     /// The text the hash covers: every field but the hash, in a fixed order, one per line.
     public var canonicalText: String {
         [String(sequence), String(job), rule, store, dataset, String(stage), action, outcome, cutoff, String(count),
-         startedAt, finishedAt, keysSHA256, previousHash].joined(separator: "\n")
+         startedAt, finishedAt, keysSHA256, previousHash].joined(separator: "\n") + (note.map { "\n" + $0 } ?? "")
     }
 }

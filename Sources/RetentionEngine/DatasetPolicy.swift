@@ -14,18 +14,50 @@ public struct PlannedStage: Sendable, Hashable {
     public var predicate: RecordPredicate
     /// Whether the records are violations (`retain: none`).
     public var isViolation: Bool
+    /// Set on the restriction of records whose erasure under `rule` an obligation defers: every
+    /// deferred record (restricted already or not), and the obligations that can defer it.
+    public var deferral: Deferral?
+    /// For a delete stage of a rule with a `deadline:`: the records it deletes later than that.
+    public var overdue: RecordPredicate?
+
+    /// Erasures an obligation holds back (Art. 17(3)(b), (e)); the records are restricted meanwhile
+    /// (Art. 18(1)).
+    public struct Deferral: Sendable, Hashable {
+        /// Every record whose erasure is deferred now.
+        public var deferred: RecordPredicate
+        /// The obligations bound to the dataset, each with the records it blocks now.
+        public var obligations: [(rule: Rule, blocks: RecordPredicate)]
+
+        public static func == (lhs: Deferral, rhs: Deferral) -> Bool {
+            lhs.deferred == rhs.deferred && lhs.obligations.map(\.rule) == rhs.obligations.map(\.rule)
+                && lhs.obligations.map(\.blocks) == rhs.obligations.map(\.blocks)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(deferred)
+            for obligation in obligations { hasher.combine(obligation.rule.id) }
+        }
+    }
+
+    /// The identity of a stage among a dataset's jobs: a deferral's restriction and the erasure it
+    /// defers share rule and stage, not action.
+    public func isSame(rule: String, stage: Int, action: Action) -> Bool {
+        self.rule.id == rule && stageIndex == stage && self.action == action
+    }
 }
 
-/// The rules of one dataset, resolved against each other (DESIGN §6):
+/// The rules of one dataset, resolved against each other by their kinds (DESIGN §6,
+/// docs/engine.md "How rules combine"):
 ///
-/// - a record is deleted only when every applicable rule that retains it has expired — a rule
-///   with a delete stage retains a record until that stage is due (a rule whose anchor is null has
-///   not started its period), `forever` always; a rule that only anonymizes or restricts retains
-///   nothing;
-/// - anonymize and restrict stages act on their own, in the order of the rule's stages, and only on
-///   records not yet anonymized or restricted, so nothing is processed twice;
-/// - `retain: none` makes every record it applies to due at once, reported as a violation;
+/// - a purpose rule keeps a record until its last delete stage is due (`forever`: always; a null
+///   anchor: its period has not started); among purposes the longest wins;
+/// - an obligation keeps a record until its last stage is due, and nothing deletes the record
+///   meanwhile — an erasure that falls due is deferred and the record restricted;
+/// - an erasure deletes when its stage is due, whatever the purposes say; it keeps nothing;
+/// - anonymize and restrict stages act on their own, once per record;
 /// - a hold beats every rule (added by the engine when the job runs).
+///
+/// Everything is a `RecordPredicate` the store evaluates in its own query: no record is read here.
 public struct DatasetPolicy: Sendable {
     public var store: Store
     public var dataset: Dataset
@@ -51,17 +83,43 @@ public struct DatasetPolicy: Sendable {
         rule.condition.map { .condition($0, columns: dataset.fields) } ?? .always
     }
 
-    /// The rule no longer retains the record: its delete stage is due (never for `forever`). A rule
-    /// that only anonymizes or restricts makes no claim on how long the record is kept.
-    func released(_ rule: Rule, at now: Date) -> RecordPredicate {
-        switch rule.retention {
-        case .forever: return .never
-        case .never: return .always
-        case .stages(let stages):
-            guard let delete = stages.last(where: { $0.action == .delete }) else { return .always }
-            return .before(columns: columns(rule.anchor), cutoff: rule.cutoff(for: delete, at: now))
+    /// The stage whose due instant ends the rule's claim on a record: a purpose rule's last delete
+    /// stage, an obligation's last stage; nil when the rule keeps nothing (an erasure, a purpose
+    /// that only anonymizes or restricts) or keeps for ever.
+    static func keepingStage(of rule: Rule) -> Stage? {
+        switch rule.kind {
+        case .erasure: nil
+        case .purpose: rule.retention.stages.last { $0.action == .delete }
+        case .obligation: rule.retention.stages.last
         }
     }
+
+    /// Whether the rule makes any claim on keeping records.
+    static func keeps(_ rule: Rule) -> Bool {
+        rule.kind != .erasure && (rule.retention == .forever || keepingStage(of: rule) != nil)
+    }
+
+    /// The rule no longer keeps the record at `now`: it does not apply, or its keeping stage is due.
+    /// Three-valued like SQL: a null anchor makes it unknown, which a `WHERE` treats as false —
+    /// the period has not started, so the record is kept. Used only in positive positions.
+    func released(_ rule: Rule, at now: Date) -> RecordPredicate {
+        guard Self.keeps(rule) else { return .always }
+        guard let stage = Self.keepingStage(of: rule) else { return applies(rule).negated }
+        return applies(rule).negated || .before(columns: columns(rule.anchor), cutoff: rule.cutoff(for: stage, at: now))
+    }
+
+    /// The obligation runs for the record at `now`: it applies, and its anchor is null or not yet
+    /// due. Two-valued (each anchor column null or not earlier than the cutoff), so that it can be
+    /// negated and used positively alike.
+    func runs(_ obligation: Rule, at now: Date) -> RecordPredicate {
+        guard let stage = Self.keepingStage(of: obligation) else { return .never }
+        let cutoff = obligation.cutoff(for: stage, at: now)
+        let notYet = columns(obligation.anchor).map { RecordPredicate.isNull($0) || .notBefore(column: $0, cutoff: cutoff) }
+        return notYet.reduce(applies(obligation)) { $0 && $1 }
+    }
+
+    /// The bound obligations.
+    var obligations: [Rule] { rules.filter { $0.kind == .obligation } }
 
     /// Whether a record is not yet anonymized: the marker column is null, or (without a marker) some
     /// column still differs from its null/fixed replacement.
@@ -76,45 +134,90 @@ public struct DatasetPolicy: Sendable {
         return tests.reduce(RecordPredicate.never, ||)
     }
 
-    /// Every stage that can act on this dataset, with its predicate at `now`.
+    var notYetRestricted: RecordPredicate { dataset.restrictColumn.map(RecordPredicate.isNull) ?? .never }
+
+    /// Every stage that can act on this dataset, with its predicate at `now`, in the order a pass
+    /// runs them: anonymize and restrict stages (an earlier stage acts before a later one takes
+    /// the record), then erasures, then the deletions of purposes and obligations.
     public func stages(at now: Date) -> [PlannedStage] {
-        var planned: [PlannedStage] = []
-        // Deletion waits for every other applicable rule to let go of the record. Each rule's
-        // letting go is computed once; `othersRelease` then ANDs all but the rule's own, which the
-        // && operator folds (rules without conditions on the same anchor: one test, the earliest
-        // cutoff), so that a dataset under 200 rules costs 200 small predicates, not 200 × 200.
-        let releases = rules.map { applies($0).negated || released($0, at: now) }
-        let suffixes = releases.indices.reversed().reduce(into: [RecordPredicate](repeating: .always, count: releases.count + 1)) { result, index in
-            result[index] = releases[index] && result[index + 1]
-        }
-        var prefix = RecordPredicate.always
-        var othersReleases: [String: RecordPredicate] = [:]
-        for (index, rule) in rules.enumerated() {
-            othersReleases[rule.id] = prefix && suffixes[index + 1]
-            prefix = prefix && releases[index]
-        }
+        var actions: [PlannedStage] = [], erasures: [PlannedStage] = [], deletions: [PlannedStage] = []
+        let othersRelease = keepersReleaseExceptEach(at: now)
+        // An erasure waits only for the obligations; its deadline counts again from a deferral's end.
+        let obligationsRelease = obligations.reduce(RecordPredicate.always) { $0 && released($1, at: now) }
         for rule in rules where rule.enforcedBy.isEnforceableHere {
-            let othersRelease = othersReleases[rule.id] ?? .always
             switch rule.retention {
             case .forever:
                 continue
             case .never:
-                planned.append(PlannedStage(rule: rule, stageIndex: 0, action: .delete, cutoff: now,
-                                            predicate: applies(rule) && othersRelease, isViolation: true))
+                let due = applies(rule)
+                erasures.append(PlannedStage(rule: rule, stageIndex: 0, action: .delete, cutoff: now,
+                                             predicate: due && obligationsRelease, isViolation: true))
+                if let deferral = deferral(of: rule, stage: 0, cutoff: now, due: due, at: now) { actions.append(deferral) }
             case .stages(let stages):
                 for (index, stage) in stages.enumerated() {
                     let cutoff = rule.cutoff(for: stage, at: now)
                     let due = applies(rule) && .before(columns: columns(rule.anchor), cutoff: cutoff)
-                    let predicate: RecordPredicate = switch stage.action {
-                    case .delete: due && othersRelease
-                    case .anonymize: due && notYetAnonymized
-                    case .restrict: due && (dataset.restrictColumn.map(RecordPredicate.isNull) ?? .never)
+                    switch (stage.action, rule.kind) {
+                    case (.anonymize, _):
+                        actions.append(PlannedStage(rule: rule, stageIndex: index, action: .anonymize, cutoff: cutoff,
+                                                    predicate: due && notYetAnonymized, isViolation: false))
+                    case (.restrict, _):
+                        actions.append(PlannedStage(rule: rule, stageIndex: index, action: .restrict, cutoff: cutoff,
+                                                    predicate: due && notYetRestricted, isViolation: false))
+                    case (.delete, .erasure):
+                        var erasure = PlannedStage(rule: rule, stageIndex: index, action: .delete, cutoff: cutoff,
+                                                   predicate: due && obligationsRelease, isViolation: false)
+                        erasure.overdue = overdue(of: rule, deleting: erasure.predicate, at: now)
+                        erasures.append(erasure)
+                        if let deferral = deferral(of: rule, stage: index, cutoff: cutoff, due: due, at: now) { actions.append(deferral) }
+                    case (.delete, _):
+                        var deletion = PlannedStage(rule: rule, stageIndex: index, action: .delete, cutoff: cutoff,
+                                                    predicate: due && (othersRelease[rule.id] ?? .always), isViolation: false)
+                        deletion.overdue = overdue(of: rule, deleting: deletion.predicate, at: now)
+                        deletions.append(deletion)
                     }
-                    planned.append(PlannedStage(rule: rule, stageIndex: index, action: stage.action, cutoff: cutoff,
-                                                predicate: predicate, isViolation: false))
                 }
             }
         }
-        return planned
+        return actions + erasures + deletions
+    }
+
+    /// For each purpose or obligation rule, the release of every *other* keeping rule. Built from
+    /// prefix and suffix products, so that a dataset under 200 rules costs 200 small predicates, not
+    /// 200 × 200; `&&` folds rules without conditions on the same anchor into one test.
+    func keepersReleaseExceptEach(at now: Date) -> [String: RecordPredicate] {
+        let releases = rules.map { released($0, at: now) }
+        let suffixes = releases.indices.reversed().reduce(into: [RecordPredicate](repeating: .always, count: releases.count + 1)) { result, index in
+            result[index] = releases[index] && result[index + 1]
+        }
+        var prefix = RecordPredicate.always
+        var others: [String: RecordPredicate] = [:]
+        for (index, rule) in rules.enumerated() {
+            others[rule.id] = prefix && suffixes[index + 1]
+            prefix = prefix && releases[index]
+        }
+        return others
+    }
+
+    /// The restriction of the records whose erasure under `rule` an obligation defers; nil when no
+    /// obligation is bound. Stores without a `restrict:` column get the stage too (predicate
+    /// `never`), so the deferral is still counted, shown and logged.
+    func deferral(of rule: Rule, stage: Int, cutoff: Date, due: RecordPredicate, at now: Date) -> PlannedStage? {
+        let blocking = obligations.map { ($0, runs($0, at: now)) }
+        guard !blocking.isEmpty else { return nil }
+        let deferred = due && blocking.map(\.1).reduce(RecordPredicate.never, ||)
+        var restriction = PlannedStage(rule: rule, stageIndex: stage, action: .restrict, cutoff: cutoff,
+                                       predicate: deferred && notYetRestricted, isViolation: false)
+        restriction.deferral = .init(deferred: deferred, obligations: blocking.map { (rule: $0.0, blocks: due && $0.1) })
+        return restriction
+    }
+
+    /// The records an erasure deletes later than its deadline: past the deadline counted from the
+    /// anchor, and — when an obligation deferred it — past the deadline counted from the end of the
+    /// deferral as well (every obligation had let go by `now` minus the deadline).
+    func overdue(of rule: Rule, deleting: RecordPredicate, at now: Date) -> RecordPredicate? {
+        guard let cutoff = rule.deadlineCutoff(at: now), let deferralEnd = rule.deferralEndForLateness(at: now) else { return nil }
+        let releasedLongEnough = obligations.reduce(RecordPredicate.always) { $0 && released($1, at: deferralEnd) }
+        return deleting && .before(columns: columns(rule.anchor), cutoff: cutoff) && releasedLongEnough
     }
 }

@@ -2,7 +2,7 @@ public import Foundation
 public import RetentionRules
 
 /// What one stage of one rule makes due on one dataset.
-public struct PlanEntry: Sendable, Hashable, Codable {
+public struct PlanEntry: Sendable, Hashable, Encodable {
     public var store: String
     public var dataset: String
     public var rule: String
@@ -20,10 +20,21 @@ public struct PlanEntry: Sendable, Hashable, Codable {
     public var heldBy: Int64?
     /// `retain: none`: every record found is a violation.
     public var isViolation: Bool
+    /// The rule's kind.
+    public var kind: Kind = .purpose
+    /// An erasure's delete stage with a deadline: records it deletes now that are past the deadline
+    /// (deferred erasures count from the end of their deferral).
+    public var overdue: Int?
+    /// The restriction of an erasure an obligation defers: every deferred record (`due` counts
+    /// those not restricted yet), by which obligations, released when.
+    public var deferred: DeferredErasure?
+    /// Whether the entry is the restriction of an erasure an obligation defers.
+    public var isDeferral = false
 
     enum CodingKeys: String, CodingKey {
-        case store, dataset, rule, stage, action, cutoff, due
+        case store, dataset, rule, stage, action, cutoff, due, kind, overdue
         case dueByHorizon = "due_by_horizon", nextDue = "next_due", heldBy = "held_by", isViolation = "violation"
+        case deferred = "deferred_by", isDeferral = "deferral"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -39,6 +50,25 @@ public struct PlanEntry: Sendable, Hashable, Codable {
         try container.encode(nextDue.map(TimeText.iso), forKey: .nextDue)
         try container.encode(heldBy, forKey: .heldBy)
         try container.encode(isViolation, forKey: .isViolation)
+        try container.encode(kind, forKey: .kind)
+        try container.encodeIfPresent(overdue, forKey: .overdue)
+        try container.encode(isDeferral, forKey: .isDeferral)
+        if let deferred {
+            try container.encode(DeferralJSON(count: deferred.count, obligations: deferred.obligations.map {
+                .init(rule: $0.rule, count: $0.count, firstRelease: $0.firstRelease.map(TimeText.iso))
+            }), forKey: .deferred)
+        }
+    }
+
+    private struct DeferralJSON: Encodable {
+        var count: Int
+        var obligations: [Blocker]
+        struct Blocker: Encodable {
+            var rule: String
+            var count: Int
+            var firstRelease: String?
+            enum CodingKeys: String, CodingKey { case rule, count, firstRelease = "first_release" }
+        }
     }
 }
 
@@ -65,7 +95,7 @@ extension Engine {
                 let later = horizon.map { policy.stages(at: policy.rules.first?.calendar.due(after: $0, from: now) ?? now) } ?? []
                 let stages = policy.stages(at: now)
                 // All of a dataset's questions at once: a store answers them in one read.
-                let futures = stages.map { stage in later.first { $0.rule.id == stage.rule.id && $0.stageIndex == stage.stageIndex } }
+                let futures = stages.map { stage in later.first { stage.isSame(rule: $0.rule.id, stage: $0.stageIndex, action: $0.action) } }
                 let counts = try await connection.counts(dataset, where: stages.map { $0.predicate && excluded }
                                                          + futures.compactMap { $0.map { $0.predicate && excluded } })
                 let nextDues = try await nextDue(of: stages, policy: policy, connection: connection)
@@ -75,6 +105,13 @@ extension Engine {
                                           action: stage.action, cutoff: stage.cutoff, due: counts[index], heldBy: held?.id, isViolation: stage.isViolation)
                     if futures[index] != nil { entry.dueByHorizon = futureCounts.next() }
                     entry.nextDue = nextDues[index]
+                    entry.kind = stage.rule.kind
+                    if let overdue = stage.overdue { entry.overdue = try await connection.count(dataset, where: overdue && excluded) }
+                    if let deferral = stage.deferral {
+                        entry.isDeferral = true
+                        entry.deferred = try await deferredErasure(of: stage, deferral, policy: policy, connection: connection, excluded: excluded)
+                        entry.nextDue = entry.deferred?.firstRelease
+                    }
                     entries.append(entry)
                 }
             }
@@ -97,8 +134,17 @@ extension Engine {
         do {
             for policy in policies where !holds.contains(where: { $0.scope.covers(store: policy.store.id, dataset: policy.dataset.id) }) {
                 let connection = try await connections.connection(to: policy.store)
-                for case let due? in try await nextDue(of: policy.stages(at: now), policy: policy, connection: connection) where due > now {
+                let stages = policy.stages(at: now)
+                for case let due? in try await nextDue(of: stages, policy: policy, connection: connection) where due > now {
                     earliest = min(earliest ?? due, due)
+                }
+                // A deferred erasure is carried out the moment its obligation ends.
+                for stage in stages {
+                    for (obligation, blocks) in stage.deferral?.obligations ?? [] {
+                        if let release = try await firstRelease(of: obligation, among: blocks, policy: policy, connection: connection), release > now {
+                            earliest = min(earliest ?? release, release)
+                        }
+                    }
                 }
             }
         } catch {
@@ -115,7 +161,8 @@ extension Engine {
     func nextDue(of stages: [PlannedStage], policy: DatasetPolicy, connection: any StoreConnection) async throws -> [Date?] {
         var queries: [EarliestQuery] = []
         var owners: [Int] = []
-        for (index, stage) in stages.enumerated() where !stage.isViolation && stage.rule.retention.stages[safe: stage.stageIndex] != nil {
+        for (index, stage) in stages.enumerated() where !stage.isViolation && stage.deferral == nil
+            && stage.rule.retention.stages[safe: stage.stageIndex] != nil {
             for column in policy.columns(stage.rule.anchor) {
                 queries.append(EarliestQuery(column: column, predicate: policy.applies(stage.rule) && .notBefore(column: column, cutoff: stage.cutoff)))
                 owners.append(index)

@@ -21,7 +21,7 @@ extension Engine {
         // The job's own predicate, narrowed by what the current rules say: a rule lengthened since
         // the job was planned must not lose records it now keeps.
         guard rules[job.rule] != nil,
-              let current = policy.stages(at: now).first(where: { $0.rule.id == job.rule && $0.stageIndex == job.stage }) else {
+              let current = policy.stages(at: now).first(where: { $0.isSame(rule: job.rule, stage: job.stage, action: job.action) }) else {
             job.state = .cancelled
             job.reason = "rule \(job.rule) (stage \(job.stage + 1)) no longer applies to \(store.id)/\(dataset.id)"
             job.finishedAt = clock()

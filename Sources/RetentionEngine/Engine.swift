@@ -79,6 +79,8 @@ public struct PassReport: Sendable {
     public var waiting: [Job] = []
     /// In a dry run: what would be planned.
     public var wouldPlan: [PlanEntry] = []
+    /// Erasures an obligation defers (the records restricted meanwhile where the store can).
+    public var deferred: [DeferredErasure] = []
     /// Datasets skipped because of a hold on them or their store.
     public var heldDatasets: [(store: String, dataset: String, hold: Hold)] = []
     /// The pass stopped early because `stopRequested` said so.
@@ -146,28 +148,34 @@ extension Engine {
             return
         }
         let open = try state.jobs(in: [.planned, .awaitingApproval, .running]).filter { $0.store == store.id && $0.dataset == dataset.id }
-        // Anonymize and restrict before delete: an earlier stage acts before a later one takes the record.
-        let stages = policy.stages(at: now).sorted { ($0.action == .delete ? 1 : 0) < ($1.action == .delete ? 1 : 0) }
-        for stage in stages where !open.contains(where: { $0.rule == stage.rule.id && $0.stage == stage.stageIndex }) {
+        let excluded = Self.excluding(holds, in: policy)
+        // In the order a pass acts: anonymize and restrict, then erasures, then other deletions.
+        for stage in policy.stages(at: now) where !open.contains(where: { stage.isSame(rule: $0.rule, stage: $0.stage, action: $0.action) }) {
             if stopRequested() { return }
             let connection = try await connections.connection(to: store)
-            let predicate = stage.predicate && Self.excluding(holds, in: policy)
+            let predicate = stage.predicate && excluded
+            var note: String?
+            if let deferral = stage.deferral {
+                note = try await reportDeferral(of: stage, deferral, policy: policy, connection: connection, excluded: excluded, report: &report)
+            }
             let due = try await connection.count(dataset, where: predicate)
             guard due > 0 else { continue }
             let total = stage.action == .delete ? try await connection.total(dataset) : nil
             var job = Job(id: 0, store: store.id, dataset: dataset.id, rule: stage.rule.id, stage: stage.stageIndex, action: stage.action,
                           isViolation: stage.isViolation, cutoff: stage.cutoff, predicate: stage.predicate, state: .planned,
-                          plannedAt: now, notBefore: now, plannedCount: due, datasetTotal: total, doneCount: 0, keysDigest: KeyDigest())
+                          plannedAt: now, notBefore: now, plannedCount: due, datasetTotal: total, doneCount: 0, keysDigest: KeyDigest(),
+                          note: note)
             job.reason = approvalReason(for: stage, due: due, total: total, dataset: dataset)
             if job.reason != nil { job.state = .awaitingApproval }
             if let grace = dataset.limits.grace, !grace.isZero {
                 job.notBefore = stage.rule.calendar.due(after: grace, from: now)
             }
             if let deadline = try await earliestDeadline(of: stage, policy: policy, connection: connection, predicate: predicate) {
-                if deadline < now {
-                    logger.warning("rule \(stage.rule.id) on \(store.id)/\(dataset.id): records are past their deadline of \(stage.rule.deadline!) (the oldest since \(TimeText.iso(deadline)))",
+                if let overdue = stage.overdue, case let late = try await connection.count(dataset, where: overdue && excluded), late > 0,
+                   let oldest = try await earliestDeadline(of: stage, policy: policy, connection: connection, predicate: overdue && excluded) {
+                    logger.warning("rule \(stage.rule.id) on \(store.id)/\(dataset.id): \(late) records are past their deadline of \(stage.rule.deadline!) (the oldest since \(TimeText.iso(oldest)))",
                                    metadata: ["event": "\(EngineEvent.deadlineMissed.rawValue)", "rule": "\(stage.rule.id)",
-                                              "store": "\(store.id)", "dataset": "\(dataset.id)", "count": "\(due)"])
+                                              "store": "\(store.id)", "dataset": "\(dataset.id)", "count": "\(late)"])
                 }
                 // A deadline always wins over the grace window.
                 job.notBefore = max(now, min(job.notBefore, deadline))

@@ -7,6 +7,7 @@ public enum EngineEvent: String, Sendable, CaseIterable {
     case jobCancelled = "job-cancelled"
     case approvalNeeded = "approval-needed"
     case deadlineMissed = "deadline-missed"
+    case erasureDeferred = "erasure-deferred"
     case holdBlocked = "hold-blocked"
     case clockRefused = "clock-refused"
     case retainNoneViolation = "retain-none-violation"

@@ -56,4 +56,7 @@ public struct Job: Sendable, Hashable, Codable, Identifiable {
     public var finishedAt: Date?
     /// Who approved or cancelled, and when.
     public var decidedBy: String?
+    /// What the job is for beyond its rule, kept in its audit record: a deferred erasure's
+    /// restriction says `erasure under rule R deferred by rule O until T`.
+    public var note: String? = nil
 }

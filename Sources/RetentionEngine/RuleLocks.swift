@@ -14,6 +14,10 @@ public enum RuleLocks: Sendable {
             if !rule.lock {
                 problems.append("\(rule.location): rule '\(rule.id)' was locked and no longer says 'lock: true'; a lock cannot be lifted by a rules file")
             }
+            if rule.kind.keepingStrength < old.kind.keepingStrength {
+                problems.append("\(rule.location): locked rule '\(rule.id)' was \(article(old.kind)) \(old.kind.rawValue) and is now \(article(rule.kind)) "
+                                + "\(rule.kind.rawValue); a locked rule's kind may only keep more (erasure → purpose → obligation)")
+            }
             if old.retention == "forever", rule.retention != .forever {
                 problems.append("\(rule.location): locked rule '\(rule.id)' kept its data forever and now has an end; a locked rule cannot be shortened")
                 continue
@@ -34,4 +38,6 @@ public enum RuleLocks: Sendable {
         }
         return problems
     }
+
+    private static func article(_ kind: Kind) -> String { kind == .obligation ? "an" : "a" }
 }

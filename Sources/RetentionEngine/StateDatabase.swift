@@ -124,6 +124,13 @@ public final class StateDatabase: Sendable {
                 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
                 """)
         }
+        // Kinds of rule (issue 11): a job's note (a deferred erasure's restriction says which
+        // obligation defers it until when), kept in its audit record; a locked rule's kind.
+        migrator.registerMigration("v2-kinds") { db in
+            try db.alter(table: "job") { t in t.add(column: "note", .text) }
+            try db.alter(table: "audit") { t in t.add(column: "note", .text) }
+            try db.alter(table: "locked_rule") { t in t.add(column: "kind", .text).notNull().defaults(to: "purpose") }
+        }
         return migrator
     }
 
@@ -193,12 +200,12 @@ extension StateDatabase {
             var job = job
             try db.execute(sql: """
                 INSERT INTO job (store, dataset, rule, stage, action, violation, cutoff, predicate, state, reason, planned_at,
-                                 not_before, planned_count, dataset_total, done_count, last_key, keys_digest)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 not_before, planned_count, dataset_total, done_count, last_key, keys_digest, note)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [job.store, job.dataset, job.rule, job.stage, job.action.rawValue, job.isViolation,
                                  TimeText.iso(job.cutoff), try Self.json(job.predicate), job.state.rawValue, job.reason,
                                  TimeText.iso(job.plannedAt), TimeText.iso(job.notBefore), job.plannedCount, job.datasetTotal,
-                                 job.doneCount, try job.lastKey.map(Self.json), job.keysDigest.stateText])
+                                 job.doneCount, try job.lastKey.map(Self.json), job.keysDigest.stateText, job.note])
             job.id = db.lastInsertedRowID
             return job
         }
@@ -251,7 +258,8 @@ extension StateDatabase {
                    lastKey: try lastKey.map { try JSONDecoder().decode(RecordKey.self, from: Data($0.utf8)) },
                    keysDigest: KeyDigest(stateText: digest) ?? KeyDigest(),
                    startedAt: (row["started_at"] as String?).flatMap(TimeText.parseISO),
-                   finishedAt: (row["finished_at"] as String?).flatMap(TimeText.parseISO), decidedBy: row["decided_by"])
+                   finishedAt: (row["finished_at"] as String?).flatMap(TimeText.parseISO), decidedBy: row["decided_by"],
+                   note: row["note"])
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {
@@ -359,6 +367,8 @@ public struct LockedRule: Sendable, Hashable {
     public var stages: [Stage]
     /// `forever`, `none` or `stages`.
     public var retention: String
+    /// The rule's kind when it was last accepted.
+    public var kind: Kind
     public var recordedAt: Date
 }
 
@@ -369,7 +379,7 @@ extension StateDatabase {
             try Row.fetchAll(db, sql: "SELECT * FROM locked_rule ORDER BY rule").map { row in
                 LockedRule(rule: row["rule"], anchor: try JSONDecoder().decode([String].self, from: Data((row["anchor"] as String).utf8)),
                            stages: try JSONDecoder().decode([Stage].self, from: Data((row["stages"] as String).utf8)),
-                           retention: row["retention"], recordedAt: TimeText.parseISO(row["recorded_at"]) ?? .distantPast)
+                           retention: row["retention"], kind: Kind(rawValue: row["kind"]) ?? .purpose, recordedAt: TimeText.parseISO(row["recorded_at"]) ?? .distantPast)
             }
         }
     }
@@ -379,9 +389,9 @@ extension StateDatabase {
         try write { db in
             for rule in rules where rule.lock {
                 let retention = switch rule.retention { case .forever: "forever"; case .never: "none"; case .stages: "stages" }
-                try db.execute(sql: "INSERT OR REPLACE INTO locked_rule (rule, anchor, stages, retention, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                try db.execute(sql: "INSERT OR REPLACE INTO locked_rule (rule, anchor, stages, retention, kind, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
                                arguments: [rule.id, try Self.json(rule.anchor?.fields ?? []), try Self.json(rule.retention.stages),
-                                           retention, TimeText.iso(now)])
+                                           retention, rule.kind.rawValue, TimeText.iso(now)])
             }
         }
     }
@@ -398,14 +408,14 @@ extension StateDatabase {
                                  dataset: job.dataset, stage: job.stage, action: job.action.rawValue, outcome: job.state.rawValue,
                                  cutoff: TimeText.iso(job.cutoff), count: job.doneCount,
                                  startedAt: TimeText.iso(job.startedAt ?? job.plannedAt), finishedAt: TimeText.iso(job.finishedAt ?? job.plannedAt),
-                                 keysSHA256: job.keysDigest.hex, previousHash: last?["hash"] ?? genesis, hash: "")
+                                 keysSHA256: job.keysDigest.hex, previousHash: last?["hash"] ?? genesis, hash: "", note: job.note)
         record.hash = hash(record)
         try db.execute(sql: """
             INSERT INTO audit (sequence, job, rule, store, dataset, stage, action, outcome, cutoff, count, started_at, finished_at,
-                               keys_sha256, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               keys_sha256, previous_hash, hash, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [record.sequence, record.job, record.rule, record.store, record.dataset, record.stage, record.action,
                              record.outcome, record.cutoff, record.count, record.startedAt, record.finishedAt, record.keysSHA256,
-                             record.previousHash, record.hash])
+                             record.previousHash, record.hash, record.note])
         return record
     }
 
@@ -420,7 +430,7 @@ extension StateDatabase {
                 AuditRecord(sequence: row["sequence"], job: row["job"], rule: row["rule"], store: row["store"], dataset: row["dataset"],
                             stage: row["stage"], action: row["action"], outcome: row["outcome"], cutoff: row["cutoff"], count: row["count"],
                             startedAt: row["started_at"], finishedAt: row["finished_at"], keysSHA256: row["keys_sha256"],
-                            previousHash: row["previous_hash"], hash: row["hash"])
+                            previousHash: row["previous_hash"], hash: row["hash"], note: row["note"])
             }
         }
     }

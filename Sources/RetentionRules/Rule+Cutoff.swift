@@ -33,9 +33,13 @@ extension Rule {
         var now: Date
     }
 
-    /// The cutoff for a monotone `due` function: the smallest microsecond whose anchor is not due.
-    static func cutoff(at now: Date, due: (Date) -> Date) -> Date {
-        func isDue(_ micros: Int64) -> Bool { due(Date(timeIntervalSince1970: Double(micros) / 1e6)) <= now }
+    /// The cutoff for a monotone `due` function: the smallest microsecond whose anchor is not due
+    /// (`strictly`: whose due instant is not before `now`).
+    static func cutoff(at now: Date, strictly: Bool = false, due: (Date) -> Date) -> Date {
+        func isDue(_ micros: Int64) -> Bool {
+            let instant = due(Date(timeIntervalSince1970: Double(micros) / 1e6))
+            return strictly ? instant < now : instant <= now
+        }
         let nowMicros = Int64((now.timeIntervalSince1970 * 1e6).rounded(.down))
         // A period never ends before its anchor, so `now` + 1µs is never due; search down from it.
         var notDue = nowMicros + 1
@@ -51,5 +55,25 @@ extension Rule {
             if isDue(middle) { due = middle } else { notDue = middle }
         }
         return Date(timeIntervalSince1970: Double(notDue) / 1e6)
+    }
+}
+
+extension Rule {
+    /// Records whose (aligned) anchor is earlier than this are past the rule's `deadline:` at `now`:
+    /// their deadline is strictly before `now` (done at the deadline instant is in time).
+    public func deadlineCutoff(at now: Date) -> Date? {
+        deadline.map { deadline in
+            Self.cutoff(at: now, strictly: true) { calendar.due(after: deadline, from: $0, alignment: alignment) }
+        }
+    }
+
+    /// For a deferred erasure, whose deadline counts again from the instant its deferral ended: a
+    /// record is late at `now` only if the deferral had ended by the returned instant, `now` minus
+    /// the deadline on the rule's calendar.
+    public func deferralEndForLateness(at now: Date) -> Date? {
+        deadline.map { deadline in
+            let cutoff = Self.cutoff(at: now, strictly: true) { calendar.due(after: deadline, from: $0) }
+            return Date(timeIntervalSince1970: Double(Int64((cutoff.timeIntervalSince1970 * 1e6).rounded()) - 1) / 1e6)
+        }
     }
 }

@@ -6,6 +6,10 @@ public struct Rule: Sendable, Hashable, Identifiable {
     public var id: String
     /// A title for the schedule.
     public var title: String?
+    /// What reason the rule gives: purpose, obligation or erasure.
+    public var kind: Kind
+    /// Whether the author wrote `kind:` (lint says which kind it assumed where that matters).
+    public var kindIsExplicit: Bool
     /// The stages, or `forever` / `none`.
     public var retention: Retention
     /// Whether the author wrote `stages:` rather than `retain:`/`then:`.
@@ -42,7 +46,7 @@ public struct Rule: Sendable, Hashable, Identifiable {
     public var conditionLocation: SourceLocation?
 
     /// Creates a rule. `RulesParser` builds rules from files; this is for code and tests.
-    public init(id: String, title: String? = nil, retention: Retention, isMultiStage: Bool = false,
+    public init(id: String, title: String? = nil, kind: Kind? = nil, retention: Retention, isMultiStage: Bool = false,
                 anchor: Anchor?, alignment: Alignment? = nil, condition: Condition? = nil,
                 deadline: Duration? = nil, lock: Bool = false, review: Review = .none,
                 calendar: RetentionCalendar, basis: String? = nil, source: String? = nil,
@@ -50,6 +54,8 @@ public struct Rule: Sendable, Hashable, Identifiable {
                 location: SourceLocation, conditionLocation: SourceLocation? = nil) {
         self.id = id
         self.title = title
+        self.kind = kind ?? (retention == .never ? .erasure : .purpose)
+        self.kindIsExplicit = kind != nil
         self.retention = retention
         self.isMultiStage = isMultiStage
         self.anchor = anchor

@@ -92,7 +92,13 @@ struct RuleReader {
             return result
         } ?? .retentiond
 
+        let kind = value("kind").flatMap { pair -> Kind? in
+            let result = source.choice(pair.value, key: "kind", as: Kind.self)
+            if result == nil { failed = true }
+            return result
+        }
         let retention = readRetention(value("retain"), value("then"), value("stages"), &source)
+        if let retention { checkKind(kind, value("kind"), retention, anchor: anchor, &source) }
 
         // Combinations.
         switch retention {
@@ -111,6 +117,10 @@ struct RuleReader {
                 }
             }
         case .forever?:
+            if kind == nil {
+                error("rule '\(id)' keeps data forever: say which kind of reason it is ('kind: purpose'; an obligation "
+                      + "states the period the law sets)", at: value("retain")!.value, &source)
+            }
             if basis == nil {
                 error("rule '\(id)' keeps data forever: 'retain: forever' needs a 'basis:' that justifies it",
                       at: value("retain")!.value, &source)
@@ -142,11 +152,34 @@ struct RuleReader {
         }
 
         guard !failed, let retention else { return nil }
-        return Rule(id: id, title: title, retention: retention, isMultiStage: value("stages") != nil,
+        return Rule(id: id, title: title, kind: kind, retention: retention, isMultiStage: value("stages") != nil,
                     anchor: anchor, alignment: alignment, condition: condition, deadline: deadline, lock: lock,
                     review: review, calendar: calendar, basis: basis, source: ruleSource, note: note,
                     ambiguous: ambiguous, enforcedBy: enforcedBy, location: source.location(of: idNode),
                     conditionLocation: conditionLocation)
+    }
+
+    /// The combinations of kind and period that cannot work: an obligation keeps for the period the
+    /// law sets, so it needs one; an erasure deletes when an event happens, so it needs the event.
+    private mutating func checkKind(_ kind: Kind?, _ pair: (key: String, keyNode: Node, value: Node)?,
+                                    _ retention: Retention, anchor: Anchor?, _ source: inout YAMLSource) {
+        guard let kind, let pair else { return }
+        switch (kind, retention) {
+        case (.obligation, .forever), (.obligation, .never):
+            error("an obligation keeps records for the period the law sets: give it 'retain: DURATION' "
+                  + "(found 'retain: \(retention == .forever ? "forever" : "none")')", at: pair.value, &source)
+        case (.purpose, .never):
+            error("'retain: none' says the data must not exist: it is an erasure, not a purpose", at: pair.value, &source)
+        case (.erasure, .forever):
+            error("an erasure rule deletes when an event happens; 'retain: forever' deletes nothing", at: pair.value, &source)
+        case (.erasure, .stages):
+            if anchor == nil {
+                error("an erasure rule needs the event it deletes on: add 'from:' (for example 'from: erasure_request_upheld_at')",
+                      at: pair.value, &source)
+            }
+        default:
+            break
+        }
     }
 
     private mutating func readDuration(_ node: Node, key: String, _ source: inout YAMLSource) -> Duration? {

@@ -11,7 +11,7 @@ public enum RulesParser: Sendable {
 
     static let topLevelKeys = ["version", "defaults", "rules"]
     static let defaultsKeys = ["timezone"]
-    static let ruleKeys = ["title", "retain", "then", "stages", "from", "align", "when", "deadline", "lock",
+    static let ruleKeys = ["title", "kind", "retain", "then", "stages", "from", "align", "when", "deadline", "lock",
                            "review", "timezone", "basis", "source", "note", "ambiguous", "enforced-by"]
     static let stageKeys = ["after", "then"]
 

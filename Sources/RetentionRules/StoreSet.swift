@@ -84,6 +84,7 @@ extension StoreSet {
                     }
                 }
             }
+            problems += BindingCheck.check(dataset, of: store, rules: rules)
         }
         return problems
     }

@@ -136,6 +136,7 @@ public enum StoresParser: Sendable {
         let errorsBefore = source.diagnostics.errors.count
         let value = { (key: String) in pairs.first { $0.key == key } }
         var locations: [String: SourceLocation] = [:]
+        if let rules = value("rules") { locations["rules"] = source.location(of: rules.keyNode) }
         func identifier(_ key: String) -> String? {
             guard let pair = value(key) else { return nil }
             locations[key] = source.location(of: pair.value)

@@ -45,10 +45,10 @@ struct AuditCommand: ParsableCommand {
             case .json: try printJSON(records)
             case .csv:
                 let header = ["sequence", "job", "rule", "store", "dataset", "stage", "action", "outcome", "cutoff", "count",
-                              "started_at", "finished_at", "keys_sha256", "previous_hash", "hash"]
+                              "started_at", "finished_at", "keys_sha256", "previous_hash", "hash", "note"]
                 let rows = records.map { r in
                     [String(r.sequence), String(r.job), r.rule, r.store, r.dataset, String(r.stage + 1), r.action, r.outcome, r.cutoff,
-                     String(r.count), r.startedAt, r.finishedAt, r.keysSHA256, r.previousHash, r.hash]
+                     String(r.count), r.startedAt, r.finishedAt, r.keysSHA256, r.previousHash, r.hash, r.note ?? ""]
                 }
                 print(TextTable.csv(header, rows), terminator: "")
             }

@@ -37,50 +37,89 @@ struct ExplainCommand: AsyncParsableCommand {
         if format == .json { try printJSON(View(explanation)); return }
         print("\(store)/\(dataset) key \(key), as of \(TimeText.iso(now))")
         for (column, value) in explanation.record.sorted(by: { $0.key < $1.key }) { print("  \(column) = \(value)") }
-        for verdict in explanation.verdicts {
-            let rule = verdict.rule
-            print("\nrule \(rule.id)" + (rule.title.map { " — \($0)" } ?? ""))
-            if let condition = rule.condition { print("  when \(condition): \(verdict.applies ? "holds" : "does not hold, so the rule does not apply")") }
-            guard verdict.applies else { continue }
-            switch rule.retention {
-            case .forever: print("  keeps the record forever"); continue
-            case .never: print("  retain: none — the record must not exist: a violation, deleted at once"); continue
-            case .stages: break
-            }
-            guard let anchor = verdict.anchor else {
-                print("  anchor \(rule.anchor?.description ?? "?") is null\(verdict.unreadable.isEmpty ? "" : " or unreadable (\(verdict.unreadable.joined(separator: ", ")))"): the period has not started")
-                continue
-            }
-            print("  anchor \(rule.anchor!.description) = \(rule.calendar.format(anchor))")
-            for due in verdict.stages {
-                let state = due.due <= now ? "due since" : "due at"
-                print("  after \(due.stage.after): \(due.stage.action.rawValue), \(state) \(rule.calendar.format(due.due))")
-            }
-        }
+        for verdict in explanation.verdicts { printRule(verdict, now: now) }
         print("")
         for hold in explanation.holds { print("HOLD #\(hold.id) on \(hold.scope) by \(hold.createdBy): \(hold.reason) — nothing happens to this record while it stands") }
-        if let (rule, at) = explanation.deletion {
-            print("deletion: \(at <= now ? "due since" : "at") \(TimeText.iso(at)), when rule \(rule) — the longest retention that applies — lets go")
-        } else if let reason = explanation.keptBecause {
-            print("kept: \(reason)")
+        let decision = explanation.decision
+        if explanation.holds.isEmpty, let rule = decision.anonymizedBy { print("anonymized now under rule \(rule)") }
+        if explanation.holds.isEmpty, let rule = decision.restrictedBy { print("restricted now under rule \(rule)") }
+        switch explanation.holds.isEmpty ? decision.outcome : .held(holdID: explanation.holds[0].id) {
+        case .held:
+            print("decision: held — whatever the rules say")
+        case .deleted(let rule, let late):
+            print("decision: deleted now under rule \(rule)" + (late ? " — LATE: past the rule's deadline (a violation)" : ""))
+        case .deferred(let erasure, let by, let until):
+            print("decision: erasure under rule \(erasure) is due, but DEFERRED by \(by.map { "rule \($0)" }.joined(separator: " and ")) "
+                  + (until.map { "until \(TimeText.iso($0))" } ?? "until its period starts and ends (an anchor is null)")
+                  + ": an obligation to keep beats an erasure (GDPR Art. 17(3)); the record is restricted meanwhile (Art. 18) "
+                  + "and deleted when the obligation ends — not a missed deadline")
+        case .kept(let by, let until):
+            if let by {
+                print("decision: kept by rule \(by)" + (until.map { " until \(TimeText.iso($0))" } ?? " (no end: forever, or its anchor is null)"))
+            } else {
+                print("decision: kept: no applicable rule deletes it")
+            }
+        }
+        if let (rule, at) = explanation.deletion, at > now {
+            print("deletion: at \(TimeText.iso(at)) under rule \(rule), if the record does not change")
+        }
+    }
+
+    /// One rule: its kind, whether it applies, its anchor and stages, and its claim on the record.
+    func printRule(_ verdict: RecordDecision.RuleState, now: Date) {
+        let rule = verdict.rule
+        print("\nrule \(rule.id) (\(rule.kind.rawValue)\(rule.kindIsExplicit ? "" : ", assumed")\(rule.enforcedBy.isEnforceableHere ? "" : ", enforced by \(rule.enforcedBy.rawValue)"))"
+              + (rule.title.map { " — \($0)" } ?? ""))
+        if let condition = rule.condition { print("  when \(condition): \(verdict.applies ? "holds" : "does not hold, so the rule does not apply")") }
+        guard verdict.applies else { return }
+        switch rule.retention {
+        case .forever: print("  keeps the record forever"); return
+        case .never: print("  retain: none — the record must not exist: a violation, deleted at once"); return
+        case .stages: break
+        }
+        guard let anchor = verdict.anchor else {
+            print("  anchor \(rule.anchor?.description ?? "?") is null\(verdict.unreadable.isEmpty ? "" : " or unreadable (\(verdict.unreadable.joined(separator: ", ")))"): "
+                  + (rule.kind == .erasure ? "the event has not happened" : "the period has not started, so the rule keeps the record"))
+            return
+        }
+        print("  anchor \(rule.anchor!.description) = \(rule.calendar.format(anchor))")
+        for due in verdict.stages {
+            let state = due.due <= now ? "due since" : "due at"
+            print("  after \(due.stage.after): \(due.stage.action.rawValue), \(state) \(rule.calendar.format(due.due))")
+        }
+        if let deadline = rule.deadline(anchor: anchor) { print("  deadline \(rule.deadline!): \(rule.calendar.format(deadline))") }
+        if verdict.keeps {
+            let end = verdict.keepsUntil.map { ($0 <= now ? "kept it until " : "keeps it until ") + rule.calendar.format($0) } ?? "keeps it"
+            print("  \(rule.kind == .obligation ? "obligation" : "purpose"): \(end)")
         }
     }
 
     struct View: Encodable {
-        struct Rule: Encodable { var rule: String; var applies: Bool; var anchor: String?; var stages: [[String: String]]; var releases_at: String? }
+        struct Rule: Encodable {
+            var rule: String; var kind: String; var applies: Bool; var anchor: String?; var stages: [[String: String]]
+            var keeps: Bool; var keeps_until: String?
+        }
         var store: String, dataset: String, key: String, at: String, record: [String: String], rules: [Rule]
-        var holds: [String], deletion_rule: String?, deletion_at: String?, kept_because: String?
+        var holds: [String], outcome: String, outcome_rule: String?, deferred_by: [String]?, until: String?, late: Bool?
+        var anonymized_by: String?, restricted_by: String?, deletion_rule: String?, deletion_at: String?
 
         init(_ e: Explanation) {
             (store, dataset, key, at) = (e.store, e.dataset, e.key.description, TimeText.iso(e.at))
             record = e.record.mapValues(\.description)
             rules = e.verdicts.map { v in
-                Rule(rule: v.rule.id, applies: v.applies, anchor: v.anchor.map(TimeText.iso),
+                Rule(rule: v.rule.id, kind: v.rule.kind.rawValue, applies: v.applies, anchor: v.anchor.map(TimeText.iso),
                      stages: v.stages.map { ["after": $0.stage.after.description, "action": $0.stage.action.rawValue, "due": TimeText.iso($0.due)] },
-                     releases_at: v.releasesAt.map(TimeText.iso))
+                     keeps: v.keeps, keeps_until: v.keepsUntil.map(TimeText.iso))
             }
             holds = e.holds.map { "#\($0.id) \($0.scope): \($0.reason)" }
-            (deletion_rule, deletion_at, kept_because) = (e.deletion?.rule, e.deletion.map { TimeText.iso($0.at) }, e.keptBecause)
+            switch e.holds.isEmpty ? e.decision.outcome : .held(holdID: e.holds[0].id) {
+            case .held: (outcome, outcome_rule) = ("held", nil)
+            case .deleted(let rule, let isLate): (outcome, outcome_rule, late) = ("deleted", rule, isLate)
+            case .deferred(let erasure, let by, let end): (outcome, outcome_rule, deferred_by, until) = ("deferred", erasure, by, end.map(TimeText.iso))
+            case .kept(let by, let end): (outcome, outcome_rule, until) = ("kept", by, end.map(TimeText.iso))
+            }
+            (anonymized_by, restricted_by) = (e.decision.anonymizedBy, e.decision.restrictedBy)
+            (deletion_rule, deletion_at) = (e.deletion?.rule, e.deletion.map { TimeText.iso($0.at) })
         }
     }
 }

@@ -7,17 +7,18 @@ import RetentionRules
 struct JobView: Encodable {
     var id: Int64, store: String, dataset: String, rule: String, stage: Int, action: String, state: String
     var reason: String?, cutoff: String, plannedAt: String, notBefore: String, plannedCount: Int, datasetTotal: Int?
-    var doneCount: Int, startedAt: String?, finishedAt: String?, decidedBy: String?, violation: Bool
+    var doneCount: Int, startedAt: String?, finishedAt: String?, decidedBy: String?, violation: Bool, note: String?
 
     init(_ job: Job) {
         (id, store, dataset, rule, stage, action, state) = (job.id, job.store, job.dataset, job.rule, job.stage + 1, job.action.rawValue, job.state.rawValue)
         (reason, cutoff, plannedAt, notBefore) = (job.reason, TimeText.iso(job.cutoff), TimeText.iso(job.plannedAt), TimeText.iso(job.notBefore))
         (plannedCount, datasetTotal, doneCount) = (job.plannedCount, job.datasetTotal, job.doneCount)
         (startedAt, finishedAt, decidedBy, violation) = (job.startedAt.map(TimeText.iso), job.finishedAt.map(TimeText.iso), job.decidedBy, job.isViolation)
+        note = job.note
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, store, dataset, rule, stage, action, state, reason, cutoff, violation
+        case id, store, dataset, rule, stage, action, state, reason, cutoff, violation, note
         case plannedAt = "planned_at", notBefore = "not_before", plannedCount = "planned_count", datasetTotal = "dataset_total"
         case doneCount = "done_count", startedAt = "started_at", finishedAt = "finished_at", decidedBy = "decided_by"
     }
@@ -52,7 +53,7 @@ struct JobsCommand: ParsableCommand {
         var table = TextTable(["id", "state", "store", "dataset", "rule", "stage", "action", "done", "planned", "cutoff", "reason"])
         for job in jobs {
             table.add([String(job.id), job.state.rawValue, job.store, job.dataset, job.rule, String(job.stage + 1), job.action.rawValue,
-                       String(job.doneCount), String(job.plannedCount), TimeText.iso(job.cutoff), job.reason ?? job.decidedBy ?? ""])
+                       String(job.doneCount), String(job.plannedCount), TimeText.iso(job.cutoff), job.reason ?? job.note ?? job.decidedBy ?? ""])
         }
         return table.text
     }

@@ -42,25 +42,37 @@ struct PlanCommand: AsyncParsableCommand {
         options.dataset = scope.dataset
         let engine = try setup.engine(options: options)
         let plan = try await engine.plan(at: now, horizon: horizonPeriod)
-        let entries = plan.entries.filter { all || $0.due > 0 || ($0.dueByHorizon ?? 0) > 0 }
+        let entries = plan.entries.filter { all || $0.due > 0 || ($0.dueByHorizon ?? 0) > 0 || $0.deferred != nil }
         switch format {
         case .json:
             struct Output: Encodable { var at: String; var horizon: String?; var entries: [PlanEntry] }
             try printJSON(Output(at: TimeText.iso(now), horizon: horizon, entries: entries))
         case .table:
-            var header = ["store", "dataset", "rule", "stage", "action", "due", "cutoff"]
-            if horizon != nil { header.insert("by +\(horizon!)", at: 6) }
+            var header = ["store", "dataset", "rule", "kind", "stage", "action", "due", "cutoff"]
+            if horizon != nil { header.insert("by +\(horizon!)", at: 7) }
             header.append("next due")
             var table = TextTable(header)
             for entry in entries {
-                var row = [entry.store, entry.dataset, entry.rule, String(entry.stage), entry.action.rawValue,
-                           String(entry.due) + (entry.isViolation && entry.due > 0 ? " VIOLATION" : "") + (entry.heldBy.map { " (hold #\($0))" } ?? ""),
-                           TimeText.iso(entry.cutoff)]
-                if horizon != nil { row.insert(entry.dueByHorizon.map(String.init) ?? "-", at: 6) }
+                var due = String(entry.due)
+                if entry.isViolation && entry.due > 0 { due += " VIOLATION" }
+                if let overdue = entry.overdue, overdue > 0 { due += " (\(overdue) OVERDUE)" }
+                if let deferred = entry.deferred { due += " (\(deferred.count) DEFERRED)" }
+                if let hold = entry.heldBy { due += " (hold #\(hold))" }
+                var row = [entry.store, entry.dataset, entry.rule, entry.kind.rawValue, String(entry.stage),
+                           entry.isDeferral ? "restrict (deferred erasure)" : entry.action.rawValue,
+                           due, TimeText.iso(entry.cutoff)]
+                if horizon != nil { row.insert(entry.dueByHorizon.map(String.init) ?? "-", at: 7) }
                 row.append(entry.nextDue.map(TimeText.iso) ?? "-")
                 table.add(row)
             }
             print(table.text)
+            let deferred = entries.compactMap(\.deferred)
+            if !deferred.isEmpty { print("\ndeferred erasures (kept and restricted while an obligation runs; deleted when it ends):") }
+            for erasure in deferred {
+                print("  \(erasure.store)/\(erasure.dataset): \(erasure.count) records under rule \(erasure.rule), deferred by \(erasure.byText)")
+            }
+            let overdue = entries.reduce(0) { $0 + ($1.overdue ?? 0) }
+            if overdue > 0 { print("\n\(overdue) records are past their erasure deadline (deadline violations)") }
             let due = entries.reduce(0) { $0 + $1.due }
             print("\nas of \(TimeText.iso(now)): \(due) records due in \(entries.filter { $0.due > 0 }.count) stages"
                   + (horizon.map { ", \(entries.reduce(0) { $0 + ($1.dueByHorizon ?? 0) }) due by +\($0)" } ?? ""))

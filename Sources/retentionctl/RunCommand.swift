@@ -62,10 +62,12 @@ struct RunCommand: AsyncParsableCommand {
         if terminal { Output.progress("") }
         let seconds = Date().timeIntervalSince(started)
         if format == .json {
-            struct Output: Encodable { var dryRun: Bool; var finished: [JobView]; var waiting: [JobView]; var wouldPlan: [PlanEntry]; var seconds: Double
-                enum CodingKeys: String, CodingKey { case dryRun = "dry_run", finished, waiting, wouldPlan = "would_plan", seconds } }
+            struct Output: Encodable {
+                var dryRun: Bool; var finished: [JobView]; var waiting: [JobView]; var wouldPlan: [PlanEntry]; var deferred: [DeferredView]; var seconds: Double
+                enum CodingKeys: String, CodingKey { case dryRun = "dry_run", finished, waiting, wouldPlan = "would_plan", deferred, seconds }
+            }
             try printJSON(Output(dryRun: dryRun, finished: report.finished.map(JobView.init), waiting: report.waiting.map(JobView.init),
-                                 wouldPlan: report.wouldPlan, seconds: seconds))
+                                 wouldPlan: report.wouldPlan, deferred: report.deferred.map(DeferredView.init), seconds: seconds))
             return
         }
         if dryRun {
@@ -80,11 +82,25 @@ struct RunCommand: AsyncParsableCommand {
         if !report.finished.isEmpty {
             print(JobsCommand.table(report.finished))
         }
+        for erasure in report.deferred {
+            print("deferred: \(erasure.count) records of \(erasure.store)/\(erasure.dataset) under erasure rule \(erasure.rule), by \(erasure.byText)")
+        }
         let done = report.finished.filter { $0.state == .done }.reduce(0) { $0 + $1.doneCount }
         let perSecond = seconds > 0 ? Int(Double(done) / seconds) : done
         print("\npass finished in \(String(format: "%.2f", seconds)) s: \(report.finished.count) jobs, \(done) records (\(perSecond)/s)"
               + (report.waiting.isEmpty ? "" : "; \(report.waiting.count) waiting: " + report.waiting.map { "job \($0.id) \($0.state.rawValue)" + ($0.reason.map { " (\($0))" } ?? "") }.joined(separator: "; ")))
         if report.finished.contains(where: { $0.state == .failed }) { throw ExitCode(1) }
+    }
+}
+
+/// A deferred erasure in `run --format json`.
+struct DeferredView: Encodable {
+    struct Blocker: Encodable { var rule: String; var count: Int; var first_release: String? }
+    var store: String, dataset: String, rule: String, count: Int, obligations: [Blocker]
+
+    init(_ erasure: DeferredErasure) {
+        (store, dataset, rule, count) = (erasure.store, erasure.dataset, erasure.rule, erasure.count)
+        obligations = erasure.obligations.map { Blocker(rule: $0.rule, count: $0.count, first_release: $0.firstRelease.map(TimeText.iso)) }
     }
 }
 

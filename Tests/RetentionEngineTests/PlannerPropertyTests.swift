@@ -5,10 +5,13 @@ import RetentionRules
 import Testing
 
 /// The planner's queries agree with a record-by-record evaluation of the rules: random records
-/// around month ends, leap days and DST changes, random rules (periods, alignments, conditions,
-/// anchors of several fields, several rules per dataset, anonymize-then-delete, forever), null
-/// anchors and holds. The oracle computes each record's due instants with `Rule.dueDates` and
-/// decides by DESIGN §6; the engine plans with exact cutoffs and SQL, and really deletes.
+/// around month ends, leap days and DST changes, random rules of every kind (purposes, obligations,
+/// erasures; periods, alignments, conditions, anchors of several fields, several rules per dataset,
+/// anonymize-then-delete, forever, retain none), null anchors and holds. The oracle computes each
+/// record's due instants with `Rule.dueDates` and decides by DESIGN §6 — erasure beats purpose,
+/// obligation beats erasure (which is deferred and the record restricted), the longest purpose
+/// wins; the engine plans with exact cutoffs and SQL, and really deletes and restricts. The model
+/// `RecordDecision` (what `explain` and `retentionctl test` use) is held to the same oracle.
 @Suite("Planner agrees with brute force")
 struct PlannerPropertyTests {
     struct Generator {
@@ -49,15 +52,20 @@ struct PlannerPropertyTests {
 
     static func rulesYAML(_ g: inout Generator, zone: String) -> String {
         var text = "version: 1\ndefaults: {timezone: \(zone)}\nrules:\n"
-        for index in 0..<g.int(1...3) {
+        for index in 0..<g.int(1...4) {
             text += "  r\(index):\n    basis: test\n"
             let anchor = g.pick(["created_at", "closed_at", "[closed_at, created_at]"])
             let kind = g.int(0...9)
             if let when = condition(&g) { text += "    when: \"\(when)\"\n" }
             if kind == 0 {
-                text += "    retain: forever\n"
+                text += "    kind: purpose\n    retain: forever\n"
                 continue
             }
+            if kind == 9 {
+                text += "    kind: erasure\n    retain: none\n"
+                continue
+            }
+            text += "    kind: \(g.pick(["purpose", "obligation", "erasure"]))\n"
             if let align = g.pick([nil, nil, "end-of-day", "end-of-month", "end-of-year"]) { text += "    align: \(align)\n" }
             switch kind {
             case 1, 2:
@@ -98,7 +106,7 @@ struct PlannerPropertyTests {
         (rule.anchor?.fields ?? []).compactMap { $0 == "created_at" ? record.created : record.closed }.min()
     }
 
-    @Test("random rules and records: what the engine deletes and anonymizes is exactly what is due", arguments: 0..<40)
+    @Test("random rules of every kind and records: what the engine deletes, defers, restricts and anonymizes is exactly what is due", arguments: 0..<60)
     func agreement(seed: Int) async throws {
         var g = Generator(state: UInt64(seed) &* 7919 &+ 17)
         let zone = g.pick(["Europe/Brussels", "UTC", "America/New_York", "Australia/Sydney"])
@@ -119,6 +127,7 @@ struct PlannerPropertyTests {
                     rules: [\(ruleIDs.joined(separator: ", "))]
                     fields: {created_at: created_at, closed_at: closed_at, status: status}
                     anonymize: {name: "null"}
+                    restrict: restricted_at
             """)
         var records: [Record] = []
         for id in 1...150 {
@@ -127,9 +136,9 @@ struct PlannerPropertyTests {
             records.append(Record(id: Int64(id), created: created, closed: closed, status: g.pick([nil, "a", "b"])))
         }
         let queue = try fixture.database { db in
-            try db.execute(sql: "CREATE TABLE records (id INTEGER PRIMARY KEY, created_at TEXT, closed_at TEXT, status TEXT, name TEXT)")
+            try db.execute(sql: "CREATE TABLE records (id INTEGER PRIMARY KEY, created_at TEXT, closed_at TEXT, status TEXT, name TEXT, restricted_at TEXT)")
             for r in records {
-                try db.execute(sql: "INSERT INTO records VALUES (?, ?, ?, ?, 'someone')",
+                try db.execute(sql: "INSERT INTO records VALUES (?, ?, ?, ?, 'someone', NULL)",
                                arguments: [r.id, TimeText.sqlite(r.created), r.closed.map(TimeText.sqlite), r.status])
             }
         }
@@ -141,25 +150,55 @@ struct PlannerPropertyTests {
 
         // The oracle.
         let rules = ruleIDs.compactMap { engine.rules[$0] }
-        var expectDeleted = Set<Int64>(), expectAnonymized = Set<Int64>()
+        var expectDeleted = Set<Int64>(), expectAnonymized = Set<Int64>(), expectRestricted = Set<Int64>()
+        let policy = try #require(engine.policies.first)
         for record in records where !held.contains(record.id) {
             let applicable = rules.filter { Self.holds($0.condition, record) }
             func dueStage(_ rule: Rule, _ action: Action) -> Bool {
                 guard let anchor = Self.anchor(rule, record) else { return false }
                 return rule.dueDates(anchor: anchor).contains { $0.stage.action == action && $0.due <= now }
             }
-            let released = applicable.allSatisfy { rule in
-                switch rule.retention {
-                case .forever: false
-                case .never: true
-                case .stages(let stages): !stages.contains { $0.action == .delete } || dueStage(rule, .delete)
+            func lastStageDue(_ rule: Rule) -> Bool {
+                guard let anchor = Self.anchor(rule, record), let last = rule.dueDates(anchor: anchor).last else { return false }
+                return last.due <= now
+            }
+            // Still keeps the record: a purpose until its delete stage (forever: always; a null
+            // anchor: its period has not started), an obligation until its last stage.
+            func keeps(_ rule: Rule) -> Bool {
+                switch (rule.kind, rule.retention) {
+                case (.erasure, _), (_, .never): false
+                case (_, .forever): true
+                case (.obligation, .stages): !lastStageDue(rule)
+                case (.purpose, .stages(let stages)): stages.contains { $0.action == .delete } && !dueStage(rule, .delete)
                 }
             }
-            if released && applicable.contains(where: { dueStage($0, .delete) }) {
-                expectDeleted.insert(record.id)
-            } else if applicable.contains(where: { dueStage($0, .anonymize) }) {
-                expectAnonymized.insert(record.id)
+            let erasureDue = applicable.contains { $0.retention == .never || ($0.kind == .erasure && dueStage($0, .delete)) }
+            let obligationRuns = applicable.contains { $0.kind == .obligation && keeps($0) }
+            let purposeDeletes = applicable.contains { rule in
+                rule.kind != .erasure && rule.retention != .never && dueStage(rule, .delete)
+                    && !applicable.contains { $0.id != rule.id && keeps($0) }
             }
+            var outcome = "kept"
+            if erasureDue && obligationRuns {
+                expectRestricted.insert(record.id)
+                outcome = "deferred"
+            } else if erasureDue || purposeDeletes {
+                expectDeleted.insert(record.id)
+                outcome = "deleted"
+            }
+            if outcome != "deleted", applicable.contains(where: { dueStage($0, .anonymize) }) { expectAnonymized.insert(record.id) }
+            // The model says the same, record by record.
+            let values: [String: StoreValue] = ["created_at": .text(TimeText.sqlite(record.created)),
+                                                "closed_at": record.closed.map { .text(TimeText.sqlite($0)) } ?? .null,
+                                                "status": record.status.map(StoreValue.text) ?? .null, "name": .text("someone"), "restricted_at": .null]
+            let decision = RecordDecision(policy: policy, record: values, key: .integer(record.id), at: now)
+            let modelOutcome = switch decision.outcome {
+            case .deleted: "deleted"
+            case .deferred: "deferred"
+            case .kept, .held: "kept"
+            }
+            #expect(modelOutcome == outcome, "record \(record.id): model \(decision.outcome), oracle \(outcome)\nseed \(seed)\n\(rulesText)")
+            #expect((decision.restrictedBy != nil) == (outcome == "deferred"), "record \(record.id) seed \(seed)")
         }
 
         _ = try await engine.runPass(at: now)
@@ -168,6 +207,8 @@ struct PlannerPropertyTests {
         let context = "seed \(seed), zone \(zone), now \(TimeText.iso(now))\n\(rulesText)"
         #expect(Set(records.map(\.id)).subtracting(remaining) == expectDeleted, "\(context)")
         #expect(anonymized == expectAnonymized, "\(context)")
+        let restricted = try await queue.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM records WHERE restricted_at IS NOT NULL")) }
+        #expect(restricted == expectRestricted, "\(context)")
         // Counts and audit agree with what happened.
         let jobs = try engine.state.jobs()
         #expect(jobs.filter { $0.action == .delete }.reduce(0) { $0 + $1.doneCount } == expectDeleted.count)

@@ -27,6 +27,7 @@ struct StoresTests {
             when: first_login_at is null
             then: delete
             basis: security
+            kind: erasure
           device-logs:
             retain: 1y
             from: created_at

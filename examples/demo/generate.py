@@ -681,6 +681,54 @@ def log_text(rng, kind, device, end):
 
 
 # --------------------------------------------------------------------------------------------------
+# The events that make several rules of one policy meet on one record (issue 11: erasure beats
+# purpose, an obligation defers an erasure and the record is restricted meanwhile). Added after the
+# tables above, from a stream of their own, so that the rows above stay as they were.
+
+EVENT_COLUMNS = [
+    ("user_accounts", "deactivated_at"),             # anchor of kfs-user-accounts-active (purpose)
+    ("user_accounts", "deletion_requested_at"),      # anchor of kfs-user-account-deletion-requests (erasure, 30-day deadline)
+    ("user_accounts", "self_deleted_at"),            # anchor of kfs-user-account-self-deletion (erasure)
+    ("contracts", "erasure_upheld_at"),              # anchor of kmbe-erasure-request (erasure)
+    ("contracts", "restricted_at"),                  # set by retentiond while an erasure is deferred
+    ("invoices", "erasure_upheld_at"),
+    ("invoices", "restricted_at"),
+    ("credit_checks", "erasure_upheld_at"),          # anchors of kmdk-erasure-consent-withdrawn-or-objection
+    ("credit_checks", "consent_withdrawn_at"),
+    ("credit_checks", "objection_upheld_at"),
+    ("contact_enquiries", "statutory_retention_ends_at"),   # anchor of kmdk-statutory-retention (obligation)
+    ("contact_enquiries", "erasure_upheld_at"),
+    ("contact_enquiries", "consent_withdrawn_at"),
+    ("contact_enquiries", "objection_upheld_at"),
+    ("contact_enquiries", "restricted_at"),
+]
+EVENT_INDEXES = [(t, c) for t, c in EVENT_COLUMNS if c != "restricted_at"] + [("newsletter_signups", "unsubscribed_at")]
+
+
+def add_events(db, rng, clock):
+    """A few records of each table get the events the policies name: deletion requests (some past
+    their 30 days), self-deleted and deactivated accounts, upheld erasure requests on contracts,
+    invoices, credit checks and enquiries (many still under a statutory period, so deferred and
+    restricted), and statutory periods on some closed enquiries."""
+    for table, column in EVENT_COLUMNS:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    def some(table, share, set_sql, values):
+        ids = [row[0] for row in db.execute(f"SELECT id FROM {table} ORDER BY id")]
+        for i in ids:
+            if rng.random() < share:
+                db.execute(f"UPDATE {table} SET {set_sql} WHERE id = ?", (*values(i), i))
+    recent = lambda days: sql_time(clock.between(clock.now - dt.timedelta(days=days), clock.now))
+    some("user_accounts", 0.02, "deactivated_at = ?", lambda i: (recent(900),))
+    some("user_accounts", 0.015, "deletion_requested_at = ?", lambda i: (recent(60),))
+    some("user_accounts", 0.01, "self_deleted_at = ?", lambda i: (recent(10),))
+    for table in ["contracts", "invoices", "credit_checks"]:
+        some(table, 0.02, "erasure_upheld_at = ?", lambda i: (recent(120),))
+    some("contact_enquiries", 0.1, "statutory_retention_ends_at = ?",
+         lambda i: (sql_time(clock.now + dt.timedelta(days=rng.randint(-400, 5 * 365))),))
+    some("contact_enquiries", 0.04, "erasure_upheld_at = ?", lambda i: (recent(60),))
+
+
+# --------------------------------------------------------------------------------------------------
 # Main
 
 def prepare_out(out):
@@ -751,7 +799,8 @@ def main(argv=None):
                             ("newsletter_optin_ips", optin_ips), ("consent_withdrawals", withdrawals),
                             ("contact_enquiries", enquiries), ("website_visits", visits)]:
             insert(db, table, rows)
-        for table, column in INDEXES:
+        add_events(db, *stream("events"))
+        for table, column in INDEXES + EVENT_INDEXES:
             db.execute(f"CREATE INDEX {table}_{column} ON {table}({column})")
     db.execute("ANALYZE")
     db.commit()
