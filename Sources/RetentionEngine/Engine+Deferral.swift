@@ -35,18 +35,22 @@ public struct DeferredErasure: Sendable, Hashable, Codable {
 
 extension Engine {
     /// Counts the erasures an obligation defers on a dataset, logs them (`erasure-deferred`) and
-    /// adds them to the report; returns the note for the restriction job, if any is deferred.
-    func reportDeferral(of stage: PlannedStage, _ deferral: PlannedStage.Deferral, policy: DatasetPolicy,
+    /// adds them to the report; returns the note for the restriction job, if any is deferred. The
+    /// journal hears of it as a notice when this pass restricts records (`restricting`), and at
+    /// debug level on later passes, which find the same records deferred.
+    func reportDeferral(of stage: PlannedStage, _ deferral: PlannedStage.Deferral, restricting: Int, policy: DatasetPolicy,
                         connection: any StoreConnection, excluded: RecordPredicate, report: inout PassReport) async throws -> String? {
         guard let found = try await deferredErasure(of: stage, deferral, policy: policy, connection: connection, excluded: excluded) else { return nil }
         report.deferred.append(found)
         let restricted = policy.dataset.restrictColumn == nil
-            ? "they cannot be restricted: the dataset has no 'restrict:' column" : "restricted meanwhile"
-        logger.notice("\(found.count) records of \(found.store)/\(found.dataset): erasure under rule \(found.rule) deferred by \(found.byText); \(restricted)",
-                      metadata: ["event": "\(EngineEvent.erasureDeferred.rawValue)", "rule": "\(found.rule)", "store": "\(found.store)",
-                                 "dataset": "\(found.dataset)", "count": "\(found.count)",
-                                 "obligations": "\(found.obligations.map(\.rule).joined(separator: ","))",
-                                 "until": "\(found.firstRelease.map(TimeText.iso) ?? "")"])
+            ? "they cannot be restricted: the dataset has no 'restrict:' column"
+            : restricting > 0 ? "\(restricting) of them restricted now" : "all restricted already"
+        let level: Logger.Level = restricting > 0 ? .notice : policy.dataset.restrictColumn == nil ? .info : .debug
+        logger.log(level: level, "\(found.count) records of \(found.store)/\(found.dataset): erasure under rule \(found.rule) deferred by \(found.byText); \(restricted)",
+                   metadata: ["event": "\(EngineEvent.erasureDeferred.rawValue)", "rule": "\(found.rule)", "store": "\(found.store)",
+                              "dataset": "\(found.dataset)", "count": "\(found.count)",
+                              "obligations": "\(found.obligations.map(\.rule).joined(separator: ","))",
+                              "until": "\(found.firstRelease.map(TimeText.iso) ?? "")"])
         return "erasure under rule \(found.rule) deferred by \(found.byText)"
     }
 

@@ -154,11 +154,12 @@ extension Engine {
             if stopRequested() { return }
             let connection = try await connections.connection(to: store)
             let predicate = stage.predicate && excluded
+            let due = try await connection.count(dataset, where: predicate)
             var note: String?
             if let deferral = stage.deferral {
-                note = try await reportDeferral(of: stage, deferral, policy: policy, connection: connection, excluded: excluded, report: &report)
+                note = try await reportDeferral(of: stage, deferral, restricting: due, policy: policy, connection: connection,
+                                                excluded: excluded, report: &report)
             }
-            let due = try await connection.count(dataset, where: predicate)
             guard due > 0 else { continue }
             let total = stage.action == .delete ? try await connection.total(dataset) : nil
             var job = Job(id: 0, store: store.id, dataset: dataset.id, rule: stage.rule.id, stage: stage.stageIndex, action: stage.action,

@@ -273,6 +273,8 @@ public enum SQLIdentifier: Sendable {
 
     /// `"name"` or `"schema"."name"`, double quotes doubled.
     public static func quoted(_ text: String) -> String {
-        text.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ".")
+        // Every predicate of a plan quotes its columns: the plain name, the common case, skips Foundation's search.
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ".") }) { return "\"" + text + "\"" }
+        return text.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ".")
     }
 }

@@ -225,6 +225,61 @@ struct RuleKindsTests {
 }
 
 extension RuleKindsTests {
+    @Test("a job approved under the old rules is narrowed by the new precedence: an obligation added meanwhile keeps its records")
+    func resumeNarrowedByObligation() async throws {
+        let purpose = """
+            version: 1
+            defaults: {timezone: UTC}
+            rules:
+              short:
+                kind: purpose
+                retain: 30d
+                from: created_at
+                then: delete
+                basis: purpose
+            """
+        let stores = { (rules: String) in """
+            version: 1
+            stores:
+              db:
+                kind: sqlite
+                path: store.sqlite
+                datasets:
+                  records: {table: records, key: id, rules: [\(rules)], fields: {created_at: created_at, type: type}, restrict: restricted_at}
+            """ }
+        let fixture = Fixture(rules: purpose, stores: stores("short"))
+        let queue = try fixture.database { db in
+            try db.execute(sql: "CREATE TABLE records (id INTEGER PRIMARY KEY, created_at TEXT, type TEXT, restricted_at TEXT)")
+            for id in 1...100 {
+                try db.execute(sql: "INSERT INTO records VALUES (?, ?, ?, NULL)",
+                               arguments: [id, TimeText.sqlite(Self.daysAgo(60)), id % 2 == 0 ? "invoice" : "note"])
+            }
+        }
+        let first = try await fixture.engine().runPass(at: Self.now)
+        let held = try #require(first.waiting.first)
+        #expect(held.state == .awaitingApproval && held.plannedCount == 100)
+        // Before the approval, the rule author adds the tax duty for invoices.
+        var changed = fixture
+        changed.rulesText = purpose + """
+
+              tax:
+                kind: obligation
+                retain: 7y
+                from: created_at
+                when: "type = 'invoice'"
+                then: delete
+                basis: tax law
+            """
+        changed.storesText = stores("short, tax")
+        let engine = try changed.engine()
+        _ = try engine.state.approve(held.id, by: "dpo", at: Self.now.addingTimeInterval(1))
+        let second = try await engine.runPass(at: Self.now.addingTimeInterval(2))
+        #expect(second.finished.first { $0.id == held.id }?.doneCount == 50)
+        let left = try await queue.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT type FROM records") }
+        #expect(left == ["invoice"])
+        #expect(try keys(queue).count == 50)
+    }
+
     @Test("lock: true keeps the kind: an obligation cannot become a purpose or an erasure by a reload; a purpose may become an obligation")
     func lockedKind() async throws {
         let rules = """
