@@ -41,6 +41,10 @@ struct ExplainCommand: AsyncParsableCommand {
         print("")
         for hold in explanation.holds { print("HOLD #\(hold.id) on \(hold.scope) by \(hold.createdBy): \(hold.reason) — nothing happens to this record while it stands") }
         let decision = explanation.decision
+        // Instants in the zone of the rule they belong to, as the rules' own lines print them.
+        func local(_ date: Date, _ rule: String) -> String {
+            explanation.verdicts.first { $0.rule.id == rule }.map { $0.rule.calendar.format(date) } ?? TimeText.iso(date)
+        }
         if explanation.holds.isEmpty, let rule = decision.anonymizedBy { print("anonymized now under rule \(rule)") }
         if explanation.holds.isEmpty, let rule = decision.restrictedBy { print("restricted now under rule \(rule)") }
         switch explanation.holds.isEmpty ? decision.outcome : .held(holdID: explanation.holds[0].id) {
@@ -50,18 +54,18 @@ struct ExplainCommand: AsyncParsableCommand {
             print("decision: deleted now under rule \(rule)" + (late ? " — LATE: past the rule's deadline (a violation)" : ""))
         case .deferred(let erasure, let by, let until):
             print("decision: erasure under rule \(erasure) is due, but DEFERRED by \(by.map { "rule \($0)" }.joined(separator: " and ")) "
-                  + (until.map { "until \(TimeText.iso($0))" } ?? "until its period starts and ends (an anchor is null)")
+                  + (until.map { "until \(local($0, by.last ?? erasure))" } ?? "until its period starts and ends (an anchor is null)")
                   + ": an obligation to keep beats an erasure (GDPR Art. 17(3)); the record is restricted meanwhile (Art. 18) "
                   + "and deleted when the obligation ends — not a missed deadline")
         case .kept(let by, let until):
             if let by {
-                print("decision: kept by rule \(by)" + (until.map { " until \(TimeText.iso($0))" } ?? " (no end: forever, or its anchor is null)"))
+                print("decision: kept by rule \(by)" + (until.map { " until \(local($0, by))" } ?? " (no end: forever, or its anchor is null)"))
             } else {
                 print("decision: kept: no applicable rule deletes it")
             }
         }
         if let (rule, at) = explanation.deletion, at > now {
-            print("deletion: at \(TimeText.iso(at)) under rule \(rule), if the record does not change")
+            print("deletion: at \(local(at, rule)) under rule \(rule), if the record does not change")
         }
     }
 
