@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import RetentionEngine
 import Testing
 @testable import retentiond
@@ -65,6 +66,65 @@ struct JournalTests {
         #expect(planned.first?["PRIORITY"] == "6")
         // Everything one job did, by JOB_ID and RULE, as the README shows auditors.
         #expect(try Self.entries(["RULE=\(rule)", "JOB_ID=1"], count: 2).count == 2)
+    }
+
+    @Test("an erasure an obligation defers reaches the journal as erasure-deferred, with OBLIGATIONS and UNTIL; its restriction job as job-done")
+    func erasureDeferred() throws {
+        guard Self.journalAvailable else { return }
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let (erasure, tax) = ("erasure-\(suffix)", "tax-\(suffix)")
+        let scenario = try Scenario(ages: [])
+        defer { scenario.remove() }
+        try """
+            version: 1
+            defaults: {timezone: UTC}
+            rules:
+              \(tax):
+                kind: obligation
+                retain: 7y
+                from: issued_at
+                then: delete
+                basis: tax law
+              \(erasure):
+                kind: erasure
+                retain: 0d
+                from: erasure_upheld_at
+                then: delete
+                basis: Art. 17(1) GDPR
+            """.write(toFile: scenario.rulesPath, atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: app.sqlite
+                datasets:
+                  invoices:
+                    table: invoices
+                    key: id
+                    rules: [\(tax), \(erasure)]
+                    fields: {issued_at: issued_at, erasure_upheld_at: erasure_upheld_at}
+                    restrict: restricted_at
+            """.write(toFile: scenario.storesPath, atomically: true, encoding: .utf8)
+        let queue = try DatabaseQueue(path: scenario.databasePath)
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE invoices (id INTEGER PRIMARY KEY, issued_at TEXT, erasure_upheld_at TEXT, restricted_at TEXT);
+                INSERT INTO invoices VALUES (1, '2025-06-01 10:00:00', '2026-01-05 09:00:00', NULL);
+                INSERT INTO invoices VALUES (2, '2025-06-01 10:00:00', NULL, NULL);
+                """)
+        }
+        try queue.close()
+        let daemon = try Daemon(scenario.arguments + ["--once", "--log-target", "journal"], log: scenario.directory + "/daemon.log")
+        #expect(daemon.wait(seconds: 60) == 0, "\(daemon.output)")
+
+        let deferred = try #require(Self.entries(["RULE=\(erasure)", "MESSAGE_ID=\(MessageIDs.byEvent[.erasureDeferred]!)"], count: 1).first)
+        #expect(deferred["MESSAGE"] == "1 records of app/invoices: erasure under rule \(erasure) deferred by rule \(tax) until "
+                + "2032-06-01T10:00:00Z; 1 of them restricted now", "\(deferred)")
+        #expect(deferred["EVENT"] == "erasure-deferred" && deferred["COUNT"] == "1" && deferred["PRIORITY"] == "5")
+        #expect(deferred["OBLIGATIONS"] == tax && deferred["UNTIL"] == "2032-06-01T10:00:00Z", "\(deferred)")
+        let restricted = try #require(Self.entries(["RULE=\(erasure)", "MESSAGE_ID=\(MessageIDs.byEvent[.jobDone]!)"], count: 1).first)
+        #expect(restricted["ACTION"] == "restrict" && restricted["COUNT"] == "1", "\(restricted)")
     }
 
     @Test("every kind of event has a fixed MESSAGE_ID and a catalog entry that uses only fields it has")
