@@ -15,10 +15,14 @@ public enum Anonymizer: Sendable {
         case .truncateIP:
             return .text(truncateIP(value.description))
         case .month:
+            // A value that is no representable time (Inf, year 300,000) says nothing about a month: null.
             switch value {
-            case .date(let date): return .date(firstOfMonth(date))
-            case .integer(let seconds): return .integer(Int64(firstOfMonth(Date(timeIntervalSince1970: Double(seconds))).timeIntervalSince1970))
-            case .real(let seconds): return .real(firstOfMonth(Date(timeIntervalSince1970: seconds)).timeIntervalSince1970)
+            case .date(let date): return firstOfMonth(date).map(StoreValue.date) ?? .null
+            case .integer(let seconds):
+                return firstOfMonth(Date(timeIntervalSince1970: Double(seconds))).map { .integer(Int64($0.timeIntervalSince1970)) } ?? .null
+            case .real(let seconds):
+                guard seconds.isFinite else { return .null }
+                return firstOfMonth(Date(timeIntervalSince1970: seconds)).map { .real($0.timeIntervalSince1970) } ?? .null
             case .text(let text):
                 // Keep the text's own shape: 2024-03-17 → 2024-03-01, with a time part → midnight.
                 guard text.count >= 10, TimeText.parseSQLite(String(text.prefix(10))) != nil else { return .null }
@@ -69,7 +73,8 @@ public enum Anonymizer: Sendable {
         }
     }
 
-    static func firstOfMonth(_ date: Date) -> Date {
+    static func firstOfMonth(_ date: Date) -> Date? {
+        guard TimeText.isRepresentable(date) else { return nil }
         let micros = TimeText.micros(date)
         let (days, _) = micros.quotientAndRemainderFloor(dividingBy: 86_400_000_000)
         let (year, month, _) = LocalDateTime.civil(fromDays: Int(days))

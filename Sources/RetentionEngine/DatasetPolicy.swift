@@ -108,13 +108,16 @@ public struct DatasetPolicy: Sendable {
         return applies(rule).negated || .before(columns: columns(rule.anchor), cutoff: rule.cutoff(for: stage, at: now))
     }
 
-    /// The obligation runs for the record at `now`: it applies, and its anchor is null or not yet
-    /// due. Two-valued (each anchor column null or not earlier than the cutoff), so that it can be
-    /// negated and used positively alike.
+    /// The obligation runs for the record at `now`: it applies, and its anchor is null, not yet
+    /// due, or not a representable time. Two-valued (each anchor column null, not earlier than the
+    /// cutoff, or earlier than year 1), so that it can be negated and used positively alike.
     func runs(_ obligation: Rule, at now: Date) -> RecordPredicate {
         guard let stage = Self.keepingStage(of: obligation) else { return .never }
         let cutoff = obligation.cutoff(for: stage, at: now)
-        let notYet = columns(obligation.anchor).map { RecordPredicate.isNull($0) || .notBefore(column: $0, cutoff: cutoff) }
+        // A bad value (before year 1; one after 9999 is not before the cutoff anyway) keeps like null.
+        let notYet = columns(obligation.anchor).map {
+            RecordPredicate.isNull($0) || .notBefore(column: $0, cutoff: cutoff) || .not(.notBefore(column: $0, cutoff: TimeText.earliestRepresentable))
+        }
         return notYet.reduce(applies(obligation)) { $0 && $1 }
     }
 

@@ -75,7 +75,7 @@ extension Engine {
                       connection: any StoreConnection) async throws -> Date? {
         guard let stage = DatasetPolicy.keepingStage(of: obligation) else { return nil }
         let columns = policy.columns(obligation.anchor)
-        let anchors = try await connection.earliest(policy.dataset, of: columns.map { EarliestQuery(column: $0, predicate: predicate) })
+        let anchors = try await connection.earliest(policy.dataset, of: columns.map { EarliestQuery(column: $0, predicate: predicate && .representable($0)) })
         return anchors.compactMap { $0 }.min().map { obligation.calendar.due(after: stage.after, from: $0, alignment: obligation.alignment) }
     }
 }

@@ -164,7 +164,8 @@ extension Engine {
         for (index, stage) in stages.enumerated() where !stage.isViolation && stage.deferral == nil
             && stage.rule.retention.stages[safe: stage.stageIndex] != nil {
             for column in policy.columns(stage.rule.anchor) {
-                queries.append(EarliestQuery(column: column, predicate: policy.applies(stage.rule) && .notBefore(column: column, cutoff: stage.cutoff)))
+                queries.append(EarliestQuery(column: column, predicate: policy.applies(stage.rule) && .notBefore(column: column, cutoff: stage.cutoff)
+                                             && .representable(column)))
                 owners.append(index)
             }
         }

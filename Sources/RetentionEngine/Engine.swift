@@ -148,6 +148,7 @@ extension Engine {
             return
         }
         let open = try state.jobs(in: [.planned, .awaitingApproval, .running]).filter { $0.store == store.id && $0.dataset == dataset.id }
+        try await reportBadValues(of: policy, connection: try await connections.connection(to: store))
         let excluded = Self.excluding(holds, in: policy)
         // In the order a pass acts: anonymize and restrict, then erasures, then other deletions.
         for stage in policy.stages(at: now) where !open.contains(where: { stage.isSame(rule: $0.rule, stage: $0.stage, action: $0.action) }) {
@@ -226,7 +227,7 @@ extension Engine {
         guard stage.rule.deadline != nil else { return nil }
         var earliest: Date?
         for column in policy.columns(stage.rule.anchor) {
-            if let anchor = try await connection.earliest(policy.dataset, column: column, where: predicate) {
+            if let anchor = try await connection.earliest(policy.dataset, column: column, where: predicate && .representable(column)) {
                 earliest = min(earliest ?? anchor, anchor)
             }
         }

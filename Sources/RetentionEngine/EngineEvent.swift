@@ -8,6 +8,7 @@ public enum EngineEvent: String, Sendable, CaseIterable {
     case approvalNeeded = "approval-needed"
     case deadlineMissed = "deadline-missed"
     case erasureDeferred = "erasure-deferred"
+    case badValue = "bad-value"
     case holdBlocked = "hold-blocked"
     case clockRefused = "clock-refused"
     case retainNoneViolation = "retain-none-violation"

@@ -53,14 +53,16 @@ extension Engine {
                            holds: holds, deletion: deletion)
     }
 
-    /// A stored anchor value as an instant: native dates, Unix seconds, SQLite text.
+    /// A stored anchor value as an instant: native dates, Unix seconds, SQLite text; nil for null
+    /// and for what is not a representable time (years 0001–9999), a bad value of the record.
     public static func instant(_ value: StoreValue) -> Date? {
-        switch value {
+        let date: Date? = switch value {
         case .null: nil
         case .date(let date): date
         case .integer(let seconds): Date(timeIntervalSince1970: Double(seconds))
-        case .real(let seconds): Date(timeIntervalSince1970: seconds)
+        case .real(let seconds): seconds.isFinite ? Date(timeIntervalSince1970: seconds) : nil
         case .text(let text): TimeText.parseSQLite(text)
         }
+        return date.flatMap { TimeText.isRepresentable($0) ? $0 : nil }
     }
 }

@@ -10,7 +10,8 @@ public import RetentionRules
 public indirect enum RecordPredicate: Sendable, Hashable {
     case always
     case never
-    /// The earliest present of `columns` is earlier than `cutoff`: some column is.
+    /// The earliest present of `columns` is earlier than `cutoff`: some column is — and not earlier
+    /// than 0001-01-01 (`TimeText.earliestRepresentable`): what is, is a bad value and never due.
     case before(columns: [String], cutoff: Date)
     /// The rule's `when:` holds (SQL `IS TRUE`: unknown counts as not holding).
     case condition(Condition, columns: [String: String])
@@ -68,6 +69,17 @@ public indirect enum RecordPredicate: Sendable, Hashable {
         }
     }
 
+    /// The column holds a representable time (years 0001–9999); false for a bad value, unknown
+    /// for null.
+    public static func representable(_ column: String) -> RecordPredicate {
+        .notBefore(column: column, cutoff: TimeText.earliestRepresentable) && .not(.notBefore(column: column, cutoff: TimeText.endOfRepresentable))
+    }
+
+    /// The column holds a value that is not a representable time: a bad value of the record.
+    public static func unrepresentable(_ column: String) -> RecordPredicate {
+        .not(.notBefore(column: column, cutoff: TimeText.earliestRepresentable)) || .notBefore(column: column, cutoff: TimeText.endOfRepresentable)
+    }
+
     /// Every column the predicate reads.
     public var columns: Set<String> {
         switch self {
@@ -96,8 +108,10 @@ extension RecordPredicate {
         case .before(let columns, let cutoff):
             var result: Bool? = false
             for column in columns {
-                switch Self.compare(record[column] ?? .null, cutoff) {
-                case .some(true): return true
+                let value = record[column] ?? .null
+                // A value before year 1 (a REAL -Inf, a zero date) is a bad value, never due.
+                switch Self.compare(value, cutoff) {
+                case .some(true): if Self.compare(value, TimeText.earliestRepresentable) == false { return true }
                 case .none: if result == false { result = nil }
                 case .some(false): break
                 }
@@ -138,6 +152,7 @@ extension RecordPredicate {
     }
 
     /// `value < cutoff` as the store compares it: text as SQLite text, numbers as Unix seconds.
+    /// (`before` also asks the store for `value >= 0001-01-01`: see `RecordPredicate.before`.)
     static func compare(_ value: StoreValue, _ cutoff: Date) -> Bool? {
         switch value {
         case .null: nil

@@ -28,6 +28,9 @@ public enum TimeText: Sendable {
     /// compared with `<` against stored text: a stored `2025-01-01` is then equal to a midnight
     /// cutoff, not before it, whatever precision the application wrote its timestamps in.
     public static func sqliteCutoff(_ date: Date) -> String {
+        // From year 10000 on, five digits would sort before "2026": the bound after every
+        // four-digit timestamp is a text that sorts after "9999-12-31 23:59:59.999999".
+        if date >= endOfRepresentable { return "9999-12-31 24" }
         var text = sqlite(date)
         if text.count == 19 {
             if text.hasSuffix(":00") { text.removeLast(3) }
@@ -61,9 +64,11 @@ public enum TimeText: Sendable {
                 guard bytes.count >= 19, bytes[16] == 58, let second = number(17..<19), second < 60 else { return nil }
                 micros += Int64(second) * 1_000_000
                 if bytes.count > 19 {
-                    guard bytes[19] == 46, bytes.count > 20, number(20..<bytes.count) != nil else { return nil }
+                    // Any number of fraction digits (text from an application), read to the microsecond.
+                    guard bytes[19] == 46, bytes.count > 20, bytes[20...].allSatisfy({ (48...57).contains($0) }) else { return nil }
                     let digits = bytes[20..<min(bytes.count, 26)]
-                    var fraction = Int64(number(20..<(20 + digits.count))!)
+                    guard let read = number(20..<(20 + digits.count)) else { return nil }
+                    var fraction = Int64(read)
                     for _ in digits.count..<6 { fraction *= 10 }
                     micros += fraction
                 }
@@ -84,9 +89,25 @@ public enum TimeText: Sendable {
         return parseSQLite(String(text.dropLast()).replacingOccurrences(of: "T", with: " "))
     }
 
-    /// Whole microseconds since 1970, rounded to the nearest: the grid every cutoff lies on.
+    /// The first instant retentiond reads as a time: 0001-01-01T00:00:00Z. Stores may hold
+    /// anything (a REAL `-Inf`, an INTEGER of microseconds, a file dated year 318,000); a value
+    /// outside `representable` is a bad value of its record — never due, reported — not a time.
+    public static let earliestRepresentable = Date(timeIntervalSince1970: -62_135_596_800)
+    /// The end of the representable range, exclusive: 10000-01-01T00:00:00Z.
+    public static let endOfRepresentable = Date(timeIntervalSince1970: 253_402_300_800)
+
+    /// Whether `date` is a time retentiond computes with (years 0001–9999).
+    public static func isRepresentable(_ date: Date) -> Bool {
+        date >= earliestRepresentable && date < endOfRepresentable
+    }
+
+    /// Whole microseconds since 1970, rounded to the nearest: the grid every cutoff lies on. Total:
+    /// a time beyond ±292,000 years (or not finite) saturates instead of trapping, so that a bad
+    /// value in a store is that record's problem, never the process's.
     public static func micros(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1e6).rounded())
+        let value = (date.timeIntervalSince1970 * 1e6).rounded()
+        guard value.isFinite else { return value.isNaN || value < 0 ? .min : .max }
+        return value >= 9.2e18 ? .max : value <= -9.2e18 ? .min : Int64(value)
     }
 
     /// The instant `micros` microseconds after 1970.

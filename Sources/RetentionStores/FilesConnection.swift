@@ -142,11 +142,13 @@ final class FilesConnection: StoreConnection {
         case .before(let columns, let cutoff):
             // As RecordPredicate.evaluate: true when some column is before the cutoff (compared in
             // whole microseconds), unknown when none is and some is missing.
-            let limit = TimeText.micros(cutoff)
+            // A time before year 1 is a bad value, never due; TimeText.micros saturates beyond ±292,000 years.
+            let limit = TimeText.micros(cutoff), floor = TimeText.micros(TimeText.earliestRepresentable)
             var result: Bool? = false
             for column in columns {
                 guard let value = time(column) else { result = nil; continue }
-                if TimeText.micros(Date(timeIntervalSince1970: value)) < limit { return true }
+                let micros = TimeText.micros(Date(timeIntervalSince1970: value))
+                if micros < limit && micros >= floor { return true }
             }
             return result
         case .and(let items):

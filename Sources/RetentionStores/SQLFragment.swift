@@ -79,7 +79,12 @@ struct SQLDialect: Sendable {
             case .always: return "1=1"
             case .never: return "1=0"
             case .before(let columns, let cutoff):
-                let tests = columns.map { "\(SQLIdentifier.quoted($0)) < \(placeholder(cutoffBind($0, cutoff)))" }
+                // The lower bound keeps a bad value (REAL -Inf, a zero date, PostgreSQL -infinity) from being due.
+                let tests = columns.map { column in
+                    let quoted = SQLIdentifier.quoted(column)
+                    return "(\(quoted) < \(placeholder(cutoffBind(column, cutoff))) AND \(quoted) >= "
+                        + "\(placeholder(cutoffBind(column, TimeText.earliestRepresentable))))"
+                }
                 return tests.count == 1 ? tests[0] : "(" + tests.joined(separator: " OR ") + ")"
             case .notBefore(let column, let cutoff):
                 return "\(SQLIdentifier.quoted(column)) >= \(placeholder(cutoffBind(column, cutoff)))"

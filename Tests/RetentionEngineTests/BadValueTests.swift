@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+import Logging
+import RetentionEngine
+import RetentionRules
+import RetentionStores
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 12 item 3: one value in a table or one file's time must not stop retention. Each attack
+/// from the review — a file dated 10^13 s (tmpfs allows it), a REAL anchor of `Inf` or `1e300`, an
+/// INTEGER anchor holding microseconds, `month` anonymization of `Inf`, PostgreSQL `-infinity` —
+/// is run against the real store: the pass completes, the good records are handled, the bad ones
+/// are never due, and each is reported once with store, dataset, key and column.
+@Suite("Bad values", .serialized)
+struct BadValueTests {
+    static let now = Date(timeIntervalSince1970: 1_795_176_000)      // 2026-11-20T12:00:00Z
+    static let rules = """
+        version: 1
+        defaults: {timezone: UTC}
+        rules:
+          events:
+            kind: purpose
+            retain: 30d
+            from: created_at
+            then: delete
+            basis: test
+          birthdays:
+            kind: purpose
+            retain: 1d
+            from: created_at
+            then: anonymize
+            basis: test
+        """
+
+    func engine(_ fixture: Fixture, capture: RuleKindsTests.Capture, connector: StoreConnectors = StoreConnectors()) throws -> Engine {
+        var engine = try fixture.engine { $0.maxDeleteShare = 1 }
+        engine.connector = connector
+        engine.logger = Logger(label: "test") { _ in capture }
+        return engine
+    }
+
+    @Test("SQLite: REAL Inf, -Inf, 1e300, -1e300, INTEGER microseconds and endless fractions are never due, reported once; month of Inf is null")
+    func sqlite() async throws {
+        let fixture = Fixture(rules: Self.rules, stores: """
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: store.sqlite
+                datasets:
+                  seconds:
+                    table: seconds
+                    key: id
+                    rules: [events]
+                    fields: {created_at: created}
+                  texts:
+                    table: texts
+                    key: id
+                    rules: [events]
+                    fields: {created_at: created}
+                  people:
+                    table: people
+                    key: id
+                    rules: [birthdays]
+                    fields: {created_at: created}
+                    anonymize: {born: month}
+                    anonymized-at: anonymized_at
+            """)
+        let old = Self.now.timeIntervalSince1970 - 90 * 86_400
+        let queue = try fixture.database { db in
+            try db.execute(sql: """
+                CREATE TABLE seconds (id INTEGER PRIMARY KEY, created REAL);
+                CREATE TABLE texts (id INTEGER PRIMARY KEY, created TEXT);
+                CREATE TABLE people (id INTEGER PRIMARY KEY, created INTEGER, born REAL, anonymized_at TEXT);
+                """)
+            // 1: due; 2: +Inf; 3: -Inf; 4: 1e300; 5: -1e300; 6: microseconds; 7: not yet due.
+            for (id, value) in [(1, old), (2, .infinity), (3, -.infinity), (4, 1e300), (5, -1e300), (6, old * 1e6), (7, Self.now.timeIntervalSince1970)] {
+                try db.execute(sql: "INSERT INTO seconds VALUES (?, ?)", arguments: [id, value])
+            }
+            try db.execute(sql: """
+                INSERT INTO texts VALUES (1, '2026-01-01 10:00:00'), (2, '0000-00-00 00:00:00'),
+                    (3, '2026-01-01 10:00:00.123456789012345678901234567890'), (4, 'yesterday');
+                INSERT INTO people VALUES (1, 1, ?, NULL), (2, 1, ?, NULL), (3, 1, -1e300, NULL);
+                """, arguments: [old, Double.infinity])
+        }
+        let capture = RuleKindsTests.Capture()
+        let engine = try engine(fixture, capture: capture)
+        let plan = try await engine.plan(at: Self.now)
+        #expect(plan.entries.map(\.due) == [1, 2, 3])
+        _ = try await engine.runPass(at: Self.now)
+        #expect(try keys(queue, "seconds") == [2, 3, 4, 5, 6, 7])
+        // The endless fraction is a time (read to the microsecond); the zero date and prose are not.
+        #expect(try keys(queue, "texts") == [2, 4])
+        let born = try await queue.read { db in try Row.fetchAll(db, sql: "SELECT id, born FROM people ORDER BY id").map { ($0[0] as Int64, $0[1] as Double?) } }
+        #expect(born.map(\.0) == [1, 2, 3] && born[1].1 == nil && born[2].1 == nil, "\(born)")
+        #expect(born[0].1 == 1_785_542_400, "2026-08-22T12:00Z generalised to 2026-08-01T00:00Z: \(born)")
+
+        // Each bad record is named once, with its key and column.
+        let reports = capture.events(.badValue)
+        let named = Set(reports.compactMap { entry in entry.metadata["key"].map { "\(entry.metadata["dataset"]!)/\($0)/\(entry.metadata["column"]!)" } })
+        #expect(named == ["seconds/2/created", "seconds/3/created", "seconds/4/created", "seconds/5/created", "seconds/6/created",
+                          "texts/2/created", "texts/4/created"], "\(reports.map(\.message))")
+        #expect(reports.allSatisfy { $0.metadata["store"] == "app" })
+        _ = try await engine.runPass(at: Self.now.addingTimeInterval(1))
+        #expect(capture.events(.badValue).count == reports.count, "reported once")
+
+        // explain reads a bad anchor as no time: kept, never due.
+        let explained = try #require(try await engine.explain(store: "app", dataset: "seconds", key: .integer(2), at: Self.now))
+        #expect(explained.verdicts.first?.anchor == nil)
+        #expect(explained.decision.outcome == .kept(by: "events", until: nil))
+    }
+
+    @Test("no conversion of a time traps: extremes, infinities and NaN are formatted, compared and refused as times")
+    func conversions() throws {
+        let extremes: [Double] = [.infinity, -.infinity, .nan, 1e300, -1e300, 9.3e12, -9.3e12, 1e13, Double(Int64.max), Double(Int64.min),
+                                  -62_135_596_801, 253_402_300_800]
+        for seconds in extremes {
+            let date = Date(timeIntervalSince1970: seconds)
+            _ = TimeText.iso(date)
+            _ = TimeText.sqliteCutoff(date)
+            #expect(Engine.instant(.real(seconds)) == nil, "\(seconds)")
+            #expect(Engine.instant(.date(date)) == nil, "\(seconds)")
+            #expect(try Anonymizer.apply(.month, to: .real(seconds), key: nil) == .null, "\(seconds)")
+            #expect(RecordPredicate.before(columns: ["c"], cutoff: Self.now).evaluate(["c": .real(seconds)]) != true, "\(seconds)")
+            #expect(RecordPredicate.unrepresentable("c").evaluate(["c": .real(seconds)]) != false, "\(seconds)")
+        }
+        for micros in [Int64.max, Int64.min, Int64.max / 1_000_000 + 1] {
+            #expect(Engine.instant(.integer(micros)) == nil)
+            _ = try Anonymizer.apply(.month, to: .integer(micros), key: nil)
+        }
+        #expect(TimeText.parseSQLite("2026-01-01 10:00:00." + String(repeating: "9", count: 40)) == TimeText.parseSQLite("2026-01-01 10:00:00.999999"))
+        #expect(Engine.instant(.text("0000-00-00 00:00:00")) == nil)
+    }
+
+    @Test("files: a file dated 10^13 s (tmpfs) is never due and does not stop the pass; the old file goes")
+    func files() async throws {
+        let root = "/dev/shm/retentiond-bad-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: root + ".probe", contents: nil) else { return }   // no tmpfs here
+        try? FileManager.default.removeItem(atPath: root + ".probe")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for (name, seconds) in [("old.log", Self.now.timeIntervalSince1970 - 90 * 86_400), ("future.log", 1e13), ("new.log", Self.now.timeIntervalSince1970)] {
+            #expect(FileManager.default.createFile(atPath: root + "/" + name, contents: Data("x".utf8)))
+            var times = [timespec(tv_sec: Int(seconds), tv_nsec: 0), timespec(tv_sec: Int(seconds), tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, root + "/" + name, &times, 0) == 0)
+        }
+        var info = stat()
+        #expect(stat(root + "/future.log", &info) == 0 && info.st_mtim.tv_sec == 10_000_000_000_000, "tmpfs keeps the time")
+        let fixture = Fixture(rules: Self.rules, stores: """
+            version: 1
+            stores:
+              logs:
+                kind: files
+                path: \(root)
+                match: "*.log"
+                rules: [events]
+                fields: {created_at: mtime}
+            """)
+        let capture = RuleKindsTests.Capture()
+        let engine = try engine(fixture, capture: capture)
+        _ = try await engine.plan(at: Self.now)
+        _ = try await engine.nextWake(after: Self.now)
+        let report = try await engine.runPass(at: Self.now)
+        #expect(report.finished.map(\.doneCount) == [1])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == ["future.log", "new.log"])
+        #expect(capture.events(.badValue).compactMap { $0.metadata["key"] } == ["future.log"])
+    }
+
+    @Test("PostgreSQL: timestamptz -infinity and infinity, double precision Inf and microseconds are never due, reported")
+    func postgres() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let dsn = environment["RETENTIOND_TEST_POSTGRES_DSN"], let password = environment["RETENTIOND_TEST_POSTGRES_PASSWORD_FILE"] else {
+            #expect(environment["RETENTIOND_REQUIRE_POSTGRES"] != "1", "PostgreSQL required but scripts/with-postgres did not provide one")
+            return
+        }
+        try PostgresShell.psql("""
+            DROP TABLE IF EXISTS bad_stamps, bad_seconds;
+            CREATE TABLE bad_stamps (id bigint PRIMARY KEY, created timestamptz);
+            INSERT INTO bad_stamps VALUES (1, '2026-01-01 10:00:00+00'), (2, '-infinity'), (3, 'infinity'), (4, '0044-03-15 12:00:00 BC');
+            CREATE TABLE bad_seconds (id bigint PRIMARY KEY, created double precision);
+            INSERT INTO bad_seconds VALUES (1, 1767261600), (2, '-Infinity'), (3, 'Infinity'), (4, 1767261600000000), (5, 'NaN');
+            """)
+        let fixture = Fixture(rules: Self.rules, stores: """
+            version: 1
+            stores:
+              pg:
+                kind: postgres
+                dsn: \(dsn)
+                datasets:
+                  stamps: {table: public.bad_stamps, key: id, rules: [events], fields: {created_at: created}}
+                  seconds: {table: public.bad_seconds, key: id, rules: [events], fields: {created_at: created}}
+            """)
+        let capture = RuleKindsTests.Capture()
+        let engine = try engine(fixture, capture: capture, connector: StoreConnectors(postgresPasswordFile: password))
+        _ = try await engine.nextWake(after: Self.now)
+        _ = try await engine.runPass(at: Self.now)
+        #expect(try PostgresShell.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM bad_stamps") == "2,3,4")
+        #expect(try PostgresShell.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM bad_seconds") == "2,3,4,5")
+        let named = Set(capture.events(.badValue).compactMap { entry in entry.metadata["key"].map { "\(entry.metadata["dataset"]!)/\($0)" } })
+        #expect(named.isSuperset(of: ["stamps/2", "stamps/3", "stamps/4", "seconds/2", "seconds/3", "seconds/4"]), "\(named)")
+    }
+}
