@@ -21,6 +21,9 @@ extension Duration {
 
     /// Parses `35d`, `14 months`, `1 year`, `0d`. Never guesses: a bare number, `m`, a fraction,
     /// a negative number or an unknown unit is an error with a hint.
+    /// The longest period: dates computed from now with it stay well within the years 0001–9999.
+    public static let maximumYears = 1000
+
     public static func parse(_ text: String) throws(DurationSyntaxError) -> Duration {
         let trimmed = text.trimmingSpaces()
         let leading = text.prefix { $0 == " " || $0 == "\t" }.count
@@ -60,7 +63,16 @@ extension Duration {
             throw DurationSyntaxError("'\(digits)' is too large for a retention period", offset: leading)
         }
         let unitOffset = leading + unitStart
-        if let unit = unitNamed(unitText) { return Duration(count, unit) }
+        if let unit = unitNamed(unitText) {
+            // Every date retentiond writes (a grace window's end, a cutoff, a due instant) must stay
+            // within the years 0001–9999, or the state database could not read it back.
+            let duration = Duration(count, unit)
+            guard duration.approximateDays <= Double(maximumYears) * 365.2425 else {
+                throw DurationSyntaxError("'\(trimmed)' is longer than \(maximumYears) years: no period retentiond computes may be; "
+                                          + "for data kept indefinitely write 'forever'", offset: leading)
+            }
+            return duration
+        }
         throw DurationSyntaxError(unitProblem(unitText, count: digits), offset: unitOffset)
     }
 

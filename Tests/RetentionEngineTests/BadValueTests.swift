@@ -136,6 +136,34 @@ struct BadValueTests {
         #expect(Engine.instant(.text("0000-00-00 00:00:00")) == nil)
     }
 
+    @Test("grace: 100000y is a located error; the longest grace allowed (1000y) is written and read back, and the job can be cancelled")
+    func longestGrace() async throws {
+        let stores = { (grace: String) in """
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: store.sqlite
+                datasets:
+                  seconds: {table: seconds, key: id, rules: [events], fields: {created_at: created}, grace: \(grace)}
+            """ }
+        let rules = RuleSet.merge([(file: "rules.yaml", text: Self.rules)]).ruleSet
+        let refused = StoreSet.merge([(file: "stores.yaml", text: stores("100000y"))], rules: rules)
+        #expect(refused.diagnostics.errors.map(\.description) == [
+            "stores.yaml:7:97: error: 'grace': '100000y' is longer than 1000 years: no period retentiond computes may be; "
+                + "for data kept indefinitely write 'forever'"])
+        let fixture = Fixture(rules: Self.rules, stores: stores("1000y"))
+        _ = try fixture.database { db in
+            try db.execute(sql: "CREATE TABLE seconds (id INTEGER PRIMARY KEY, created REAL); INSERT INTO seconds VALUES (1, 1000)")
+        }
+        let engine = try fixture.engine { $0.maxDeleteShare = 1 }
+        let report = try await engine.runPass(at: Self.now)
+        let job = try #require(report.waiting.first)
+        #expect(try engine.state.jobs().map(\.notBefore) == [job.notBefore])
+        #expect(TimeText.iso(job.notBefore) == "3026-11-20T12:00:00Z")
+        #expect(try engine.state.cancel(job.id, by: "dpo", at: Self.now).state == .cancelled)
+    }
+
     @Test("files: a file dated 10^13 s (tmpfs) is never due and does not stop the pass; the old file goes")
     func files() async throws {
         let root = "/dev/shm/retentiond-bad-\(UUID().uuidString)"
