@@ -14,6 +14,7 @@ extension Engine {
     /// batch, the rest are applied now. So counts stay exact and nothing not due is touched.
     func run(_ job: Job, at now: Date, connections: inout Connections, progress: @Sendable (Job) -> Void) async throws -> Job? {
         var job = job
+        if let problem = job.unreadable { return try fail(&job, reason: problem) }
         guard let store = stores[job.store], let dataset = store.datasets.first(where: { $0.id == job.dataset }) else {
             return try fail(&job, reason: "store \(job.store) or its dataset \(job.dataset) is no longer in the stores files")
         }
@@ -79,7 +80,7 @@ extension Engine {
                 job.lastKey = pending.last ?? job.lastKey
                 try state.finishBatch(of: job)
                 logger.notice("job \(job.id): settled a batch interrupted by a crash (\(settled.count) done before, \(changed.count) now)",
-                              metadata: metadata(.jobPlanned, job))
+                              metadata: metadata(.batchSettled, job))
             }
             while whole == nil {
                 // Between batches is the one place to stop: the job stays running and resumes.

@@ -111,8 +111,12 @@ extension Engine {
             // Jobs an earlier pass left for a decision still wait: say so, as the new ones are.
             report.waiting = try state.jobs(in: [.awaitingApproval]).filter { options.includes(store: $0.store, dataset: $0.dataset) }
             // What a crash or an earlier pass left open comes first, in the order it was planned.
-            for job in try state.jobs(in: [.running, .planned]) where options.includes(store: job.store, dataset: job.dataset) {
+            for var job in try state.jobs(in: [.running, .planned]) where options.includes(store: job.store, dataset: job.dataset) {
                 if stopRequested() { break }
+                if let problem = job.unreadable {
+                    report.finished.append(try fail(&job, reason: problem))
+                    continue
+                }
                 if job.state == .planned, job.notBefore > now {
                     report.waiting.append(job)
                     continue

@@ -9,6 +9,7 @@ public enum EngineEvent: String, Sendable, CaseIterable {
     case deadlineMissed = "deadline-missed"
     case erasureDeferred = "erasure-deferred"
     case badValue = "bad-value"
+    case batchSettled = "batch-settled"
     case holdBlocked = "hold-blocked"
     case clockRefused = "clock-refused"
     case retainNoneViolation = "retain-none-violation"

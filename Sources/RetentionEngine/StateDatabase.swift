@@ -249,10 +249,17 @@ extension StateDatabase {
         }
         let lastKey: String? = row["last_key"]
         let digest: String = row["keys_digest"]
-        return Job(id: row["id"], store: row["store"], dataset: row["dataset"], rule: row["rule"], stage: row["stage"],
-                   action: Action(rawValue: row["action"]) ?? .delete, isViolation: row["violation"],
+        // An action or state this version does not know is never guessed (an unknown action once
+        // became `delete`): the job is read as failed, and the engine records why.
+        let actionText: String = row["action"], stateText: String = row["state"]
+        let action = Action(rawValue: actionText), jobState = Job.State(rawValue: stateText)
+        var unreadable: String?
+        if action == nil { unreadable = "the state database holds an action this retentiond does not know: '\(actionText)'" }
+        if jobState == nil { unreadable = "the state database holds a job state this retentiond does not know: '\(stateText)'" }
+        var job = Job(id: row["id"], store: row["store"], dataset: row["dataset"], rule: row["rule"], stage: row["stage"],
+                   action: action ?? .restrict, isViolation: row["violation"],
                    cutoff: try date("cutoff"), predicate: try JSONDecoder().decode(RecordPredicate.self, from: Data((row["predicate"] as String).utf8)),
-                   state: Job.State(rawValue: row["state"]) ?? .failed, reason: row["reason"],
+                   state: jobState ?? .failed, reason: row["reason"],
                    plannedAt: try date("planned_at"), notBefore: try date("not_before"), plannedCount: row["planned_count"],
                    datasetTotal: row["dataset_total"], doneCount: row["done_count"],
                    lastKey: try lastKey.map { try JSONDecoder().decode(RecordKey.self, from: Data($0.utf8)) },
@@ -260,6 +267,9 @@ extension StateDatabase {
                    startedAt: (row["started_at"] as String?).flatMap(TimeText.parseISO),
                    finishedAt: (row["finished_at"] as String?).flatMap(TimeText.parseISO), decidedBy: row["decided_by"],
                    note: row["note"])
+        job.unreadable = unreadable
+        job.unknownAction = action == nil ? actionText : nil
+        return job
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {
@@ -405,7 +415,7 @@ extension StateDatabase {
     static func appendAudit(for job: Job, in db: Database) throws -> AuditRecord {
         let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
         var record = AuditRecord(sequence: (last?["sequence"] as Int64? ?? 0) + 1, job: job.id, rule: job.rule, store: job.store,
-                                 dataset: job.dataset, stage: job.stage, action: job.action.rawValue, outcome: job.state.rawValue,
+                                 dataset: job.dataset, stage: job.stage, action: job.unknownAction ?? job.action.rawValue, outcome: job.state.rawValue,
                                  cutoff: TimeText.iso(job.cutoff), count: job.doneCount,
                                  startedAt: TimeText.iso(job.startedAt ?? job.plannedAt), finishedAt: TimeText.iso(job.finishedAt ?? job.plannedAt),
                                  keysSHA256: job.keysDigest.hex, previousHash: last?["hash"] ?? genesis, hash: "", note: job.note)

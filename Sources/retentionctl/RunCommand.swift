@@ -54,7 +54,9 @@ struct RunCommand: AsyncParsableCommand {
                     Output.progress("job \(job.id) \(job.action.rawValue) \(job.store)/\(job.dataset): \(job.doneCount)/\(total)")
                 }
             }
-        } catch let error as EngineError {
+        } catch {
+            // A refused pass, a state database or a store that failed: the command's own message
+            // and exit status, not the argument parser's generic "Error:".
             if terminal { Output.progress("") }
             Output.error("retentionctl: \(error)")
             throw ExitCode(1)

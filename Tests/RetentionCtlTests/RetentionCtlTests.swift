@@ -184,4 +184,29 @@ struct RetentionCtlTests {
         #expect(broken.stdout.contains("\(stores):6:7: error: dataset 'contracts' of store 'crm' names rule 'kmbe-contract'"))
         #expect(broken.stdout.contains("did you mean 'kmbe-contracts'?"))
     }
+
+    @Test("run reports a store it cannot open with its own message and exit 1, not the argument parser's 'Error:'")
+    func runStoreError() throws {
+        let rules = try Self.temporaryRules("""
+            version: 1
+            defaults: {timezone: UTC}
+            rules:
+              events: {kind: purpose, retain: 30d, from: created_at, then: delete, basis: test}
+            """)
+        let stores = try Self.temporaryRules("""
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: /nonexistent/missing.sqlite
+                datasets:
+                  t: {table: t, key: id, rules: [events], fields: {created_at: created}}
+            """)
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString).sqlite").path
+        defer { for path in [rules, stores, state] { try? FileManager.default.removeItem(atPath: path) } }
+        let run = try Self.run(["run", "--rules", rules, "--stores", stores, "--state", state])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("retentionctl: store 'app': the SQLite file /nonexistent/missing.sqlite does not exist"), "\(run.stderr)")
+        #expect(!run.stderr.contains("Error:"), "\(run.stderr)")
+    }
 }

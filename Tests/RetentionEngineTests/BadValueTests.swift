@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Logging
-import RetentionEngine
+@testable import RetentionEngine
 import RetentionRules
 import RetentionStores
 import Synchronization
@@ -162,6 +162,46 @@ struct BadValueTests {
         #expect(try engine.state.jobs().map(\.notBefore) == [job.notBefore])
         #expect(TimeText.iso(job.notBefore) == "3026-11-20T12:00:00Z")
         #expect(try engine.state.cancel(job.id, by: "dpo", at: Self.now).state == .cancelled)
+    }
+
+    @Test("a job row with an action this version does not know fails, audited as written, instead of becoming a delete; a settled batch is logged as batch-settled")
+    func unreadableJobRow() async throws {
+        let fixture = Fixture(rules: Self.rules, stores: """
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: store.sqlite
+                datasets:
+                  seconds: {table: seconds, key: id, rules: [events], fields: {created_at: created}}
+            """)
+        let queue = try fixture.database { db in
+            try db.execute(sql: "CREATE TABLE seconds (id INTEGER PRIMARY KEY, created REAL); INSERT INTO seconds VALUES (1, 1000), (2, 2000)")
+        }
+        let capture = RuleKindsTests.Capture()
+        let engine = try engine(fixture, capture: capture)
+        let stage = try #require(engine.policies.first?.stages(at: Self.now).first)
+        func job(_ state: Job.State) -> Job {
+            Job(id: 0, store: "app", dataset: "seconds", rule: "events", stage: 0, action: .delete, isViolation: false, cutoff: stage.cutoff,
+                predicate: stage.predicate, state: state, plannedAt: Self.now, notBefore: Self.now, plannedCount: 2, datasetTotal: 2,
+                doneCount: 0, keysDigest: KeyDigest())
+        }
+        let strange = try engine.state.insert(job(.running))
+        let state = try DatabaseQueue(path: fixture.statePath)
+        try await state.write { db in try db.execute(sql: "UPDATE job SET action = 'purge' WHERE id = ?", arguments: [strange.id]) }
+        // A crash left a batch of job 2 in flight: its keys are settled first, under their own event.
+        let crashed = try engine.state.insert(job(.running))
+        try engine.state.beginBatch(of: crashed.id, keys: [.integer(1)])
+        let report = try await engine.runPass(at: Self.now)
+        let failed = try #require(report.finished.first { $0.id == strange.id })
+        #expect(failed.state == .failed && failed.doneCount == 0)
+        #expect(failed.reason == "the state database holds an action this retentiond does not know: 'purge'")
+        let audit = try #require(try engine.state.auditRecords().first { $0.job == strange.id })
+        #expect(audit.action == "purge" && audit.outcome == "failed")
+        #expect(try engine.state.verifyAudit().problems.isEmpty)
+        #expect(capture.events(.batchSettled).map { $0.metadata["job_id"] } == ["\(crashed.id)"])
+        #expect(report.finished.first { $0.id == crashed.id }?.doneCount == 2)
+        #expect(try keys(queue, "seconds").isEmpty)
     }
 
     @Test("files: a file dated 10^13 s (tmpfs) is never due and does not stop the pass; the old file goes")
