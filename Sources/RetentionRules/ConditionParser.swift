@@ -27,7 +27,14 @@ extension Condition {
     /// LITERAL   := 'text' | "text" | number
     /// ```
     public static func parse(_ text: String) throws(ConditionSyntaxError) -> Condition {
-        var parser = ConditionParser(tokens: try ConditionLexer.tokens(of: text), end: text.unicodeScalars.count)
+        // Conditions are parsed, rendered and evaluated recursively: bounded size and nesting keep
+        // a hostile rules file (2,000 parentheses) from overflowing the stack of lint or the daemon.
+        let tokens = try ConditionLexer.tokens(of: text)
+        if tokens.count > ConditionParser.maximumTokens {
+            throw ConditionSyntaxError("the condition has \(tokens.count) words and signs; at most \(ConditionParser.maximumTokens) are read",
+                                       offset: tokens[ConditionParser.maximumTokens].offset)
+        }
+        var parser = ConditionParser(tokens: tokens, end: text.unicodeScalars.count)
         let condition = try parser.parseOr()
         if let token = parser.peek {
             throw ConditionSyntaxError("expected 'and', 'or' or the end of the condition; found \(token.kind.quoted)",
@@ -142,8 +149,13 @@ enum ConditionLexer {
 }
 
 struct ConditionParser {
+    /// Limits on a condition: words and signs, and '(' / 'not' nested in each other.
+    static let maximumTokens = 1000
+    static let maximumDepth = 32
+
     var tokens: [ConditionToken]
     var index = 0
+    var depth = 0
     /// Offset of the end of the text, for "expected … found the end".
     var end: Int
 
@@ -183,6 +195,13 @@ struct ConditionParser {
         guard let token = next() else {
             throw ConditionSyntaxError("expected a field, 'not' or '('; found the end of the condition", offset: end)
         }
+        if token.isKeyword("not") || token.kind == .open {
+            depth += 1
+            if depth > Self.maximumDepth {
+                throw ConditionSyntaxError("'(' and 'not' are nested deeper than \(Self.maximumDepth) here", offset: token.offset)
+            }
+        }
+        defer { if token.isKeyword("not") || token.kind == .open { depth -= 1 } }
         if token.isKeyword("not") { return .not(try parseUnary(), offset: token.offset) }
         if token.kind == .open {
             let inner = try parseOr()

@@ -15,6 +15,17 @@ struct YAMLSource {
 
     /// Parses `text` into a node tree; a YAML syntax error becomes a located diagnostic.
     mutating func compose(_ text: String) -> Node? {
+        // The formats are plain YAML: no anchors, aliases or tags (an alias as a mapping key once
+        // cost 41 s of CPU), and no file larger than any rules or stores file needs to be.
+        if text.utf8.count > Self.maximumBytes {
+            diagnostics.append(.error("the file is \(text.utf8.count) bytes; at most \(Self.maximumBytes) are read", at: start))
+            return nil
+        }
+        if let found = PlainYAML.firstExtension(in: text) {
+            diagnostics.append(.error("\(found.what): anchors, aliases and tags are not part of the format; write the value out",
+                                      at: SourceLocation(file: file, line: found.line, column: found.column)))
+            return nil
+        }
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
@@ -27,6 +38,10 @@ struct YAMLSource {
     }
 
     var start: SourceLocation { SourceLocation(file: file, line: 1, column: 1) }
+
+    /// The largest file read (rules, stores, rule tests).
+    static let maximumBytes = 4 << 20
+
 
     /// The top-level mapping of a rules or stores file, its keys checked against `known`, and a
     /// `version:` (required or not) checked to be 1. Nil, with the problem reported, when there is

@@ -60,4 +60,15 @@ struct ConditionTests {
             return error.offset == offset && error.message.contains(fragment)
         }
     }
+
+    @Test("nesting and size are bounded, so no condition can overflow the stack: 32 levels read, 33 refused; 1,000 words read, more refused")
+    func bounds() throws {
+        func nested(_ depth: Int) -> String { String(repeating: "(", count: depth) + "a is null" + String(repeating: ")", count: depth) }
+        _ = try Condition.parse(nested(32))
+        #expect(throws: ConditionSyntaxError("'(' and 'not' are nested deeper than 32 here", offset: 32)) { _ = try Condition.parse(nested(33)) }
+        #expect(throws: ConditionSyntaxError.self) { _ = try Condition.parse(String(repeating: "not ", count: 33) + "a is null") }
+        let long = (0..<250).map { "f\($0) is null" }.joined(separator: " and ")      // 250 × 3 + 249 = 999 words and signs
+        _ = try Condition.parse(long)
+        #expect(throws: ConditionSyntaxError.self) { _ = try Condition.parse(long + " and g is null") }
+    }
 }

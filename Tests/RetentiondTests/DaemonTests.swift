@@ -58,6 +58,39 @@ struct DaemonTests {
         #expect(daemon.wait(seconds: 15) == 0, "\(daemon.output)")
     }
 
+    @Test("hostile rules on SIGHUP — 2,000 nested parentheses, a tree of aliases, 40,000 anchor fields — are rejected at once; the old rules stay")
+    func hostileReload() throws {
+        let scenario = try Scenario(ages: [40 * Self.day])
+        defer { scenario.remove() }
+        let socket = try NotifySocket(directory: scenario.directory)
+        let daemon = try Daemon(scenario.arguments + ["--log-target", "console"], environment: ["NOTIFY_SOCKET": socket.path],
+                                log: scenario.directory + "/daemon.log")
+        var seen: [String] = []
+        #expect(socket.receive(until: { $0.assignments["READY"] == "1" }, seconds: 20, seen: &seen) != nil, "\(daemon.output)")
+        let good = try String(contentsOfFile: scenario.rulesPath, encoding: .utf8)
+        var laughs = "version: 1\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for level in 1..<9 { laughs += "x\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n" }
+        let hostile: [(text: String, error: String)] = [
+            (good.replacingOccurrences(of: "basis: test", with: "basis: test\n    when: \"" + String(repeating: "(", count: 2000)
+                                       + "a is null" + String(repeating: ")", count: 2000) + "\""), "'when': the condition has 4003 words and signs"),
+            (laughs + "rules: {}\n", "anchor &a0: anchors, aliases and tags are not part of the format"),
+            (good.replacingOccurrences(of: "from: created_at", with: "from: [" + (0..<40_000).map { "f\($0)" }.joined(separator: ", ") + "]"),
+             "'from' lists 40000 fields; at most 100 are read"),
+        ]
+        for (index, attack) in hostile.enumerated() {
+            try attack.text.write(toFile: scenario.rulesPath, atomically: true, encoding: .utf8)
+            let started = Date()
+            daemon.signal(SIGHUP)
+            let ready = socket.receive(until: { $0.assignments["READY"] == "1" }, seconds: 20, seen: &seen)
+            #expect(ready?.assignments["STATUS"]?.contains("1 rules") == true, "attack \(index): \(seen)")
+            #expect(Date().timeIntervalSince(started) < 10, "attack \(index) took \(Date().timeIntervalSince(started)) s")
+            #expect(daemon.waitForOutput(attack.error, seconds: 5), "attack \(index): \(daemon.output)")
+            #expect(daemon.process.isRunning)
+        }
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(seconds: 15) == 0, "\(daemon.output)")
+    }
+
     @Test("broken rules at start: no READY, exit 1, every error located")
     func brokenAtStart() throws {
         let scenario = try Scenario(ages: [40 * Self.day])
