@@ -103,6 +103,12 @@ public struct LiveCheck: Sendable {
             }
         }
 
+        if !dataset.anonymize.isEmpty, !schema.triggers.isEmpty {
+            diagnostics.append(.warning("table '\(table)' has triggers (\(schema.triggers.joined(separator: ", "))) and its dataset is anonymized: "
+                                        + "a trigger runs on every anonymizing UPDATE and can see or copy the values before they are replaced. "
+                                        + "retentiond's functions may not be called from a trigger (the job fails instead); review what they do",
+                                        at: dataset.location(of: "table")))
+        }
         let anchorFields = Set(dataset.rules.compactMap { rules[$0]?.anchor?.fields }.joined())
         for (field, name) in dataset.fields.sorted(by: { $0.key < $1.key }) {
             let setting = "fields." + field

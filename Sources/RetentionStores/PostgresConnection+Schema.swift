@@ -33,6 +33,9 @@ extension PostgresConnection: SchemaReading {
             FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid
             WHERE ix.indrelid = to_regclass($1) AND ix.indpred IS NULL
             """, [.text(SQLIdentifier.quoted(table))])
+        let triggers = try await query("""
+            SELECT tgname::text FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal ORDER BY tgname
+            """, [.text(SQLIdentifier.quoted(table))])
         return TableSchema(
             columns: columns.map { row in
                 TableSchema.Column(name: row[0] ?? "", type: row[1] ?? "",
@@ -42,7 +45,8 @@ extension PostgresConnection: SchemaReading {
             indexes: indexes.map { row in
                 TableSchema.Index(name: row[0] ?? "", columns: (row[2] ?? "").split(separator: ",").map(String.init), unique: row[1] == "true")
             },
-            rowIDColumn: nil)
+            rowIDColumn: nil,
+            triggers: triggers.compactMap { $0[0] })
     }
 
     func createIndexStatement(table: String, column: String) -> String {

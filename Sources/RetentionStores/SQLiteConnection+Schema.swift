@@ -24,7 +24,9 @@ extension SQLiteConnection: SchemaReading {
                 if let primaryKey, primaryKey.rowIDColumn == nil {
                     indexes.append(TableSchema.Index(name: "primary key", columns: primaryKey.columns, unique: true))
                 }
-                return TableSchema(columns: columns, indexes: indexes, rowIDColumn: primaryKey?.rowIDColumn)
+                let triggers = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name",
+                                                   arguments: [table])
+                return TableSchema(columns: columns, indexes: indexes, rowIDColumn: primaryKey?.rowIDColumn, triggers: triggers)
             }
         }
     }

@@ -29,7 +29,10 @@ final class SQLiteConnection: StoreConnection {
         // write lock held: a batch then holds it many times longer than its own work. This
         // connection never checkpoints in a commit; it checkpoints between batches instead
         // (`checkpoint()`, passive: other writers do not wait for it).
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        // trusted_schema = OFF: the application's triggers and views may not call the functions
+        // this connection registers (the anonymization strategies, with the HMAC key): a trigger
+        // computing pseudonyms of a dictionary would be an oracle that re-identifies every one.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA trusted_schema = OFF") }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             var encodings: [String: [String: SQLDialect.TimeEncoding]] = [:]

@@ -39,6 +39,8 @@ struct TableSchema: Sendable {
     /// A column that is the table's own row order (SQLite `INTEGER PRIMARY KEY`): indexed and unique
     /// without an index of its own.
     var rowIDColumn: String?
+    /// The table's triggers, by name: they run on retentiond's UPDATEs too.
+    var triggers: [String] = []
 
     func column(_ name: String) -> Column? { columns.first { $0.name == name } }
 

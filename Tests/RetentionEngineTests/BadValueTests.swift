@@ -204,6 +204,43 @@ struct BadValueTests {
         #expect(try keys(queue, "seconds").isEmpty)
     }
 
+    @Test("SQLite: an application trigger cannot call the anonymization functions (no HMAC oracle); lint --live warns about the trigger")
+    func triggerOracle() async throws {
+        let fixture = Fixture(rules: Self.rules, stores: """
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: store.sqlite
+                datasets:
+                  people:
+                    table: people
+                    key: id
+                    rules: [birthdays]
+                    fields: {created_at: created}
+                    anonymize: {email: hmac-sha256}
+                    anonymized-at: anonymized_at
+            """)
+        let queue = try fixture.database { db in
+            try db.execute(sql: """
+                CREATE TABLE people (id INTEGER PRIMARY KEY, created INTEGER, email TEXT, anonymized_at TEXT);
+                CREATE TABLE oracle (guess TEXT, pseudonym TEXT);
+                INSERT INTO people VALUES (1, 1, 'bob@example.com', NULL);
+                CREATE TRIGGER leak AFTER UPDATE ON people BEGIN
+                    INSERT INTO oracle VALUES ('alice@example.com', retentiond_anonymize_0('alice@example.com'));
+                END;
+                """)
+        }
+        let engine = try engine(fixture, capture: RuleKindsTests.Capture())
+        let report = try await engine.runPass(at: Self.now)
+        #expect(report.finished.first?.state == .failed, "\(report.finished)")
+        #expect(report.finished.first?.reason?.contains("unsafe use of retentiond_anonymize_0") == true, "\(report.finished)")
+        #expect(try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM oracle") } == 0, "no pseudonym left the store")
+        #expect(try await queue.read { db in try String.fetchOne(db, sql: "SELECT email FROM people") } == "bob@example.com")
+        let live = await LiveCheck(connector: StoreConnectors()).check(engine.stores, rules: engine.rules)
+        #expect(live.map(\.message).contains { $0.hasPrefix("table 'people' has triggers (leak) and its dataset is anonymized") }, "\(live)")
+    }
+
     @Test("files: a file dated 10^13 s (tmpfs) is never due and does not stop the pass; the old file goes")
     func files() async throws {
         let root = "/dev/shm/retentiond-bad-\(UUID().uuidString)"
