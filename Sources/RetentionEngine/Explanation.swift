@@ -38,7 +38,7 @@ extension Engine {
         guard let record = found else { return nil }
         let holds = try state.holds().filter {
             switch $0.scope {
-            case .record(let s, let d, let k): s == storeID && d == datasetID && k == key
+            case .record(let s, let d, let k): s == storeID && d == datasetID && k.holds(key, paths: store.kind == .files)
             default: $0.scope.covers(store: storeID, dataset: datasetID)
             }
         }

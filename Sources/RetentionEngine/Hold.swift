@@ -18,7 +18,8 @@ public struct Hold: Sendable, Hashable, Codable, Identifiable {
             switch self {
             case .store(let store): "store \(store)"
             case .dataset(let store, let dataset): "dataset \(store)/\(dataset)"
-            case .record(let store, let dataset, let key): "record \(store)/\(dataset)/\(key)"
+            // Typed: text `"007"` and the integer 7 are different records.
+            case .record(let store, let dataset, let key): "record \(store)/\(dataset) key \(key.typedDescription)"
             }
         }
 

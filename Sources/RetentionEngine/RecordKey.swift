@@ -14,9 +14,13 @@ public enum RecordKey: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    /// Reads a key typed by an operator: a whole number is an integer key, anything else text.
-    public init(parsing text: String) {
-        if let value = Int64(text) { self = .integer(value) } else { self = .text(text) }
+    /// The key with its type, so that text `007` and the number 7 never look alike: `7` for an
+    /// integer, `"007"` (quoted, escaped) for text.
+    public var typedDescription: String {
+        switch self {
+        case .integer(let value): String(value)
+        case .text(let value): KeyText.quoted(value)
+        }
     }
 
     public init(from decoder: any Decoder) throws {

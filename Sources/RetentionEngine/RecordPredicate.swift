@@ -100,8 +100,8 @@ public indirect enum RecordPredicate: Sendable, Hashable {
 extension RecordPredicate {
     /// Evaluates the predicate on one record with SQL's three-valued logic (nil is unknown), the
     /// way SQLite would: files are filtered this way, and `explain` shows the same answer the
-    /// query gives.
-    public func evaluate(_ record: [String: StoreValue], key: RecordKey? = nil) -> Bool? {
+    /// query gives. `paths`: keys are a files store's paths (a hold on a directory holds what is below it).
+    public func evaluate(_ record: [String: StoreValue], key: RecordKey? = nil, paths: Bool = false) -> Bool? {
         switch self {
         case .always: return true
         case .never: return false
@@ -125,13 +125,12 @@ extension RecordPredicate {
         case .isNotNull(let column): return !(record[column] ?? .null).isNull
         case .distinct(let column, let value): return (record[column] ?? .null) != value
         case .keyNotIn(_, let keys):
-            // By text: a file named `123` and a hold typed as `123` are the same key.
-            return key.map { key in !keys.contains { $0.description == key.description } } ?? true
-        case .not(let inner): return inner.evaluate(record, key: key).map { !$0 }
+            return key.map { key in !keys.contains { $0.holds(key, paths: paths) } } ?? true
+        case .not(let inner): return inner.evaluate(record, key: key, paths: paths).map { !$0 }
         case .and(let items):
             var result: Bool? = true
             for item in items {
-                switch item.evaluate(record, key: key) {
+                switch item.evaluate(record, key: key, paths: paths) {
                 case .some(false): return false
                 case .none: result = nil
                 case .some(true): break
@@ -141,7 +140,7 @@ extension RecordPredicate {
         case .or(let items):
             var result: Bool? = false
             for item in items {
-                switch item.evaluate(record, key: key) {
+                switch item.evaluate(record, key: key, paths: paths) {
                 case .some(true): return true
                 case .none: result = nil
                 case .some(false): break

@@ -34,6 +34,9 @@ public protocol StoreConnection: Sendable {
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey]
     /// The mapped columns of one record, or nil if there is none with that key.
     func record(_ dataset: Dataset, key: RecordKey) async throws -> [String: StoreValue]?
+    /// What `text`, typed by an operator (a hold, `explain`), names in `dataset`: the key in the
+    /// key column's own type and what has it now. Throws KeyError when it cannot be a key there.
+    func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup
     /// The earliest value of `column` among records matching `predicate` (for forecasts).
     func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date?
     /// Stores that act on a whole job at once (external commands) carry it out here and return what
@@ -52,6 +55,27 @@ public protocol StoreConnection: Sendable {
     func finish(_ dataset: Dataset) async throws
     /// Releases the connection.
     func close() async
+}
+
+/// A key typed by an operator, read as the store reads its keys.
+public struct KeyLookup: Sendable, Hashable {
+    /// What has the key in the store now.
+    public enum Found: Sendable, Hashable {
+        case record
+        /// A directory of a files store: a hold on it holds every file below it.
+        case directory
+        case nothing
+    }
+
+    public var key: RecordKey
+    public var type: KeyType
+    public var found: Found
+
+    public init(key: RecordKey, type: KeyType, found: Found) {
+        self.key = key
+        self.type = type
+        self.found = found
+    }
 }
 
 /// Where a batch's keys start.
@@ -90,6 +114,11 @@ extension StoreConnection {
         return dates
     }
     public func finish(_ dataset: Dataset) async throws {}
+    /// Keys as text, as a store without typed keys (a command) takes them.
+    public func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup {
+        let key = RecordKey.text(text)
+        return KeyLookup(key: key, type: .text, found: try await record(dataset, key: key) == nil ? .nothing : .record)
+    }
     public func execute(_ job: Job, change: Change, dataset: Dataset, predicate: RecordPredicate) async throws -> [RecordKey]? { nil }
 }
 

@@ -162,7 +162,7 @@ final class FilesConnection: StoreConnection {
             }
             return result
         default:
-            return predicate.evaluate(record(times), key: .text(key))
+            return predicate.evaluate(record(times), key: .text(key), paths: true)
         }
     }
 
@@ -241,7 +241,7 @@ final class FilesConnection: StoreConnection {
 
     func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         keys.filter { key in
-            candidate(key.description, dataset, needsBirth: needsBirth(predicate)).flatMap { predicate.evaluate($0, key: key) } == true
+            candidate(key.description, dataset, needsBirth: needsBirth(predicate)).flatMap { predicate.evaluate($0, key: key, paths: true) } == true
         }
     }
 
@@ -303,6 +303,16 @@ final class FilesConnection: StoreConnection {
 
     func record(_ dataset: Dataset, key: RecordKey) async throws -> [String: StoreValue]? {
         candidate(key.description, dataset, needsBirth: true)
+    }
+
+    /// Keys are paths below the root, normalised (`./a/b` is `a/b`); a directory names every file below it.
+    func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup {
+        let relative = try KeyText.normalisedPath(text)
+        let key = RecordKey.text(relative)
+        if candidate(relative, dataset, needsBirth: false) != nil { return KeyLookup(key: key, type: .text, found: .record) }
+        var info = stat()
+        let directory = lstat(path(relative), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR && UInt64(info.st_dev) == device
+        return KeyLookup(key: key, type: .text, found: directory ? .directory : .nothing)
     }
 
     func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date? {

@@ -89,7 +89,7 @@ final class PostgresConnection: StoreConnection {
 
     func dialect(_ dataset: Dataset) -> SQLDialect {
         let columns = types[dataset.table ?? ""] ?? [:]
-        return SQLDialect(numberedPlaceholders: true) { column in
+        return SQLDialect(numberedPlaceholders: true, keyType: keyType(dataset)) { column in
             let type = columns[column] ?? "text"
             return Self.isTime(type) ? .native : Self.isNumber(type) ? .unixSeconds : .text
         }
@@ -223,6 +223,17 @@ final class PostgresConnection: StoreConnection {
     }
 
     func integerKeys(_ dataset: Dataset) -> Bool { Self.isInteger(type(dataset, dataset.key ?? "id")) }
+
+    func keyType(_ dataset: Dataset) -> KeyType { integerKeys(dataset) ? .integer : .text }
+
+    func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup {
+        let type = keyType(dataset)
+        let typed = try RecordKey(typed: text, as: type)
+        // Compared as text, the form the key column prints: a uuid or varchar key is found as typed.
+        let rows = try await query("SELECT 1 FROM \(table(dataset)) WHERE \(key(dataset))\(type == .text ? "::text" : "") = $1 LIMIT 1",
+                                   [SQLDialect.bind(typed)])
+        return KeyLookup(key: typed, type: type, found: rows.isEmpty ? .nothing : .record)
+    }
 
     /// The integer keys `source` holds (as `retentiond_key`), sent by the server as runs of
     /// consecutive keys (KeyRuns, computed as gaps and islands) and expanded here: a batch of

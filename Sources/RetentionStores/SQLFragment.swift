@@ -38,6 +38,8 @@ struct SQLDialect: Sendable {
 
     /// `?` for SQLite, `$n` for PostgreSQL.
     var numberedPlaceholders: Bool
+    /// The key column's type: a hold's key is compared in it (`keyNotIn`).
+    var keyType: KeyType = .text
     /// The encoding of each time column; text unless known otherwise.
     var timeEncoding: @Sendable (String) -> TimeEncoding
 
@@ -101,8 +103,7 @@ struct SQLDialect: Sendable {
                 }
                 return "\(SQLIdentifier.quoted(column)) IS DISTINCT FROM \(placeholder(bind))"
             case .keyNotIn(let column, let keys):
-                guard !keys.isEmpty else { return "1=1" }
-                return "\(SQLIdentifier.quoted(column)) NOT IN (" + keys.map { placeholder(Self.bind($0)) }.joined(separator: ", ") + ")"
+                return keyNotIn(SQLIdentifier.quoted(column), keys, placeholder)
             case .not(let inner): return "(NOT \(render(inner)))"
             case .and(let items): return items.isEmpty ? "1=1" : "(" + items.map(render).joined(separator: " AND ") + ")"
             case .or(let items): return items.isEmpty ? "1=0" : "(" + items.map(render).joined(separator: " OR ") + ")"
@@ -110,6 +111,42 @@ struct SQLDialect: Sendable {
         }
         let sql = render(predicate)
         return SQLFragment(sql, binds)
+    }
+
+    /// `column` is none of the held `keys`, each compared in the key column's own type (RecordKey.holds):
+    /// a text never meets an integer column as text nor the reverse, which in PostgreSQL fails
+    /// the statement (`text <> bigint`) and in SQLite converts one side (`'007'` would be 7).
+    func keyNotIn(_ column: String, _ keys: [RecordKey], _ placeholder: (SQLFragment.Bind) -> String) -> String {
+        var exact: [SQLFragment.Bind] = []
+        var numbers: [Int64] = []
+        for key in keys {
+            switch (keyType, key) {
+            case (.integer, .integer(let value)): exact.append(.integer(value))
+            // Written for a text column, or typed loosely: it names the integer it reads as.
+            case (.integer, .text(let text)): if let value = Int64(text) { exact.append(.integer(value)) }
+            case (.text, .text(let text)): exact.append(.text(text))
+            // Written before keys kept their type: every text reading as the number is held.
+            case (.text, .integer(let value)): numbers.append(value)
+            }
+        }
+        var tests: [String] = []
+        // PostgreSQL compares a key of any non-integer type (varchar, uuid) in the text it prints.
+        let text = keyType == .text && numberedPlaceholders ? "\(column)::text" : column
+        if !exact.isEmpty {
+            tests.append("\(text) NOT IN (" + exact.map(placeholder).joined(separator: ", ") + ")")
+        }
+        if !numbers.isEmpty {
+            let list = numbers.map { placeholder(.integer($0)) }.joined(separator: ", ")
+            // Held when NULL is not true: a text that reads as no number is not held.
+            let reading = numberedPlaceholders
+                ? "(CASE WHEN \(text) ~ '^[+-]?[0-9]{1,19}$' THEN \(text)::numeric END)"
+                // Signs anywhere pass the test (`-+7` reads as 0): it may hold a few more, never fewer.
+                : "(CASE typeof(\(column)) WHEN 'integer' THEN \(column) WHEN 'text' THEN CASE WHEN trim(\(column), '+-0123456789') = '' "
+                    + "THEN CAST(\(column) AS INTEGER) END END)"
+            tests.append("(\(reading) IN (\(list))) IS NOT TRUE")
+        }
+        if tests.isEmpty { return "1=1" }
+        return tests.count == 1 ? tests[0] : "(" + tests.joined(separator: " AND ") + ")"
     }
 
     /// A test that `column` is one of `keys`: runs of consecutive integers as `BETWEEN` ranges, the

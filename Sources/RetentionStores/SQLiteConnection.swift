@@ -11,6 +11,9 @@ final class SQLiteConnection: StoreConnection {
     let queue: DatabaseQueue
     /// Column → how its timestamps are stored, per table.
     let encodings: [String: [String: SQLDialect.TimeEncoding]]
+    /// Dataset → the type of its key column, by SQLite's affinity rules: INTEGER affinity (and
+    /// the rowid) holds integers; any other column compares a bound text as text would be stored.
+    let keyTypes: [String: KeyType]
     let lastCheckpoint = Mutex(ContinuousClock.now)
     /// Whether this connection changed anything: only then does it checkpoint (lint and plan
     /// leave the file as they found it).
@@ -36,11 +39,14 @@ final class SQLiteConnection: StoreConnection {
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             var encodings: [String: [String: SQLDialect.TimeEncoding]] = [:]
+            var keyTypes: [String: KeyType] = [:]
             try queue.read { db in
                 for dataset in store.datasets {
                     guard let table = dataset.table else { continue }
                     if inspecting, try !db.tableExists(table), try !db.viewExists(table) { continue }
                     let columns = try db.columns(in: table)
+                    let keyColumn = columns.first { $0.name == dataset.key }
+                    keyTypes[dataset.id] = dataset.key == nil || keyColumn?.type.uppercased().contains("INT") == true ? .integer : .text
                     encodings[table] = Dictionary(columns.map { column in
                         let type = column.type.uppercased()
                         let numeric = type.contains("INT") || type.contains("REAL") || type.contains("FLOA") || type.contains("DOUB")
@@ -49,6 +55,7 @@ final class SQLiteConnection: StoreConnection {
                 }
             }
             self.encodings = encodings
+            self.keyTypes = keyTypes
         } catch let error as StoreError {
             throw error
         } catch {
@@ -61,7 +68,15 @@ final class SQLiteConnection: StoreConnection {
 
     func dialect(_ dataset: Dataset) -> SQLDialect {
         let columns = encodings[dataset.table ?? ""] ?? [:]
-        return SQLDialect(numberedPlaceholders: false) { columns[$0] ?? .text }
+        return SQLDialect(numberedPlaceholders: false, keyType: keyType(dataset)) { columns[$0] ?? .text }
+    }
+
+    func keyType(_ dataset: Dataset) -> KeyType { keyTypes[dataset.id] ?? .text }
+
+    func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup {
+        let type = keyType(dataset)
+        let key = try RecordKey(typed: text, as: type)
+        return KeyLookup(key: key, type: type, found: try await record(dataset, key: key) == nil ? .nothing : .record)
     }
 
     func table(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.table ?? "") }

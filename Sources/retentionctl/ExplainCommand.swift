@@ -26,7 +26,11 @@ struct ExplainCommand: AsyncParsableCommand {
         let now = try at.map(parseInstant) ?? Date()
         let engine = try setup.engine()
         let found: Explanation?
-        do { found = try await engine.explain(store: store, dataset: dataset, key: RecordKey(parsing: key), at: now) } catch {
+        do {
+            // In the key column's type: `007` on a text key is that record, never record 7.
+            let lookup = try await engine.lookUp(store: store, dataset: dataset, typed: key)
+            found = try await engine.explain(store: store, dataset: dataset, key: lookup.key, at: now)
+        } catch {
             Output.error("retentionctl: \(error)")
             throw ExitCode(1)
         }

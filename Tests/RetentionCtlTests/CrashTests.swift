@@ -113,8 +113,10 @@ struct CrashTests {
         let held: Set<Int> = [150, 1350, 7777]
         for key in held {
             for dataset in ["t", "u"] {
-                _ = try RetentionCtlTests.run(["hold", "add", "--state", directory + "/state.sqlite", "--store", "db", "--dataset", dataset,
-                                               "--key", String(key), "--reason", "case"])
+                let placed = try RetentionCtlTests.run(["hold", "add", "--rules", directory + "/rules.yaml", "--stores", stores,
+                                                        "--state", directory + "/state.sqlite", "--store", "db", "--dataset", dataset,
+                                                        "--key", String(key), "--reason", "case"])
+                #expect(placed.status == 0, "\(placed.stderr)")
             }
         }
         let kills = try Self.killRepeatedly(["run", "--rules", directory + "/rules.yaml", "--stores", stores, "--state",
