@@ -123,6 +123,11 @@ final class CommandConnection: StoreConnection {
     func record(_ dataset: Dataset, key: RecordKey) async throws -> [String: StoreValue]? {
         throw StoreError(store: store.id, message: "a command store cannot show single records")
     }
+    /// The program is asked for jobs, not records: a key cannot be looked up, so a record hold
+    /// needs `--not-yet-stored` (the operator vouches for the key).
+    func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup {
+        KeyLookup(key: .text(text), type: .text, found: .nothing)
+    }
     func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date? { nil }
     func close() async {}
 }

@@ -80,4 +80,42 @@ struct HoldCommandTests {
         #expect(try left.read { db in try String.fetchAll(db, sql: "SELECT phone FROM contacts") } == ["007"])
         #expect(try left.read { db in try Int.fetchAll(db, sql: "SELECT id FROM records") } == [7])
     }
+
+    @Test("hold add on a files store: ./ normalised, a directory accepted, an absolute path or .. refused with exit 1")
+    func files() throws {
+        let directory = NSTemporaryDirectory() + "retentionctl-hold-" + UUID().uuidString
+        let root = directory + "/logs"
+        try FileManager.default.createDirectory(atPath: root + "/case", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let old = Date().addingTimeInterval(-100 * 86_400)
+        for file in ["case/a.log", "b.log", "007"] {
+            #expect(FileManager.default.createFile(atPath: root + "/" + file, contents: Data("x".utf8), attributes: [.modificationDate: old]))
+        }
+        try Self.rules.write(toFile: directory + "/rules.yaml", atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            stores:
+              logs:
+                kind: files
+                path: logs
+                rules: [logs]
+                fields: {created_at: mtime}
+            """.write(toFile: directory + "/stores.yaml", atomically: true, encoding: .utf8)
+        let common = ["--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml", "--state", directory + "/state.sqlite"]
+        func hold(_ key: String) throws -> RetentionCtlTests.Run {
+            try RetentionCtlTests.run(["hold", "add"] + common + ["--store", "logs", "--dataset", "logs", "--key", key, "--reason", "case 12"])
+        }
+        for key in [root + "/b.log", "../logs/b.log", "case//a.log"] {
+            let refused = try hold(key)
+            #expect(refused.status == 1, "\(key): \(refused.stdout)")
+        }
+        let dotted = try hold("./007")
+        #expect(dotted.status == 0 && dotted.stdout.contains("key \"007\""), "\(dotted.stdout)\(dotted.stderr)")
+        let folder = try hold("case/")
+        #expect(folder.status == 0 && folder.stdout.contains("is a directory"), "\(folder.stdout)\(folder.stderr)")
+        let run = try RetentionCtlTests.run(["run"] + common + ["--max-delete-share", "100", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let fm = FileManager.default
+        #expect(fm.fileExists(atPath: root + "/case/a.log") && fm.fileExists(atPath: root + "/007") && !fm.fileExists(atPath: root + "/b.log"))
+    }
 }
