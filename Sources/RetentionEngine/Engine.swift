@@ -98,7 +98,7 @@ extension Engine {
             return report
         }
         let passID: Int64
-        do { passID = try state.beginPass(at: now) } catch {
+        do { passID = try state.beginPass(at: now, maximumGap: options.maximumClockGap) } catch {
             logger.critical("\(error.message)", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
             throw EngineError.state(error)
         }

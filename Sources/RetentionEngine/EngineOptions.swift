@@ -13,6 +13,9 @@ public struct EngineOptions: Sendable {
     public var maxDeleteCount: Int?
     /// Plan and count, but write nothing: neither the stores nor the state database.
     public var dryRun = false
+    /// The longest plausible time between two passes, in seconds: a clock further ahead than this is refused
+    /// until `retentionctl clock accept` (nil: not checked).
+    public var maximumClockGap: Double? = 31 * 86_400
     /// Only this store / dataset.
     public var store: String?
     public var dataset: String?

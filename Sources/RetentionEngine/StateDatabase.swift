@@ -131,6 +131,13 @@ public final class StateDatabase: Sendable {
             try db.alter(table: "audit") { t in t.add(column: "note", .text) }
             try db.alter(table: "locked_rule") { t in t.add(column: "kind", .text).notNull().defaults(to: "purpose") }
         }
+        // `retentionctl clock accept`: passes recorded under a clock that ran ahead are set aside.
+        migrator.registerMigration("v3-clock") { db in
+            try db.alter(table: "pass") { t in
+                t.add(column: "voided_at", .text)
+                t.add(column: "voided_by", .text)
+            }
+        }
         return migrator
     }
 
@@ -171,15 +178,40 @@ extension StateDatabase {
     }
 
     /// Records the start of a pass at `now`; refuses when the clock is earlier than the last pass's.
-    public func beginPass(at now: Date) throws(StateError) -> Int64 {
+    public func beginPass(at now: Date, maximumGap: TimeInterval? = nil) throws(StateError) -> Int64 {
         try write { db in
-            if let last = try String.fetchOne(db, sql: "SELECT max(started_at) FROM pass").flatMap(TimeText.parseISO), now < last {
+            let last = try String.fetchOne(db, sql: "SELECT max(started_at) FROM pass WHERE voided_at IS NULL").flatMap(TimeText.parseISO)
+            if let last, now < last {
                 throw StateError(path: path, message: "refusing to act: the clock reads \(TimeText.iso(now)), earlier than the last pass at "
                                  + "\(TimeText.iso(last)); a clock running backwards would make records look due or not due wrongly. "
-                                 + "Fix the system clock (timedatectl), then run again")
+                                 + "Fix the system clock (timedatectl), then run again; if the clock is right now and the last pass ran "
+                                 + "under a wrong one, say so with 'retentionctl clock accept'")
+            }
+            // A clock that jumped far ahead makes records due that are not: refuse until a person says it is right.
+            if let last, let maximumGap, now.timeIntervalSince(last) > maximumGap {
+                let days = Int(now.timeIntervalSince(last) / 86_400)
+                throw StateError(path: path, message: "refusing to act: the clock reads \(TimeText.iso(now)), \(days) days after the last pass at "
+                                 + "\(TimeText.iso(last)), more than a plausible gap of \(Int(maximumGap / 86_400)) days; a clock set ahead would "
+                                 + "delete records that are not due. If the clock is right (the host was off that long), say so with "
+                                 + "'retentionctl clock accept', then run again; otherwise fix the clock (timedatectl)")
             }
             try db.execute(sql: "INSERT INTO pass (started_at) VALUES (?)", arguments: [TimeText.iso(now)])
             return db.lastInsertedRowID
+        }
+    }
+
+    /// A person's word that the clock reads right at `now`: passes recorded later than `now` (under
+    /// a clock that ran ahead) no longer count for the clock checks, and `now` is the new last pass.
+    /// Returns how many passes were set aside.
+    public func acceptClock(at now: Date, by who: String) throws(StateError) -> Int {
+        try write { db in
+            let stamp = TimeText.iso(now)
+            try db.execute(sql: "UPDATE pass SET voided_at = ?, voided_by = ? WHERE started_at > ? AND voided_at IS NULL",
+                           arguments: [stamp, who, stamp])
+            let voided = db.changesCount
+            try db.execute(sql: "INSERT INTO pass (started_at, finished_at, result) VALUES (?, ?, ?)",
+                           arguments: [stamp, stamp, "clock accepted by \(who)" + (voided > 0 ? "; \(voided) later passes set aside" : "")])
+            return voided
         }
     }
 

@@ -13,7 +13,7 @@ struct RetentionCtl: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [LintCommand.self, ScheduleCommand.self, WhenCommand.self, PlanCommand.self, RunCommand.self,
                       JobsCommand.self, ApproveCommand.self, CancelCommand.self, HoldCommand.self, ExplainCommand.self,
-                      AuditCommand.self, TestCommand.self]
+                      AuditCommand.self, TestCommand.self, ClockCommand.self]
     )
 
     /// Like `ParsableCommand.main()`, but usage errors exit 2 as systemd's tools do, not 64.

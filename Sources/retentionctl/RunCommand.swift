@@ -27,6 +27,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Deleting more than this percentage of a dataset in one job waits for approval (default 25).")
     var maxDeleteShare: Double?
 
+    @Option(help: "Refuse to act when the last pass was longer ago than this (default 31d): a clock set ahead would delete what is not due. 'retentionctl clock accept' lets a correct clock through.")
+    var maxClockGap: String?
+
     @Flag(name: .shortAndLong, help: "Only warnings and errors.")
     var quiet = false
 
@@ -38,6 +41,12 @@ struct RunCommand: AsyncParsableCommand {
         options.store = scope.store
         options.dataset = scope.dataset
         options.dryRun = dryRun
+        if let maxClockGap {
+            do {
+                let period = try RetentionRules.Duration.parse(maxClockGap)
+                options.maximumClockGap = period.approximateDays * 86_400
+            } catch { throw ValidationError("--max-clock-gap: \(error.message)") }
+        }
         if let batchSize {
             guard batchSize > 0 else { throw ValidationError("--batch-size must be above 0") }
             options.batchSize = batchSize

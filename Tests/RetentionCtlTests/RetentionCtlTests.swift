@@ -209,4 +209,13 @@ struct RetentionCtlTests {
         #expect(run.stderr.contains("retentionctl: store 'app': the SQLite file /nonexistent/missing.sqlite does not exist"), "\(run.stderr)")
         #expect(!run.stderr.contains("Error:"), "\(run.stderr)")
     }
+
+    @Test("clock accept records the operator's word as a pass, and says so")
+    func clockAccept() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let run = try Self.run(["clock", "accept", "--state", state, "--by", "dpo"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("clock accepted at "), "\(run.stdout)")
+    }
 }

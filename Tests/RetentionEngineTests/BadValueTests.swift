@@ -241,6 +241,47 @@ struct BadValueTests {
         #expect(live.map(\.message).contains { $0.hasPrefix("table 'people' has triggers (leak) and its dataset is anonymized") }, "\(live)")
     }
 
+    @Test("the clock: a jump of 285 days ahead is refused before anything is deleted; 'clock accept' lets a correct clock through and sets aside passes run under a wrong one")
+    func clockJump() async throws {
+        let fixture = Fixture(rules: Self.rules, stores: """
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: store.sqlite
+                datasets:
+                  seconds: {table: seconds, key: id, rules: [events], fields: {created_at: created}}
+            """)
+        let day = 86_400.0, now = Self.now.timeIntervalSince1970
+        // Record 1 is due now; 2 only 250 days from now.
+        let queue = try fixture.database { db in
+            try db.execute(sql: "CREATE TABLE seconds (id INTEGER PRIMARY KEY, created REAL); INSERT INTO seconds VALUES (1, ?), (2, ?)",
+                           arguments: [now - 40 * day, now + 220 * day])
+        }
+        let engine = try engine(fixture, capture: RuleKindsTests.Capture())
+        _ = try await engine.runPass(at: Self.now)
+        #expect(try keys(queue, "seconds") == [2])
+        // The clock jumps 285 days ahead: refused, record 2 untouched.
+        await #expect {
+            _ = try await engine.runPass(at: Self.now.addingTimeInterval(285 * day))
+        } throws: { error in "\(error)".contains("285 days after the last pass") && "\(error)".contains("retentionctl clock accept") }
+        #expect(try keys(queue, "seconds") == [2])
+        // Someone accepts the wrong clock anyway; a pass runs under it and deletes record 2.
+        _ = try engine.state.acceptClock(at: Self.now.addingTimeInterval(285 * day), by: "operator")
+        _ = try await engine.runPass(at: Self.now.addingTimeInterval(285 * day + 60))
+        #expect(try keys(queue, "seconds").isEmpty)
+        // The clock is corrected: every pass refuses (earlier than the last) until the clock is accepted again.
+        let corrected = Self.now.addingTimeInterval(2 * day)
+        await #expect(throws: EngineError.self) { _ = try await engine.runPass(at: corrected) }
+        #expect(try engine.state.acceptClock(at: corrected, by: "dpo") == 2)
+        _ = try await engine.runPass(at: corrected.addingTimeInterval(1))
+        let results = try await DatabaseQueue(path: fixture.statePath).read { db in
+            try Row.fetchAll(db, sql: "SELECT result, voided_by FROM pass ORDER BY id").map { ($0["result"] as String?, $0["voided_by"] as String?) }
+        }
+        #expect(results.filter { $0.1 == "dpo" }.count == 2, "the accept and the pass under the wrong clock are set aside: \(results)")
+        #expect(results.contains { $0.0?.hasPrefix("clock accepted by dpo; 2 later passes set aside") == true }, "\(results)")
+    }
+
     @Test("files: a file dated 10^13 s (tmpfs) is never due and does not stop the pass; the old file goes")
     func files() async throws {
         let root = "/dev/shm/retentiond-bad-\(UUID().uuidString)"
