@@ -92,6 +92,10 @@ extension Engine {
                 let keys = try await connection.keys(dataset, where: predicate, from: byPredicate ? .anywhere : .after(job.lastKey),
                                                      limit: sizer.size)
                 if keys.isEmpty { break }
+                if job.action == .delete, job.doneCount + keys.count > Self.allowance(for: job) {
+                    try await waitForApproval(&job, remaining: try await connection.count(dataset, where: predicate))
+                    return nil
+                }
                 try state.beginBatch(of: job.id, keys: keys)
                 // The batch's keys are digested on another core while the store applies it: the
                 // store changes only listed keys, so when it changed as many as were listed, the
@@ -129,6 +133,24 @@ extension Engine {
         logger.notice("job \(job.id) done: \(job.action.pastTense) \(job.doneCount) records of \(store.id)/\(dataset.id) under rule \(job.rule)",
                       metadata: metadata(.jobDone, job))
         return job
+    }
+
+    /// How many records a delete job may delete: what it was planned (and approved, or let through
+    /// by the guard) for, and a small tolerance for records that fell due while it ran.
+    static func allowance(for job: Job) -> Int {
+        job.plannedCount + max(10, job.plannedCount / 20)
+    }
+
+    /// A delete job that would go beyond its allowance — rows back-dated after the approval, a
+    /// rule shortened — stops before the batch and waits for a person to approve the new count.
+    func waitForApproval(_ job: inout Job, remaining: Int) async throws {
+        let approved = job.plannedCount
+        job.plannedCount = job.doneCount + remaining
+        job.state = .awaitingApproval
+        job.reason = "would delete \(job.plannedCount) records, more than the \(approved) it was planned and approved for "
+            + "(records fell due while it ran: back-dated?); \(job.doneCount) deleted so far"
+        try state.update(job)
+        logger.warning("job \(job.id) waits for approval again: \(job.reason!)", metadata: metadata(.approvalNeeded, job))
     }
 
     /// Leaves the job where it is when a hold covers its dataset or store; true if it did.

@@ -251,11 +251,11 @@ extension StateDatabase {
     static func update(_ job: Job, in db: Database) throws {
         try db.execute(sql: """
             UPDATE job SET state = ?, reason = ?, not_before = ?, done_count = ?, last_key = ?, keys_digest = ?,
-                           started_at = ?, finished_at = ?, decided_by = ?, predicate = ?
+                           started_at = ?, finished_at = ?, decided_by = ?, predicate = ?, planned_count = ?
             WHERE id = ?
             """, arguments: [job.state.rawValue, job.reason, TimeText.iso(job.notBefore), job.doneCount,
                              try job.lastKey.map(Self.json), job.keysDigest.stateText, job.startedAt.map(TimeText.iso),
-                             job.finishedAt.map(TimeText.iso), job.decidedBy, try Self.json(job.predicate), job.id])
+                             job.finishedAt.map(TimeText.iso), job.decidedBy, try Self.json(job.predicate), job.plannedCount, job.id])
     }
 
     /// One job by id.

@@ -282,6 +282,44 @@ struct BadValueTests {
         #expect(results.contains { $0.0?.hasPrefix("clock accepted by dpo; 2 later passes set aside") == true }, "\(results)")
     }
 
+    @Test("an approval is bounded: a job approved for 12 records stops before deleting thousands back-dated after the approval, and waits again")
+    func approvalBound() async throws {
+        let fixture = Fixture(rules: Self.rules, stores: """
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: store.sqlite
+                datasets:
+                  seconds: {table: seconds, key: id, rules: [events], fields: {created_at: created}, max-delete-count: 10}
+            """)
+        let day = 86_400.0, old = Self.now.timeIntervalSince1970 - 40 * day
+        let queue = try fixture.database { db in
+            try db.execute(sql: "CREATE TABLE seconds (id INTEGER PRIMARY KEY, created REAL)")
+            for id in 1...12 { try db.execute(sql: "INSERT INTO seconds VALUES (?, ?)", arguments: [id, old]) }
+            for id in 13...20 { try db.execute(sql: "INSERT INTO seconds VALUES (?, ?)", arguments: [id, Self.now.timeIntervalSince1970]) }
+        }
+        var engine = try engine(fixture, capture: RuleKindsTests.Capture())
+        engine.options.batchSize = 100
+        let held = try #require(try await engine.runPass(at: Self.now).waiting.first)
+        #expect(held.state == .awaitingApproval && held.plannedCount == 12)
+        _ = try engine.state.approve(held.id, by: "dpo", at: Self.now)
+        // After the approval, 5,000 rows appear back-dated.
+        try await queue.write { db in
+            for id in 1_000...5_999 { try db.execute(sql: "INSERT INTO seconds VALUES (?, ?)", arguments: [id, old]) }
+        }
+        let report = try await engine.runPass(at: Self.now.addingTimeInterval(60))
+        let again = try #require(try engine.state.job(held.id))
+        #expect(again.state == .awaitingApproval, "\(report.finished)")
+        #expect(again.plannedCount == 5_012 && again.reason?.contains("more than the 12 it was planned and approved for") == true, "\(again)")
+        #expect(try keys(queue, "seconds").count == 5_020, "nothing deleted beyond the approval")
+        // Approved again, for the new count: it finishes.
+        _ = try engine.state.approve(held.id, by: "dpo", at: Self.now.addingTimeInterval(120))
+        let last = try await engine.runPass(at: Self.now.addingTimeInterval(180))
+        #expect(last.finished.first { $0.id == held.id }?.doneCount == 5_012)
+        #expect(try keys(queue, "seconds") == Set(13...20))
+    }
+
     @Test("files: a file dated 10^13 s (tmpfs) is never due and does not stop the pass; the old file goes")
     func files() async throws {
         let root = "/dev/shm/retentiond-bad-\(UUID().uuidString)"
