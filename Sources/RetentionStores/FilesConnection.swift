@@ -24,12 +24,12 @@ final class FilesConnection: StoreConnection {
     let snapshots = Mutex<[String: Snapshot]>([:])
     let cursors = Mutex<[String: (key: String, index: Int)]>([:])
 
-    init(store: Store, root: String, logger: Logger = Logger(label: "retentiond.files")) throws {
+    init(store: Store, root: String, logger: Logger = Logger(label: "retentiond.files"), useOpenat2: Bool = true) throws {
         self.store = store
         self.logger = logger
         let path = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         do {
-            self.root = try DirectoryRoot(path: path)
+            self.root = try DirectoryRoot(path: path, useOpenat2: useOpenat2)
         } catch {
             throw StoreError(store: store.id, message: "\(error)")
         }

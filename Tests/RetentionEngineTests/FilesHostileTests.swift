@@ -107,6 +107,39 @@ struct FilesHostileTests {
         #expect(left.count < names.count, "the passes deleted files at all")
     }
 
+    @Test("the same swap against batches resolved component by component (kernels without openat2)")
+    func swapRaceWithoutOpenat2() async throws {
+        let fixture = Fixture(rules: Self.rules, stores: Self.stores())
+        let root = fixture.directory.path + "/logs", outside = fixture.directory.path + "/outside"
+        try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        let names = (0..<3_000).map { String(format: "f%04d.log", $0) }
+        for name in names {
+            Self.old(root + "/sub/" + name)
+            Self.old(outside + "/" + name)
+        }
+        try FileManager.default.createSymbolicLink(atPath: root + "/swap", withDestinationPath: outside)
+        let (connection, dataset) = try await Self.connect(fixture, useOpenat2: false)
+        #expect(!connection.root.resolvesBeneath)
+        let keys = names.map { RecordKey.text("sub/" + $0) }
+
+        let swapper = Swapper(root + "/sub", root + "/swap")
+        var removed: [RecordKey] = []
+        for start in stride(from: 0, to: keys.count, by: 20) {
+            removed += try await connection.apply(.delete, to: dataset, keys: Array(keys[start..<min(start + 20, keys.count)]), where: .always)
+            usleep(1_000)
+        }
+        swapper.finish()
+        #expect(swapper.swaps.load(ordering: .relaxed) > 100)
+
+        #expect(Self.names(in: outside) == Set(names), "no file outside the root is deleted")
+        var info = stat()
+        let real = lstat(root + "/sub", &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR ? root + "/sub" : root + "/swap"
+        let left = Self.names(in: real)
+        #expect(Set(removed.map { String($0.description.dropFirst(4)) }) == Set(names).subtracting(left), "exactly the keys of the files removed inside the root")
+        #expect(!removed.isEmpty && !left.isEmpty, "the swap both let deletions through and stopped some")
+    }
+
     @Test("a batch read back from the state database with a key leaving the root fails the job and touches nothing",
           arguments: ["../outside/victim.log", "x/../../outside/victim.log", "/OUTSIDE/victim.log", "./a.log", "x//a.log"])
     func forgedPendingKey(_ forged: String) async throws {
@@ -274,13 +307,14 @@ struct FilesHostileTests {
 
     static let capture = RuleKindsTests.Capture()
 
-    static func connect(_ fixture: Fixture, logger: (RuleKindsTests.Capture) -> Logger = { _ in Logger(label: "test") })
+    static func connect(_ fixture: Fixture, logger: (RuleKindsTests.Capture) -> Logger = { _ in Logger(label: "test") }, useOpenat2: Bool = true)
         async throws -> (FilesConnection, Dataset) {
         let rules = RuleSet.merge([(file: "rules.yaml", text: fixture.rulesText)])
         let stores = StoreSet.merge([(file: fixture.directory.path + "/stores.yaml", text: fixture.storesText)], rules: rules.ruleSet)
         let store = try #require(stores.storeSet["logs"])
         let dataset = try #require(store.datasets.first)
-        let connection = try FilesConnection(store: store, root: StoreConnectors.resolve(store.path ?? "", for: store), logger: logger(capture))
+        let connection = try FilesConnection(store: store, root: StoreConnectors.resolve(store.path ?? "", for: store),
+                                            logger: logger(capture), useOpenat2: useOpenat2)
         return (connection, dataset)
     }
 
