@@ -41,10 +41,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The few Linux calls Swift's Glibc module does not export (statx, openat2, renameat2,
+        // F_OFD_GETLK): files stores resolve every name beneath a directory descriptor with them.
+        .target(name: "CFileSystem"),
         // The store connectors: SQLite (GRDB), PostgreSQL (postgres-nio), directories, commands.
         .target(
             name: "RetentionStores",
             dependencies: [
+                "CFileSystem",
                 "RetentionRules",
                 "RetentionEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -100,6 +104,7 @@ let package = Package(
         .testTarget(
             name: "RetentionEngineTests",
             dependencies: [
+                "CFileSystem",
                 "RetentionRules",
                 "RetentionEngine",
                 "RetentionStores",

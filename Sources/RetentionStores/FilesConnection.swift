@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RetentionEngine
 import RetentionRules
 import Synchronization
@@ -9,10 +10,13 @@ import Glibc
 /// A directory of files, the way systemd-tmpfiles treats one: walked in name order, never
 /// following symbolic links, never leaving the root's file system, skipping files another process
 /// holds locked. Keys are paths relative to the root; a file's record is its times.
+///
+/// Every name is resolved beneath the root's descriptor (`DirectoryRoot`), never as a path string.
 final class FilesConnection: StoreConnection {
     let store: Store
-    let root: String
-    let device: UInt64
+    let root: DirectoryRoot
+    /// Where a file that cannot be deleted is reported (and the job goes on).
+    let logger: Logger
     /// Directories a purge emptied files from, to remove at the end of the job when asked.
     let touchedDirectories = Mutex<Set<String>>([])
     /// Per dataset: the last whole walk (`snapshot(_:needsBirth:)`), and where the last batch
@@ -20,15 +24,18 @@ final class FilesConnection: StoreConnection {
     let snapshots = Mutex<[String: Snapshot]>([:])
     let cursors = Mutex<[String: (key: String, index: Int)]>([:])
 
-    init(store: Store, root: String) throws {
+    init(store: Store, root: String, logger: Logger = Logger(label: "retentiond.files"), useOpenat2: Bool = true) throws {
         self.store = store
-        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
-        var info = stat()
-        guard lstat(root, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw StoreError(store: store.id, message: "\(root) is not a directory")
+        self.logger = logger
+        let path = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        do {
+            self.root = try DirectoryRoot(path: path, useOpenat2: useOpenat2)
+        } catch {
+            throw StoreError(store: store.id, message: "\(error)")
         }
-        device = UInt64(info.st_dev)
     }
+
+    var device: UInt64 { root.device }
 
     /// A file's times, keyed as a files dataset maps them.
     static func record(_ info: stat, birth: Date?) -> [String: StoreValue] {
@@ -43,24 +50,32 @@ final class FilesConnection: StoreConnection {
     /// Birth time where the file system records it (statx), else nil: a rule counting from it
     /// treats such files as not yet started, never as due.
     static func birthTime(_ path: String) -> Date? {
-        // Foundation reads it with statx(2) on Linux, without following links.
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.creationDate] as? Date
+        DirectoryRoot.birthTime(AT_FDCWD, path)
     }
-
-    func path(_ relative: String) -> String { root + "/" + relative }
 
     func matches(_ name: Substring, _ dataset: Dataset) -> Bool {
         guard let pattern = dataset.match else { return true }
         return fnmatch(pattern, String(name), 0) == 0
     }
 
-    /// The file's record if it is a regular file on the root's file system matching the pattern.
-    func candidate(_ relative: String, _ dataset: Dataset, needsBirth: Bool) -> [String: StoreValue]? {
+    /// The components of a key the store is asked about, refusing one that is not a plain path
+    /// below the root: such a key did not come from a walk (a state database written by hand).
+    func components(_ key: RecordKey) throws -> [String] {
+        guard let components = DirectoryRoot.components(key.description) else {
+            throw StoreError(store: store.id, message: "refusing key \(DirectoryRoot.escaped(key.description)): not a path below \(root.path)")
+        }
+        return components
+    }
+
+    /// The file's record if it is a regular file on the root's file system matching the pattern,
+    /// looked at (fstatat, never opened) in its directory reached beneath the root.
+    func candidate(_ components: [String], _ dataset: Dataset, needsBirth: Bool, in parents: inout ParentDirectories) -> [String: StoreValue]? {
+        guard let name = components.last, matches(Substring(name), dataset),
+              let directory = parents.open(components.dropLast()) else { return nil }
         var info = stat()
-        let full = path(relative)
-        guard lstat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, UInt64(info.st_dev) == device else { return nil }
-        guard matches(relative.split(separator: "/").last ?? Substring(relative), dataset) else { return nil }
-        return Self.record(info, birth: needsBirth ? Self.birthTime(full) : nil)
+        guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              UInt64(info.st_dev) == device else { return nil }
+        return Self.record(info, birth: needsBirth ? DirectoryRoot.birthTime(directory, name) : nil)
     }
 
     /// Walks the tree in name order (component by component), after `after`, calling `visit` with
@@ -71,8 +86,7 @@ final class FilesConnection: StoreConnection {
     /// lets a file whose name does not match go without a stat.
     func walk(_ dataset: Dataset, after: RecordKey?, needsBirth: Bool, visit: (String, FileTimes) -> Bool) {
         let start = after.map { $0.description.split(separator: "/").map(String.init) } ?? []
-        let descriptor = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
+        guard let descriptor = root.openDirectory([]) else { return }
         _ = walkDirectory(descriptor, "", dataset, after: start, needsBirth: needsBirth, visit: visit)
     }
 
@@ -111,10 +125,12 @@ final class FilesConnection: StoreConnection {
             case S_IFDIR:
                 let inner = openat(dirfd(handle), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 guard inner >= 0 else { continue }
+                // A bind mount of the root's own file system has its device: the mount id tells.
+                guard root.contains(inner) else { Glibc.close(inner); continue }
                 if !walkDirectory(inner, child, dataset, after: remaining, needsBirth: needsBirth, visit: visit) { return false }
             case S_IFREG:
                 guard remaining.isEmpty, type == UInt8(DT_REG) || matches(Substring(name), dataset) else { continue }
-                if !visit(child, FileTimes(info, birth: needsBirth ? Self.birthTime(path(child)) : nil)) { return false }
+                if !visit(child, FileTimes(info, birth: needsBirth ? DirectoryRoot.birthTime(dirfd(handle), name) : nil)) { return false }
             default:
                 continue
             }
@@ -240,43 +256,74 @@ final class FilesConnection: StoreConnection {
     }
 
     func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
-        keys.filter { key in
-            candidate(key.description, dataset, needsBirth: needsBirth(predicate)).flatMap { predicate.evaluate($0, key: key, paths: true) } == true
+        // All refused before any is looked at: a batch read back from the state database is whole
+        // or not used.
+        let paths = try keys.map { try components($0) }
+        var parents = ParentDirectories(root: root)
+        let birth = needsBirth(predicate)
+        var matching: [RecordKey] = []
+        for (key, components) in zip(keys, paths)
+        where candidate(components, dataset, needsBirth: birth, in: &parents).flatMap({ predicate.evaluate($0, key: key, paths: true) }) == true {
+            matching.append(key)
         }
+        return matching
     }
 
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         guard case .delete = change else {
             throw StoreError(store: store.id, message: "files can only be deleted")
         }
+        let paths = try keys.map { try components($0) }
         var removed: [RecordKey] = []
         let birth = needsBirth(predicate)
-        for key in keys {
-            let relative = key.description
-            guard matches(relative.split(separator: "/").last ?? Substring(relative), dataset) else { continue }
-            // Opened without following a link, then judged on what is open: the file deleted is
-            // the file whose times were checked. A file another process holds a lock on is in use:
-            // skip it, as systemd-tmpfiles does.
-            let full = path(relative)
-            let descriptor = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        var parents = ParentDirectories(root: root)
+        for (key, components) in zip(keys, paths) {
+            guard let name = components.last, matches(Substring(name), dataset) else { continue }
+            // The directory is reached beneath the root: a component swapped for a link fails here,
+            // and the file waits for the next pass.
+            guard let directory = parents.open(components.dropLast()) else { continue }
+            // Its type is known before it is opened: a FIFO or a device is never opened.
+            var judged = stat()
+            guard fstatat(directory, name, &judged, AT_SYMLINK_NOFOLLOW) == 0, (judged.st_mode & S_IFMT) == S_IFREG,
+                  UInt64(judged.st_dev) == device else { continue }
+            let descriptor = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
             guard descriptor >= 0 else { continue }
             defer { Glibc.close(descriptor) }
+            // Judged on what is open, which must be what the name stood for.
             var info = stat()
-            guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, UInt64(info.st_dev) == device else { continue }
-            let times = FileTimes(info, birth: birth ? Self.birthTime(full) : nil)
-            guard Self.evaluate(predicate, times, key: relative) == true else { continue }
-            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
-            guard unlink(full) == 0 else {
-                if errno == ENOENT { continue }
-                throw StoreError(store: store.id, message: "cannot delete \(full): \(String(cString: strerror(errno)))")
+            guard fstat(descriptor, &info) == 0, Self.same(info, judged) else { continue }
+            let times = FileTimes(info, birth: birth ? DirectoryRoot.birthTime(descriptor, "") : nil)
+            guard Self.evaluate(predicate, times, key: key.description) == true else { continue }
+            // In use: another process holds a BSD lock, or a POSIX or OFD record lock (SQLite's):
+            // skipped, as systemd-tmpfiles does.
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0, !DirectoryRoot.recordLocked(descriptor) else { continue }
+            // The name still stands for the file judged, in the directory judged.
+            var current = stat()
+            guard fstatat(directory, name, &current, AT_SYMLINK_NOFOLLOW) == 0, Self.same(current, info) else { continue }
+            guard unlinkat(directory, name, 0) == 0 else {
+                let code = errno
+                if code != ENOENT { skipped(key, dataset, reason: DirectoryRoot.describe(code)) }
+                continue
             }
             removed.append(key)
-            if dataset.removeEmptyDirectories, let slash = relative.lastIndex(of: "/") {
-                let parent = String(relative[..<slash])
+            if dataset.removeEmptyDirectories, components.count > 1 {
+                let parent = components.dropLast().joined(separator: "/")
                 touchedDirectories.withLock { _ = $0.insert(parent) }
             }
         }
         return removed
+    }
+
+    static func same(_ a: stat, _ b: stat) -> Bool {
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino && (a.st_mode & S_IFMT) == (b.st_mode & S_IFMT)
+    }
+
+    /// A file the store cannot delete (immutable, a read-only mount, a busy mount point) stops
+    /// neither the job nor the pass: it is reported, stays, and is tried again by the next pass.
+    func skipped(_ key: RecordKey, _ dataset: Dataset, reason: String) {
+        let shown = DirectoryRoot.escaped(key.description)
+        logger.warning("cannot delete \(shown) in \(store.id)/\(dataset.id): \(reason); skipped, kept for the next pass",
+                       metadata: ["store": "\(store.id)", "dataset": "\(dataset.id)", "key": "\(shown)", "reason": "\(reason)"])
     }
 
     func finish(_ dataset: Dataset) async throws {
@@ -294,24 +341,34 @@ final class FilesConnection: StoreConnection {
             }
         }
         // Deepest first; rmdir refuses non-empty directories, which is the check we want.
+        var parents = ParentDirectories(root: root)
         for directory in candidates.sorted(by: { $0.split(separator: "/").count > $1.split(separator: "/").count }) {
+            // Removed by its name in its parent reached beneath the root, as files are.
+            guard let components = DirectoryRoot.components(directory), let name = components.last,
+                  let parent = parents.open(components.dropLast()) else { continue }
             var info = stat()
-            guard lstat(path(directory), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, UInt64(info.st_dev) == device else { continue }
-            _ = rmdir(path(directory))
+            guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFDIR,
+                  UInt64(info.st_dev) == device else { continue }
+            _ = unlinkat(parent, name, AT_REMOVEDIR)
         }
     }
 
     func record(_ dataset: Dataset, key: RecordKey) async throws -> [String: StoreValue]? {
-        candidate(key.description, dataset, needsBirth: true)
+        // `explain` asks about what an operator typed: a key no walk could produce has no record.
+        guard let components = DirectoryRoot.components(key.description) else { return nil }
+        var parents = ParentDirectories(root: root)
+        return candidate(components, dataset, needsBirth: true, in: &parents)
     }
 
     /// Keys are paths below the root, normalised (`./a/b` is `a/b`); a directory names every file below it.
     func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup {
         let relative = try KeyText.normalisedPath(text)
         let key = RecordKey.text(relative)
-        if candidate(relative, dataset, needsBirth: false) != nil { return KeyLookup(key: key, type: .text, found: .record) }
-        var info = stat()
-        let directory = lstat(path(relative), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR && UInt64(info.st_dev) == device
+        // Resolved beneath the root, as every other look at the tree: a link never leads out of it.
+        guard let components = DirectoryRoot.components(relative) else { return KeyLookup(key: key, type: .text, found: .nothing) }
+        var parents = ParentDirectories(root: root)
+        if candidate(components, dataset, needsBirth: false, in: &parents) != nil { return KeyLookup(key: key, type: .text, found: .record) }
+        let directory = parents.open(components[...]) != nil
         return KeyLookup(key: key, type: .text, found: directory ? .directory : .nothing)
     }
 
