@@ -38,6 +38,9 @@ struct SQLDialect: Sendable {
 
     /// `?` for SQLite, `$n` for PostgreSQL.
     var numberedPlaceholders: Bool
+    /// SQLite's unary `+`, which keeps a term from choosing an index: the lower bound of a
+    /// `before` test must not turn a key-order walk into a sort of the anchor's whole range.
+    var withoutIndex: String { numberedPlaceholders ? "" : "+" }
     /// The key column's type: a hold's key is compared in it (`keyNotIn`).
     var keyType: KeyType = .text
     /// The encoding of each time column; text unless known otherwise.
@@ -84,7 +87,7 @@ struct SQLDialect: Sendable {
                 // The lower bound keeps a bad value (REAL -Inf, a zero date, PostgreSQL -infinity) from being due.
                 let tests = columns.map { column in
                     let quoted = SQLIdentifier.quoted(column)
-                    return "(\(quoted) < \(placeholder(cutoffBind(column, cutoff))) AND \(quoted) >= "
+                    return "(\(quoted) < \(placeholder(cutoffBind(column, cutoff))) AND \(withoutIndex)\(quoted) >= "
                         + "\(placeholder(cutoffBind(column, TimeText.earliestRepresentable))))"
                 }
                 return tests.count == 1 ? tests[0] : "(" + tests.joined(separator: " OR ") + ")"
@@ -104,6 +107,9 @@ struct SQLDialect: Sendable {
                 return "\(SQLIdentifier.quoted(column)) IS DISTINCT FROM \(placeholder(bind))"
             case .keyNotIn(let column, let keys):
                 return keyNotIn(SQLIdentifier.quoted(column), keys, placeholder)
+            // `NOT (c >= x)` is `c < x` for a value and null for null alike; written so, an index serves it.
+            case .not(.notBefore(let column, let cutoff)):
+                return "\(SQLIdentifier.quoted(column)) < \(placeholder(cutoffBind(column, cutoff)))"
             case .not(let inner): return "(NOT \(render(inner)))"
             case .and(let items): return items.isEmpty ? "1=1" : "(" + items.map(render).joined(separator: " AND ") + ")"
             case .or(let items): return items.isEmpty ? "1=0" : "(" + items.map(render).joined(separator: " OR ") + ")"
