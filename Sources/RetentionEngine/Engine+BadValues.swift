@@ -17,7 +17,7 @@ extension Engine {
         for (column, count) in zip(columns, counts) where count > 0 {
             let keys = try await connection.keys(policy.dataset, where: .unrepresentable(column), from: .after(nil), limit: Self.badValuesNamed)
             for key in keys where Self.firstReport(of: "\(store)\u{0}\(dataset)\u{0}\(column)\u{0}\(key)") {
-                logger.warning("record \(Self.printable(key.description)) of \(store)/\(dataset): \(column) holds no time between the years 0001 and 9999; the record is never due until it is fixed",
+                logger.warning("record \(KeyText.escaped(key.description)) of \(store)/\(dataset): \(column) holds no time between the years 0001 and 9999; the record is never due until it is fixed",
                                metadata: ["event": "\(EngineEvent.badValue.rawValue)", "store": "\(store)", "dataset": "\(dataset)",
                                           "column": "\(column)", "key": "\(key)"])
             }
@@ -37,10 +37,5 @@ extension Engine {
     /// True the first time `report` is asked for in this process.
     static func firstReport(of report: String) -> Bool {
         reported.withLock { $0.insert(report).inserted }
-    }
-
-    /// A key as text that cannot break a log line: control characters escaped as `\u{…}`.
-    static func printable(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
     }
 }

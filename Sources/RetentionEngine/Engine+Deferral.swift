@@ -2,8 +2,9 @@ public import Foundation
 import Logging
 import RetentionRules
 
-/// Erasures an obligation holds back on one dataset, as a pass or a plan found them.
-public struct DeferredErasure: Sendable, Hashable, Codable {
+/// Erasures an obligation holds back on one dataset, as a pass or a plan found them; its JSON (in
+/// `plan` and `run --format json`) has snake_case keys and ISO instants.
+public struct DeferredErasure: Sendable, Hashable, Encodable {
     public var store: String
     public var dataset: String
     /// The erasure rule.
@@ -14,10 +15,19 @@ public struct DeferredErasure: Sendable, Hashable, Codable {
     /// (nil while its anchor is null for all of them: its period has not started).
     public var obligations: [Blocker]
 
-    public struct Blocker: Sendable, Hashable, Codable {
+    public struct Blocker: Sendable, Hashable, Encodable {
         public var rule: String
         public var count: Int
         public var firstRelease: Date?
+
+        enum CodingKeys: String, CodingKey { case rule, count, firstRelease = "first_release" }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(rule, forKey: .rule)
+            try container.encode(count, forKey: .count)
+            try container.encode(firstRelease.map(TimeText.iso), forKey: .firstRelease)
+        }
     }
 
     /// `rule O until T`, or for several records `rule O (the first until T)`; each obligation.

@@ -53,22 +53,7 @@ public struct PlanEntry: Sendable, Hashable, Encodable {
         try container.encode(kind, forKey: .kind)
         try container.encodeIfPresent(overdue, forKey: .overdue)
         try container.encode(isDeferral, forKey: .isDeferral)
-        if let deferred {
-            try container.encode(DeferralJSON(count: deferred.count, obligations: deferred.obligations.map {
-                .init(rule: $0.rule, count: $0.count, firstRelease: $0.firstRelease.map(TimeText.iso))
-            }), forKey: .deferred)
-        }
-    }
-
-    private struct DeferralJSON: Encodable {
-        var count: Int
-        var obligations: [Blocker]
-        struct Blocker: Encodable {
-            var rule: String
-            var count: Int
-            var firstRelease: String?
-            enum CodingKeys: String, CodingKey { case rule, count, firstRelease = "first_release" }
-        }
+        try container.encodeIfPresent(deferred, forKey: .deferred)
     }
 }
 

@@ -93,7 +93,7 @@ extension Engine {
                                                      limit: sizer.size)
                 if keys.isEmpty { break }
                 if job.action == .delete, job.doneCount + keys.count > Self.allowance(for: job) {
-                    try await waitForApproval(&job, remaining: try await connection.count(dataset, where: predicate))
+                    try waitForApproval(&job, remaining: try await connection.count(dataset, where: predicate))
                     return nil
                 }
                 try state.beginBatch(of: job.id, keys: keys)
@@ -143,7 +143,7 @@ extension Engine {
 
     /// A delete job that would go beyond its allowance — rows back-dated after the approval, a
     /// rule shortened — stops before the batch and waits for a person to approve the new count.
-    func waitForApproval(_ job: inout Job, remaining: Int) async throws {
+    func waitForApproval(_ job: inout Job, remaining: Int) throws {
         let approved = job.plannedCount
         job.plannedCount = job.doneCount + remaining
         job.state = .awaitingApproval

@@ -57,23 +57,36 @@ extension RecordKey {
 /// that no key looks like a number or forges a line.
 public enum KeyText: Sendable {
     public static func quoted(_ text: String) -> String {
-        var out = "\""
+        "\"" + escaped(text, quote: true) + "\""
+    }
+
+    /// `text` with backslashes and control, format and line-separator characters escaped (`\n`,
+    /// `\x1b`, `\u{85}`): a key or file name is chosen by whoever writes the store, and must not
+    /// forge lines or terminal sequences in the journal or on a console.
+    public static func escaped(_ text: String, quote: Bool = false) -> String {
+        var result = ""
         for scalar in text.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
+            case "\\": result += "\\\\"
+            case "\"" where quote: result += "\\\""
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-                    out += "\\u{" + String(scalar.value, radix: 16) + "}"
+                let category = scalar.properties.generalCategory
+                if category == .control || category == .format || category == .lineSeparator || category == .paragraphSeparator {
+                    result += scalar.value < 0x80 ? "\\x" + hex2(scalar.value) : "\\u{\(String(scalar.value, radix: 16))}"
                 } else {
-                    out.unicodeScalars.append(scalar)
+                    result.unicodeScalars.append(scalar)
                 }
             }
         }
-        return out + "\""
+        return result
+    }
+
+    private static func hex2(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return digits.count == 1 ? "0" + digits : digits
     }
 
     /// A path typed for a files store, relative to its root: `./a/b/` is `a/b`; an absolute path,

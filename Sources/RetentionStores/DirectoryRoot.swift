@@ -107,29 +107,6 @@ final class DirectoryRoot: Sendable {
     }
 
     static func describe(_ code: Int32) -> String { String(cString: strerror(code)) }
-
-    /// `text` with control characters and backslashes escaped (`\n`, `\x1b`, `\u{85}`): a file
-    /// name is chosen by whoever can write below the root, and must not forge lines or terminal
-    /// sequences in the journal or on a console.
-    static func escaped(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                let category = scalar.properties.generalCategory
-                if category == .control || category == .format || category == .lineSeparator || category == .paragraphSeparator {
-                    result += scalar.value < 0x80 ? String(format: "\\x%02x", scalar.value) : "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result
-    }
 }
 
 /// A files store's root that cannot be opened as a directory.

@@ -62,7 +62,7 @@ final class FilesConnection: StoreConnection {
     /// below the root: such a key did not come from a walk (a state database written by hand).
     func components(_ key: RecordKey) throws -> [String] {
         guard let components = DirectoryRoot.components(key.description) else {
-            throw StoreError(store: store.id, message: "refusing key \(DirectoryRoot.escaped(key.description)): not a path below \(root.path)")
+            throw StoreError(store: store.id, message: "refusing key \(KeyText.escaped(key.description)): not a path below \(root.path)")
         }
         return components
     }
@@ -321,7 +321,7 @@ final class FilesConnection: StoreConnection {
     /// A file the store cannot delete (immutable, a read-only mount, a busy mount point) stops
     /// neither the job nor the pass: it is reported, stays, and is tried again by the next pass.
     func skipped(_ key: RecordKey, _ dataset: Dataset, reason: String) {
-        let shown = DirectoryRoot.escaped(key.description)
+        let shown = KeyText.escaped(key.description)
         logger.warning("cannot delete \(shown) in \(store.id)/\(dataset.id): \(reason); skipped, kept for the next pass",
                        metadata: ["store": "\(store.id)", "dataset": "\(dataset.id)", "key": "\(shown)", "reason": "\(reason)"])
     }

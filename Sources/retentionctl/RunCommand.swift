@@ -74,11 +74,11 @@ struct RunCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         if format == .json {
             struct Output: Encodable {
-                var dryRun: Bool; var finished: [JobView]; var waiting: [JobView]; var wouldPlan: [PlanEntry]; var deferred: [DeferredView]; var seconds: Double
+                var dryRun: Bool; var finished: [JobView]; var waiting: [JobView]; var wouldPlan: [PlanEntry]; var deferred: [DeferredErasure]; var seconds: Double
                 enum CodingKeys: String, CodingKey { case dryRun = "dry_run", finished, waiting, wouldPlan = "would_plan", deferred, seconds }
             }
             try printJSON(Output(dryRun: dryRun, finished: report.finished.map(JobView.init), waiting: report.waiting.map(JobView.init),
-                                 wouldPlan: report.wouldPlan, deferred: report.deferred.map(DeferredView.init), seconds: seconds))
+                                 wouldPlan: report.wouldPlan, deferred: report.deferred, seconds: seconds))
             return
         }
         if dryRun {
@@ -101,17 +101,6 @@ struct RunCommand: AsyncParsableCommand {
         print("\npass finished in \(String(format: "%.2f", seconds)) s: \(report.finished.count) jobs, \(done) records (\(perSecond)/s)"
               + (report.waiting.isEmpty ? "" : "; \(report.waiting.count) waiting: " + report.waiting.map { "job \($0.id) \($0.state.rawValue)" + ($0.reason.map { " (\($0))" } ?? "") }.joined(separator: "; ")))
         if report.finished.contains(where: { $0.state == .failed }) { throw ExitCode(1) }
-    }
-}
-
-/// A deferred erasure in `run --format json`.
-struct DeferredView: Encodable {
-    struct Blocker: Encodable { var rule: String; var count: Int; var first_release: String? }
-    var store: String, dataset: String, rule: String, count: Int, obligations: [Blocker]
-
-    init(_ erasure: DeferredErasure) {
-        (store, dataset, rule, count) = (erasure.store, erasure.dataset, erasure.rule, erasure.count)
-        obligations = erasure.obligations.map { Blocker(rule: $0.rule, count: $0.count, first_release: $0.firstRelease.map(TimeText.iso)) }
     }
 }
 
