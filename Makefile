@@ -11,7 +11,7 @@ build:
 
 DEMO = examples/demo
 CTL = .build/debug/retentionctl
-DEMO_ARGS = --rules rules --rules $(DEMO)/rules --stores $(DEMO)/stores.yaml --state $(DEMO)/data/state.sqlite --hmac-key $(DEMO)/data/hmac-key
+DEMO_ARGS = --rules rules --rules $(DEMO)/rules --stores $(DEMO)/stores.yaml --state $(DEMO)/data/state.sqlite --hmac-key $(DEMO)/data/hmac-key --init
 
 # Fresh demo data: 12 years of synthetic records for the seeds' categories (SQLite + a directory
 # of device log files) and an HMAC key, checked against the real stores.

@@ -120,7 +120,8 @@ let package = Package(
         // retentiond against the real parts: a notify socket, systemd-journald, a systemd user manager.
         .testTarget(
             name: "RetentiondTests",
-            dependencies: ["retentiond", "Systemd", "RetentionEngine", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["retentiond", "Systemd", "RetentionEngine", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -170,7 +170,7 @@ class Bench:
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(state + suffix):
                 os.remove(state + suffix)
-        return [os.path.join(self.bin, "retentiond"), "--rules", rules, "--stores", stores, "--state", state,
+        return [os.path.join(self.bin, "retentiond"), "--rules", rules, "--stores", stores, "--state", state, "--init",
                 "--hmac-key", self.key_file, "--once", "--log-target", "console", "--log-level", "warning", *extra]
 
     def alternate(self, contenders, prepare, check):
@@ -471,7 +471,7 @@ stores:
         state = self.path("plan-state.sqlite")
         # Timed: the command as an operator types it (a table of what is due). Then, untimed, every
         # stage as JSON, to check that all of them were planned.
-        command = [os.path.join(self.bin, "retentionctl"), "plan", "--rules", rules_file, "--stores", stores_file, "--state", state]
+        command = [os.path.join(self.bin, "retentionctl"), "plan", "--rules", rules_file, "--stores", stores_file, "--state", state, "--init"]
         runs = [measure(command) for _ in range(self.size["runs"])]
         for index, result in enumerate(runs):
             log(f"  run {index + 1} plan: {result.seconds:.3f} s, {result.rss_kib / 1024:.1f} MiB")

@@ -37,9 +37,10 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Refuses rules that shorten or remove a rule the state database remembers as locked.
+    /// Refuses rules or stores that shorten, narrow, unbind or remove a rule the state database
+    /// remembers as locked.
     public func checkLocks() throws(EngineError) {
-        let problems = RuleLocks.violations(of: try wrap { () throws(StateError) in try state.lockedRules() }, by: rules)
+        let problems = RuleLocks.violations(of: try wrap { () throws(StateError) in try state.lockedRules() }, by: rules, stores: stores)
         if !problems.isEmpty { throw .lockedRules(problems) }
     }
 
@@ -103,7 +104,7 @@ extension Engine {
             throw EngineError.state(error)
         }
         try checkLocks()
-        try wrap { () throws(StateError) in try state.remember(locked: rules.rules, at: now) }
+        try wrap { () throws(StateError) in try state.remember(locked: rules.rules, in: stores, at: now) }
 
         var report = PassReport()
         var connections = Connections(connector: connector)

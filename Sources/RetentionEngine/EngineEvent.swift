@@ -15,4 +15,5 @@ public enum EngineEvent: String, Sendable, CaseIterable {
     case retainNoneViolation = "retain-none-violation"
     case rulesReloaded = "rules-reloaded"
     case rulesRejected = "rules-rejected"
+    case stateCreated = "state-created"
 }

@@ -1,6 +1,9 @@
 public import Foundation
 import GRDB
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 public import RetentionRules
 
 /// The daemon's memory: jobs and their progress, holds, passes, locked rules and the audit chain,
@@ -21,8 +24,22 @@ public final class StateDatabase: Sendable {
     /// The file, for messages.
     public let path: String
 
-    /// Opens (creating if needed) the state database at `path` and brings its schema up to date.
-    public init(path: String) throws(StateError) {
+    /// Whether opening may create the file. A mistyped path must not silently become a new, empty
+    /// state database in which every hold and locked rule is gone.
+    public enum Creation: Sendable {
+        /// The file must exist (commands that act on an existing state).
+        case refuse
+        /// Create it if missing (`--init`, or the daemon's first start in its `StateDirectory=`).
+        case ifMissing
+    }
+
+    /// Whether this open created the file (so it has no history).
+    public let created: Bool
+
+    /// Opens the state database at `path` and brings its schema up to date. A new file is created
+    /// only when `creation` allows it, and then readable by its owner alone (0600): it holds keys
+    /// of people's records.
+    public init(path: String, creation: Creation = .refuse) throws(StateError) {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
@@ -31,10 +48,7 @@ public final class StateDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-                throw StateError(path: path, message: "the directory \(directory) does not exist (systemd creates it with StateDirectory=retentiond)")
-            }
+            created = try Self.prepareFile(at: path, creation: creation)
             queue = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(queue)
         } catch let error as StateError {
@@ -42,6 +56,33 @@ public final class StateDatabase: Sendable {
         } catch {
             throw StateError(path: path, message: "\(error)")
         }
+    }
+
+    /// Checks the file is there (or creates it empty, 0600, when allowed); returns whether it was created.
+    /// SQLite gives its `-wal` and `-shm` files the database file's permissions.
+    private static func prepareFile(at path: String, creation: Creation) throws(StateError) -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            throw StateError(path: path, message: "the directory \(directory) does not exist (systemd creates it with StateDirectory=retentiond)")
+        }
+        var status = stat()
+        if lstat(path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFREG else {
+                throw StateError(path: path, message: "expected a state database file, found something else (a directory, a link or a device)")
+            }
+            return false
+        }
+        guard creation == .ifMissing else {
+            throw StateError(path: path, message: "no state database here. Holds, approvals, locked rules and the audit trail live "
+                             + "in the state database, so a mistyped --state would act without them: check the path (the default is "
+                             + "\(defaultPath), or $RETENTIOND_STATE); to start a new one, run retentionctl run (or hold add, or retentiond) with --init")
+        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StateError(path: path, message: "cannot create the state database: \(String(cString: strerror(errno)))")
+        }
+        close(descriptor)
+        return true
     }
 
     static var migrator: DatabaseMigrator {
@@ -138,6 +179,10 @@ public final class StateDatabase: Sendable {
                 t.add(column: "voided_by", .text)
             }
         }
+        migrator.registerMigration("v4-locks") { db in
+            // The rest of a locked rule's form (zone, alignment, `when:`, bindings) as JSON.
+            try db.alter(table: "locked_rule") { t in t.add(column: "form", .text) }
+        }
         return migrator
     }
 
@@ -170,6 +215,16 @@ public struct StateError: Error, Sendable, CustomStringConvertible {
 // MARK: - Passes and the clock
 
 extension StateDatabase {
+    /// Whether anything ever happened here: a pass, a job, a hold, a locked rule. A state database
+    /// without history is new (or the wrong file): commands say so rather than show an empty past.
+    public func hasHistory() throws(StateError) -> Bool {
+        try read { db in
+            try ["pass", "job", "hold", "locked_rule", "audit"].contains { table in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table))") ?? false
+            }
+        }
+    }
+
     /// The clock of the latest pass that acted, if any.
     public func lastPassClock() throws(StateError) -> Date? {
         try read { db in
@@ -212,6 +267,13 @@ extension StateDatabase {
             try db.execute(sql: "INSERT INTO pass (started_at, finished_at, result) VALUES (?, ?, ?)",
                            arguments: [stamp, stamp, "clock accepted by \(who)" + (voided > 0 ? "; \(voided) later passes set aside" : "")])
             return voided
+        }
+    }
+
+    /// When a person last accepted the clock (`acceptClock`), if ever.
+    public func lastClockAcceptance() throws(StateError) -> Date? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT max(started_at) FROM pass WHERE result LIKE 'clock accepted by %'").flatMap(TimeText.parseISO)
         }
     }
 
@@ -402,18 +464,6 @@ extension StateDatabase {
 
 // MARK: - Locked rules
 
-/// What the state database remembers of a `lock: true` rule.
-public struct LockedRule: Sendable, Hashable {
-    public var rule: String
-    public var anchor: [String]
-    public var stages: [Stage]
-    /// `forever`, `none` or `stages`.
-    public var retention: String
-    /// The rule's kind when it was last accepted.
-    public var kind: Kind
-    public var recordedAt: Date
-}
-
 extension StateDatabase {
     /// The locked rules remembered so far.
     public func lockedRules() throws(StateError) -> [LockedRule] {
@@ -421,19 +471,29 @@ extension StateDatabase {
             try Row.fetchAll(db, sql: "SELECT * FROM locked_rule ORDER BY rule").map { row in
                 LockedRule(rule: row["rule"], anchor: try JSONDecoder().decode([String].self, from: Data((row["anchor"] as String).utf8)),
                            stages: try JSONDecoder().decode([Stage].self, from: Data((row["stages"] as String).utf8)),
-                           retention: row["retention"], kind: Kind(rawValue: row["kind"]) ?? .purpose, recordedAt: TimeText.parseISO(row["recorded_at"]) ?? .distantPast)
+                           retention: row["retention"], kind: Kind(rawValue: row["kind"]) ?? .purpose,
+                           recordedAt: TimeText.parseISO(row["recorded_at"]) ?? .distantPast,
+                           form: try (row["form"] as String?).map { try JSONDecoder().decode(LockedRule.Form.self, from: Data($0.utf8)) })
             }
         }
     }
 
-    /// Remembers the current form of every locked rule (after `RuleLocks.check` accepted it).
-    public func remember(locked rules: [Rule], at now: Date) throws(StateError) {
+    /// Remembers the current form of every locked rule (after `RuleLocks.violations` found none).
+    /// Bindings accumulate: a dataset a locked rule was ever bound to stays remembered.
+    public func remember(locked rules: [Rule], in stores: StoreSet, at now: Date) throws(StateError) {
+        let known = Dictionary(try lockedRules().map { ($0.rule, $0) }, uniquingKeysWith: { first, _ in first })
         try write { db in
             for rule in rules where rule.lock {
                 let retention = switch rule.retention { case .forever: "forever"; case .never: "none"; case .stages: "stages" }
-                try db.execute(sql: "INSERT OR REPLACE INTO locked_rule (rule, anchor, stages, retention, kind, recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [rule.id, try Self.json(rule.anchor?.fields ?? []), try Self.json(rule.retention.stages),
-                                           retention, rule.kind.rawValue, TimeText.iso(now)])
+                var form = LockedRule.form(of: rule, in: stores)
+                for old in known[rule.id]?.form?.bindings ?? [] where !form.bindings.contains(where: { $0.store == old.store && $0.dataset == old.dataset }) {
+                    form.bindings.append(old)
+                }
+                form.bindings.sort { ($0.store, $0.dataset) < ($1.store, $1.dataset) }
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO locked_rule (rule, anchor, stages, retention, kind, recorded_at, form) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [rule.id, try Self.json(rule.anchor?.fields ?? []), try Self.json(rule.retention.stages),
+                                     retention, rule.kind.rawValue, TimeText.iso(now), try Self.json(form)])
             }
         }
     }

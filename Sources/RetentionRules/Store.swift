@@ -1,3 +1,5 @@
+import Foundation
+
 /// A registered place holding personal data, as an operator declares it in a stores file.
 public struct Store: Sendable, Hashable, Identifiable {
     /// What kind of place it is, and so which actions it can take.
@@ -32,6 +34,16 @@ public struct Store: Sendable, Hashable, Identifiable {
     public var datasets: [Dataset]
     /// Where the store's name is written.
     public var location: SourceLocation
+}
+
+extension Store {
+    /// A path written in the stores file, made absolute: a relative one is relative to that file's directory.
+    public func resolve(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return (path as NSString).standardizingPath }
+        let directory = (location.file as NSString).deletingLastPathComponent
+        let base = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + (directory.isEmpty ? "" : "/" + directory)
+        return (base + "/" + path as NSString).standardizingPath
+    }
 }
 
 /// One table (or file pattern) of a store, bound to rules, mapping the rules' logical fields to

@@ -26,9 +26,6 @@ public struct StoreConnectors: StoreConnector {
 
     /// A relative path in a stores file is relative to that file's directory.
     public static func resolve(_ path: String, for store: Store) -> String {
-        guard !path.hasPrefix("/") else { return path }
-        let directory = (store.location.file as NSString).deletingLastPathComponent
-        let base = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + (directory.isEmpty ? "" : "/" + directory)
-        return (base + "/" + path as NSString).standardizingPath
+        store.resolve(path)
     }
 }

@@ -15,6 +15,9 @@ struct EngineSetup: ParsableArguments {
 
     @OptionGroup var state: StateLocation
 
+    @Flag(name: .customLong("init"), help: "Create the state database if it does not exist (without it, a missing one is an error: a mistyped --state must not start afresh without holds and locks).")
+    var initialize = false
+
     @Option(name: .customLong("hmac-key"), help: "File holding the hmac-sha256 key (default: the systemd credential 'hmac-key').")
     var hmacKeyPath: String?
 
@@ -40,7 +43,7 @@ struct EngineSetup: ParsableArguments {
             Output.error("retentionctl: \(error)")
             throw ExitCode(1)
         }
-        return Engine(rules: rules, stores: stores.storeSet, state: try state.open(),
+        return Engine(rules: rules, stores: stores.storeSet, state: try state.open(creation: initialize ? .ifMissing : .refuse),
                       connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile), options: options, logger: logger)
     }
 }
@@ -50,12 +53,22 @@ struct StateLocation: ParsableArguments {
     @Option(name: .customLong("state"), help: "The state database (default $RETENTIOND_STATE or /var/lib/retentiond/state.sqlite).")
     var path: String?
 
-    func open() throws -> StateDatabase {
+    /// Opens the state database; says so when it was just created or has no history, since an
+    /// empty past shown as if it were the real one (no holds, no jobs) misleads.
+    func open(creation: StateDatabase.Creation = .refuse) throws -> StateDatabase {
         let path = StateDatabase.path(given: path)
-        do { return try StateDatabase(path: path) } catch {
+        let state: StateDatabase
+        do { state = try StateDatabase(path: path, creation: creation) } catch {
             Output.error("retentionctl: state database \(error)")
             throw ExitCode(1)
         }
+        if state.created {
+            Output.error("retentionctl: created a new state database at \(path) (readable by its owner only)")
+        } else if (try? state.hasHistory()) == false {
+            Output.error("retentionctl: note: the state database \(path) has no history: no pass has run and no hold was placed. "
+                         + "Is it the right one?")
+        }
+        return state
     }
 }
 

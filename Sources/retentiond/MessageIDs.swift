@@ -19,6 +19,7 @@ enum MessageIDs {
         .retainNoneViolation: "f6bf603c2e624f4fb2e667be1194c909",
         .rulesReloaded: "35a0aac36da74abe80cd995e59b7256f",
         .rulesRejected: "5fd56c5a3465468cace98d2a007426a1",
+        .stateCreated: "580986b2e52646398c9608b4e0b66eda",
     ]
 
     /// The id for an event's name (the `event` metadata value), if it is one of ours.

@@ -13,11 +13,15 @@ struct DaemonSettings: Sendable {
     var rulesPaths: [String]
     var storesPaths: [String]
     var statePath: String
+    /// Whether a missing state database may be created (`--init`, or the daemon's own `StateDirectory=`).
+    var stateCreation: StateDatabase.Creation
     var hmacKeyPath: String?
     var postgresPasswordFile: String?
     /// The longest sleep between passes, whatever the stores say.
     var interval: Swift.Duration
     var once: Bool
+    /// Seconds the wall clock may run ahead of the boot-time clock while the daemon runs.
+    var maximumClockJump: TimeInterval
     var options: EngineOptions
 }
 
@@ -33,9 +37,17 @@ struct RetentionService: Service {
     let logger: Logger
     let notifier = ServiceNotifier()
     let liveness = Liveness()
+    let clock = ClockState()
     let flags = Flags()
 
     /// Set from other tasks (the graceful-shutdown handler) and read by the loop and the engine.
+    /// The wall clock against the boot-time clock since the start (or the last acceptance), and
+    /// since when passes are refused for a clock that jumped ahead (nil while it is trusted).
+    final class ClockState: Sendable {
+        let watch = Mutex(ClockWatch())
+        let refusedSince = Mutex<Date?>(nil)
+    }
+
     final class Flags: Sendable {
         let stop = Atomic<Bool>(false)
         /// A pass failed or a job failed: `--once` exits 1.
@@ -70,9 +82,15 @@ struct RetentionService: Service {
 
     func run() async throws {
         let state: StateDatabase
-        do { state = try StateDatabase(path: settings.statePath) } catch {
+        do { state = try StateDatabase(path: settings.statePath, creation: settings.stateCreation) } catch {
             logger.critical("cannot open the state database \(settings.statePath): \(error)")
             throw error
+        }
+        if state.created {
+            logger.notice("created a new state database at \(settings.statePath): no holds, approvals or locked rules yet",
+                          metadata: ["event": "\(EngineEvent.stateCreated.rawValue)", "state": "\(settings.statePath)"])
+        } else if (try? state.hasHistory()) == false {
+            logger.notice("the state database \(settings.statePath) has no history: no pass has run and no hold was placed")
         }
         let current = Current(try makeEngine(try loadConfiguration(reloading: false), state: state))
         let (wakes, continuation) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(16))
@@ -128,6 +146,11 @@ struct RetentionService: Service {
     func pass(_ current: Current) async {
         liveness.setIdle(false)
         let engine = current.engine.withLock { $0 }
+        guard clockIsTrusted(engine.state) else {
+            current.summary.withLock { $0.lastPass = "refusing to act: the clock jumped ahead at \(Self.clock(Date()))" }
+            flags.failed.store(true, ordering: .relaxed)
+            return
+        }
         let liveness = self.liveness
         let started = Date()
         do {
@@ -152,6 +175,31 @@ struct RetentionService: Service {
             logger.error("pass failed: \(error)")
             flags.failed.store(true, ordering: .relaxed)
         }
+    }
+
+    /// Whether the wall clock can be trusted for a pass: it has not run ahead of the boot-time clock
+    /// since the daemon started (or since it was last accepted), or a person has since accepted it
+    /// with `retentionctl clock accept`. A clock that comes back is trusted again by itself.
+    func clockIsTrusted(_ state: StateDatabase) -> Bool {
+        let now = Date()
+        let drift = clock.watch.withLock { $0.drift(wall: now) }
+        guard drift > settings.maximumClockJump else { return true }
+        let refusedSince = clock.refusedSince.withLock { since in
+            if since == nil { since = now }
+            return since!
+        }
+        if let accepted = try? state.lastClockAcceptance(), accepted >= refusedSince.addingTimeInterval(-settings.maximumClockJump) {
+            clock.watch.withLock { $0.rebase(wall: now) }
+            clock.refusedSince.withLock { $0 = nil }
+            logger.notice("the clock was accepted at \(TimeText.iso(accepted)); passes run again", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
+            return true
+        }
+        let hours = Int(drift / 3_600), minutes = Int(drift.truncatingRemainder(dividingBy: 3_600) / 60)
+        let message = "refusing to act: the clock reads \(TimeText.iso(now)), \(hours) h \(minutes) min ahead of the time that passed since "
+            + "the daemon started (more than \(Int(settings.maximumClockJump)) s); a clock set ahead would delete records that are not due. "
+            + "If the clock is right now, say so with 'retentionctl clock accept'; otherwise fix it (timedatectl)"
+        logger.critical("\(message)", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
+        return false
     }
 
     /// When to wake next, by the stores; nil (sleep the full interval) if they cannot say.

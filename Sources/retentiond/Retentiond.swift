@@ -34,6 +34,9 @@ struct Retentiond: AsyncParsableCommand {
     @Option(name: .customLong("state"), help: "The state database (default $RETENTIOND_STATE or /var/lib/retentiond/state.sqlite).")
     var statePath: String?
 
+    @Flag(name: .customLong("init"), help: "Create the state database if it does not exist. Without it, only a state database in the service's own StateDirectory= is created on first start; elsewhere a missing one is an error (a mistyped --state must not start afresh without holds and locks).")
+    var initialize = false
+
     @Option(name: .customLong("hmac-key"), help: "File holding the hmac-sha256 key (default: the systemd credential 'hmac-key').")
     var hmacKeyPath: String?
 
@@ -42,6 +45,9 @@ struct Retentiond: AsyncParsableCommand {
 
     @Option(help: "The longest sleep between passes: 30s, 15min, 1h, 1d (default 1h).")
     var interval: String = "1h"
+
+    @Option(help: "How far the wall clock may jump ahead of the time that really passed (the boot-time clock) while running before passes are refused until 'retentionctl clock accept' (default 1h).")
+    var maxClockJump: String = "1h"
 
     @Flag(help: "Run one pass and exit (for retentiond-once.timer): 0 if it succeeded, 1 if not.")
     var once = false
@@ -72,6 +78,9 @@ struct Retentiond: AsyncParsableCommand {
             throw ValidationError("--log-level: expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); found '\(logLevel)'")
         }
         if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be above 0") }
+        guard Self.parseInterval(maxClockJump) != nil else {
+            throw ValidationError("--max-clock-jump: expected a number and a unit (s, min, h, d), such as 1h; found '\(maxClockJump)'")
+        }
     }
 
     func run() async throws {
@@ -93,8 +102,10 @@ struct Retentiond: AsyncParsableCommand {
             rulesPaths: rulesPaths.isEmpty ? [Configuration.installedRules] : rulesPaths,
             storesPaths: storesPaths.isEmpty ? [Configuration.installedStores] : storesPaths,
             statePath: StateDatabase.path(given: statePath),
+            stateCreation: Self.stateCreation(for: StateDatabase.path(given: statePath), initialize: initialize),
             hmacKeyPath: hmacKeyPath, postgresPasswordFile: postgresPasswordFile,
-            interval: Self.parseInterval(interval)!, once: once, options: options)
+            interval: Self.parseInterval(interval)!, once: once,
+            maximumClockJump: Double(Self.parseInterval(maxClockJump)!.components.seconds), options: options)
         let service = RetentionService(settings: settings, logger: logger)
         var lifecycleLogger = Logger(label: "retentiond.lifecycle")
         lifecycleLogger.logLevel = .warning
@@ -107,6 +118,18 @@ struct Retentiond: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if once, service.flags.failed.load(ordering: .relaxed) { throw ExitCode(1) }
+    }
+
+    /// `--init`, or the first start of the service: systemd made `StateDirectory=` for it
+    /// (`$STATE_DIRECTORY`, colon-separated), and the state database belongs directly in it.
+    static func stateCreation(for path: String, initialize: Bool,
+                              environment: [String: String] = ProcessInfo.processInfo.environment) -> StateDatabase.Creation {
+        if initialize { return .ifMissing }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.resolvingSymlinksInPath().path
+        let own = (environment["STATE_DIRECTORY"] ?? "").split(separator: ":").map {
+            URL(fileURLWithPath: String($0)).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        return own.contains(directory) ? .ifMissing : .refuse
     }
 
     /// A span in systemd's spelling: `30s`, `15min`, `1h`, `1d` (also `sec`, `m`, `hour(s)`, `day(s)`).

@@ -114,12 +114,12 @@ struct CrashTests {
         for key in held {
             for dataset in ["t", "u"] {
                 let placed = try RetentionCtlTests.run(["hold", "add", "--rules", directory + "/rules.yaml", "--stores", stores,
-                                                        "--state", directory + "/state.sqlite", "--store", "db", "--dataset", dataset,
+                                                        "--state", directory + "/state.sqlite", "--init", "--store", "db", "--dataset", dataset,
                                                         "--key", String(key), "--reason", "case"])
                 #expect(placed.status == 0, "\(placed.stderr)")
             }
         }
-        let kills = try Self.killRepeatedly(["run", "--rules", directory + "/rules.yaml", "--stores", stores, "--state",
+        let kills = try Self.killRepeatedly(["run", "--init", "--rules", directory + "/rules.yaml", "--stores", stores, "--state",
                                              directory + "/state.sqlite", "--batch-size", "5", "--max-delete-share", "100", "-q"])
         #expect(kills >= Self.kills)
         print("sqlite: survived \(kills) SIGKILLs")
@@ -167,7 +167,7 @@ struct CrashTests {
                 rules: [tracking-delete]
                 fields: {created_at: mtime}
             """)
-        let kills = try Self.killRepeatedly(["run", "--rules", directory + "/rules.yaml", "--stores", stores, "--state",
+        let kills = try Self.killRepeatedly(["run", "--init", "--rules", directory + "/rules.yaml", "--stores", stores, "--state",
                                              directory + "/state.sqlite", "--batch-size", "5", "--max-delete-share", "100", "-q"])
         #expect(kills >= Self.kills)
         print("files: survived \(kills) SIGKILLs")
@@ -209,7 +209,7 @@ extension CrashTests {
                   t: {table: crash_t, key: id, rules: [tracking], fields: {created_at: created_at}, anonymize: {name: "null"}}
                   u: {table: crash_u, key: id, rules: [tracking-delete], fields: {created_at: created_at}}
             """)
-        let kills = try Self.killRepeatedly(["run", "--rules", directory + "/rules.yaml", "--stores", stores, "--state",
+        let kills = try Self.killRepeatedly(["run", "--init", "--rules", directory + "/rules.yaml", "--stores", stores, "--state",
                                              directory + "/state.sqlite", "--postgres-password-file", password,
                                              "--batch-size", "5", "--max-delete-share", "100", "-q"])
         #expect(kills >= Self.kills)

@@ -43,7 +43,7 @@ struct HoldCommandTests {
                   contacts: {table: contacts, key: phone, rules: [logs], fields: {created_at: created_at}}
                   records: {table: records, key: id, rules: [logs], fields: {created_at: created_at}}
             """.write(toFile: directory + "/stores.yaml", atomically: true, encoding: .utf8)
-        let common = ["--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml", "--state", directory + "/state.sqlite"]
+        let common = ["--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml", "--state", directory + "/state.sqlite", "--init"]
         func hold(_ arguments: [String]) throws -> RetentionCtlTests.Run {
             try RetentionCtlTests.run(["hold", "add"] + common + arguments + ["--reason", "case 12"])
         }
@@ -101,7 +101,7 @@ struct HoldCommandTests {
                 rules: [logs]
                 fields: {created_at: mtime}
             """.write(toFile: directory + "/stores.yaml", atomically: true, encoding: .utf8)
-        let common = ["--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml", "--state", directory + "/state.sqlite"]
+        let common = ["--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml", "--state", directory + "/state.sqlite", "--init"]
         func hold(_ key: String) throws -> RetentionCtlTests.Run {
             try RetentionCtlTests.run(["hold", "add"] + common + ["--store", "logs", "--dataset", "logs", "--key", key, "--reason", "case 12"])
         }

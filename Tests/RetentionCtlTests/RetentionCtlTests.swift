@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// The built `retentionctl`, run as a user runs it: exit codes, output formats, located errors.
@@ -204,16 +205,81 @@ struct RetentionCtlTests {
             """)
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString).sqlite").path
         defer { for path in [rules, stores, state] { try? FileManager.default.removeItem(atPath: path) } }
-        let run = try Self.run(["run", "--rules", rules, "--stores", stores, "--state", state])
+        let run = try Self.run(["run", "--rules", rules, "--stores", stores, "--state", state, "--init"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("retentionctl: store 'app': the SQLite file /nonexistent/missing.sqlite does not exist"), "\(run.stderr)")
         #expect(!run.stderr.contains("Error:"), "\(run.stderr)")
+    }
+
+    @Test("a mistyped --state creates nothing: every command refuses a missing state database; --init creates it 0600; an empty one says so")
+    func stateIsNeverCreatedByMistake() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = directory + "/app.sqlite"
+        let queue = try DatabaseQueue(path: store)
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, created_at TEXT)")
+            try db.execute(sql: "INSERT INTO t VALUES (1, '2001-01-01T00:00:00Z'), (2, '2999-01-01T00:00:00Z')")
+        }
+        let rules = directory + "/rules.yaml", stores = directory + "/stores.yaml"
+        try """
+            version: 1
+            defaults: {timezone: UTC}
+            rules:
+              events: {kind: purpose, retain: 30d, from: created_at, then: delete, basis: test}
+            """.write(toFile: rules, atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: \(store)
+                datasets:
+                  t: {table: t, key: id, rules: [events], fields: {created_at: created_at}}
+            """.write(toFile: stores, atomically: true, encoding: .utf8)
+        let typo = directory + "/stat.sqlite"
+        let configuration = ["--rules", rules, "--stores", stores, "--state", typo]
+        for arguments in [["run"] + configuration, ["plan"] + configuration, ["hold", "add", "--by", "dpo", "--reason", "case 7", "--store", "app",
+                          "--dataset", "t", "--key", "1"] + configuration, ["jobs", "--state", typo], ["hold", "list", "--state", typo],
+                          ["audit", "verify", "--state", typo], ["clock", "accept", "--state", typo, "--by", "dpo"]] {
+            let run = try Self.run(arguments)
+            #expect(run.status == 1, "\(arguments): \(run.stdout)")
+            #expect(run.stderr.contains("\(typo): no state database here"), "\(arguments): \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: typo), "\(arguments) created the state database")
+        }
+        // Nothing was deleted by the refused run.
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM t") } == 2)
+
+        let directoryAsState = try Self.run(["jobs", "--state", directory])
+        #expect(directoryAsState.status == 1)
+        #expect(directoryAsState.stderr.contains("expected a state database file"), "\(directoryAsState.stderr)")
+
+        let state = directory + "/state.sqlite"
+        let hold = try Self.run(["hold", "add", "--by", "dpo", "--reason", "case 7", "--store", "app", "--dataset", "t", "--key", "1",
+                                 "--rules", rules, "--stores", stores, "--state", state, "--init"])
+        #expect(hold.status == 0, "\(hold.stderr)")
+        #expect(hold.stderr.contains("created a new state database at \(state)"), "\(hold.stderr)")
+        let mode = try FileManager.default.attributesOfItem(atPath: state)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let run = try Self.run(["run", "--rules", rules, "--stores", stores, "--state", state, "--max-delete-share", "100"])
+        #expect(run.status == 0, "\(run.stderr)")
+        // The hold placed before the first pass held: record 1 is still there.
+        #expect(try queue.read { try Int64.fetchAll($0, sql: "SELECT id FROM t ORDER BY id") } == [1, 2])
+
+        let empty = directory + "/empty.sqlite"
+        #expect(try Self.run(["plan", "--rules", rules, "--stores", stores, "--state", empty, "--init"]).status == 0)
+        let jobs = try Self.run(["jobs", "--state", empty])
+        #expect(jobs.status == 0)
+        #expect(jobs.stderr.contains("has no history"), "\(jobs.stderr)")
+        #expect(!(try Self.run(["jobs", "--state", state])).stderr.contains("has no history"))
     }
 
     @Test("clock accept records the operator's word as a pass, and says so")
     func clockAccept() throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("state-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: state) }
+        _ = try DatabaseQueue(path: state)
         let run = try Self.run(["clock", "accept", "--state", state, "--by", "dpo"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("clock accepted at "), "\(run.stdout)")

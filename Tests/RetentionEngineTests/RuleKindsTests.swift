@@ -99,7 +99,7 @@ struct RuleKindsTests {
         #expect(load.diagnostics.errors.isEmpty, "\(load.diagnostics.errors)")
         var options = EngineOptions()
         options.maxDeleteShare = 1
-        return Engine(rules: rules.ruleSet, stores: load.storeSet, state: try StateDatabase(path: directory.path + "/state.sqlite"),
+        return Engine(rules: rules.ruleSet, stores: load.storeSet, state: try StateDatabase(path: directory.path + "/state.sqlite", creation: .ifMissing),
                       connector: connector, options: options, logger: Logger(label: "test") { _ in capture })
     }
 

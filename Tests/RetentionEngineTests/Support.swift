@@ -49,7 +49,7 @@ struct Fixture {
         configure(&options)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return Engine(rules: rules.ruleSet, stores: stores.storeSet, state: try StateDatabase(path: statePath),
+        return Engine(rules: rules.ruleSet, stores: stores.storeSet, state: try StateDatabase(path: statePath, creation: .ifMissing),
                       connector: StoreConnectors(), options: options, logger: logger)
     }
 }

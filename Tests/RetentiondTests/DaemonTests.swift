@@ -180,4 +180,78 @@ struct DaemonTests {
         #expect(try scenario.rows() == 1)
         #expect(try scenario.jobs().map(\.state) == ["done"])
     }
+
+    @Test("a mistyped --state: the daemon refuses to start and deletes nothing; in its own StateDirectory= the first start creates it 0600")
+    func stateIsCreatedOnlyInItsOwnDirectory() throws {
+        let scenario = try Scenario(ages: [40 * Self.day])
+        defer { scenario.remove() }
+        let withoutInit = Array(scenario.arguments.dropLast())
+        #expect(withoutInit.last == scenario.statePath)
+        let typo = try Daemon(withoutInit + ["--once", "--log-target", "console"], log: scenario.directory + "/typo.log")
+        #expect(typo.wait(seconds: 60) == 1)
+        #expect(typo.output.contains("no state database here"), "\(typo.output)")
+        #expect(!FileManager.default.fileExists(atPath: scenario.statePath))
+        #expect(try scenario.rows() == 1)
+
+        // Another directory as $STATE_DIRECTORY does not count.
+        let elsewhere = try Daemon(withoutInit + ["--once", "--log-target", "console"], environment: ["STATE_DIRECTORY": "/tmp/elsewhere"],
+                                   log: scenario.directory + "/elsewhere.log")
+        #expect(elsewhere.wait(seconds: 60) == 1)
+        #expect(!FileManager.default.fileExists(atPath: scenario.statePath))
+
+        let first = try Daemon(withoutInit + ["--once", "--log-target", "console"], environment: ["STATE_DIRECTORY": "/nonexistent:" + scenario.directory],
+                               log: scenario.directory + "/first.log")
+        #expect(first.wait(seconds: 60) == 0, "\(first.output)")
+        #expect(first.output.contains("created a new state database"), "\(first.output)")
+        let mode = try FileManager.default.attributesOfItem(atPath: scenario.statePath)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try scenario.rows() == 0)
+    }
+
+    /// Builds `Fixtures/wall-clock-shift.c`: preloaded, it moves the wall clock a process sees by the
+    /// seconds written in a file, while its boot-time clock runs on. (libfaketime does the same but
+    /// leaves a Swift program without its arguments; the host's own clock cannot be set here.)
+    static func wallClockShift(in directory: String) throws -> String {
+        let library = directory + "/wall-clock-shift.so"
+        let source = Support.repository.appendingPathComponent("Tests/RetentiondTests/Fixtures/wall-clock-shift.c").path
+        let (status, output) = try Support.run(["/usr/bin/cc", "-shared", "-fPIC", "-O2", "-o", library, source, "-ldl"])
+        guard status == 0 else { throw POSIXError(.ENOEXEC, userInfo: [NSLocalizedDescriptionKey: output]) }
+        return library
+    }
+
+    @Test("the wall clock jumps 15 days ahead while the daemon runs: no pass acts until 'clock accept' (the 31-day check against the last pass alone would let it through)")
+    func clockJumpWhileRunning() throws {
+        // Due now, due in 10 days, due in 25 days.
+        let scenario = try Scenario(ages: [40 * Self.day, 20 * Self.day, 5 * Self.day])
+        defer { scenario.remove() }
+        let shift = scenario.directory + "/shift"
+        try "0".write(toFile: shift, atomically: true, encoding: .utf8)
+        let environment = ["LD_PRELOAD": try Self.wallClockShift(in: scenario.directory), "WALL_CLOCK_SHIFT_FILE": shift]
+        let daemon = try Daemon(scenario.arguments + ["--log-target", "console", "--interval", "1h"], environment: environment,
+                                log: scenario.directory + "/daemon.log")
+        #expect(daemon.waitForOutput("pass done: 1 jobs, 1 records", seconds: 30), "\(daemon.output)")
+        #expect(try scenario.rows() == 2)
+
+        try "\(Int(15 * Self.day))".write(toFile: shift, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForOutput("ahead of the time that passed since the daemon started", seconds: 30), "\(daemon.output)")
+        #expect(try scenario.rows() == 2, "the record due in 10 days was kept")
+
+        // The operator says the clock is right (under the same clock); the next pass acts.
+        let ctl = URL(fileURLWithPath: Support.binary).deletingLastPathComponent().appendingPathComponent("retentionctl").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ctl)
+        process.arguments = ["clock", "accept", "--state", scenario.statePath, "--by", "operator"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        daemon.signal(SIGHUP)
+        #expect(daemon.waitForOutput("passes run again", seconds: 30), "\(daemon.output)")
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, (try? scenario.rows()) != 1 { usleep(50_000) }
+        #expect(try scenario.rows() == 1, "\(daemon.output)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(seconds: 15) == 0)
+    }
 }

@@ -144,7 +144,7 @@ struct JournalTests {
             #expect(text.hasPrefix("Subject: "), "\(event)")
             #expect(text.contains("Defined-By: retentiond"))
             // Fields the engine sets on job events; reload events have COUNT only.
-            let allowed: Set<String> = [.rulesReloaded, .rulesRejected, .clockRefused].contains(event)
+            let allowed: Set<String> = event == .stateCreated ? ["STATE"] : [.rulesReloaded, .rulesRejected, .clockRefused].contains(event)
                 ? ["COUNT"] : ["RULE", "STORE", "DATASET", "JOB_ID", "ACTION", "STAGE", "COUNT", "CUTOFF"]
             let used = text.split(separator: "@", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
             #expect(Set(used).isSubset(of: allowed), "\(event) uses \(used)")

@@ -103,7 +103,7 @@ struct Scenario {
     var databasePath: String { directory + "/app.sqlite" }
     var statePath: String { directory + "/state.sqlite" }
 
-    var arguments: [String] { ["--rules", rulesPath, "--stores", storesPath, "--state", statePath] }
+    var arguments: [String] { ["--rules", rulesPath, "--stores", storesPath, "--state", statePath, "--init"] }
 
     func rows() throws -> Int {
         let queue = try DatabaseQueue(path: databasePath)

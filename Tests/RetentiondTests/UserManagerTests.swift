@@ -60,7 +60,7 @@ struct UserManagerTests {
             .split(separator: "\n", omittingEmptySubsequences: false).filter { line in
                 !Self.privilegedOnly.contains { line.hasPrefix($0 + "=") }
             }.joined(separator: "\n")
-        unit = unit.replacingOccurrences(of: "@BINDIR@/retentiond", with: "\(home)/bin/retentiond --rules \(etc)/rules.yaml --stores \(etc)/stores.yaml --state \(etc)/state.sqlite")
+        unit = unit.replacingOccurrences(of: "@BINDIR@/retentiond", with: "\(home)/bin/retentiond --rules \(etc)/rules.yaml --stores \(etc)/stores.yaml --state \(etc)/state.sqlite --init")
             .replacingOccurrences(of: "/etc/retentiond/credentials/", with: etc + "/")
             .replacingOccurrences(of: "WatchdogSec=5min", with: "WatchdogSec=2s")
         #expect(unit.contains("Type=notify") && unit.contains("SystemCallFilter=@system-service") && unit.contains("WatchdogSec=2s"))
