@@ -16,4 +16,5 @@ public enum EngineEvent: String, Sendable, CaseIterable {
     case rulesReloaded = "rules-reloaded"
     case rulesRejected = "rules-rejected"
     case stateCreated = "state-created"
+    case recordSkipped = "record-skipped"
 }

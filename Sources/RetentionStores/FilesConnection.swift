@@ -323,7 +323,8 @@ final class FilesConnection: StoreConnection {
     func skipped(_ key: RecordKey, _ dataset: Dataset, reason: String) {
         let shown = KeyText.escaped(key.description)
         logger.warning("cannot delete \(shown) in \(store.id)/\(dataset.id): \(reason); skipped, kept for the next pass",
-                       metadata: ["store": "\(store.id)", "dataset": "\(dataset.id)", "key": "\(shown)", "reason": "\(reason)"])
+                       metadata: ["event": "\(EngineEvent.recordSkipped.rawValue)", "store": "\(store.id)", "dataset": "\(dataset.id)",
+                                  "key": "\(shown)", "reason": "\(reason)"])
     }
 
     func finish(_ dataset: Dataset) async throws {

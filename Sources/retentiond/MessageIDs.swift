@@ -19,6 +19,7 @@ enum MessageIDs {
         .retainNoneViolation: "f6bf603c2e624f4fb2e667be1194c909",
         .rulesReloaded: "35a0aac36da74abe80cd995e59b7256f",
         .rulesRejected: "5fd56c5a3465468cace98d2a007426a1",
+        .recordSkipped: "66c53c181bcb4c30957df0937dd97fa8",
         .stateCreated: "580986b2e52646398c9608b4e0b66eda",
     ]
 
