@@ -23,6 +23,8 @@ final class FilesConnection: StoreConnection {
     /// taken from it stopped.
     let snapshots = Mutex<[String: Snapshot]>([:])
     let cursors = Mutex<[String: (key: String, index: Int)]>([:])
+    /// Datasets whose tree holds names that are not UTF-8, already reported by this connection (a pass).
+    let reportedUnnamable = Mutex<Set<String>>([])
 
     init(store: Store, root: String, logger: Logger = Logger(label: "retentiond.files"), useOpenat2: Bool = true) throws {
         self.store = store
@@ -100,7 +102,14 @@ final class FilesConnection: StoreConnection {
         defer { closedir(handle) }
         var entries: [(name: String, type: UInt8)] = []
         while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            // A name that is not UTF-8 cannot be a key (nor be named in the audit): it is reported,
+            // never repaired into a name that stands for no file or for another one.
+            guard let name = withUnsafePointer(to: entry.pointee.d_name, {
+                String(validatingCString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }) else {
+                reportUnnamable(in: dataset, below: relative)
+                continue
+            }
             if name != "." && name != ".." { entries.append((name, entry.pointee.d_type)) }
         }
         // Byte order, as strcmp: the generic UTF-8 view comparison costs more than the walk.
@@ -325,6 +334,16 @@ final class FilesConnection: StoreConnection {
         logger.warning("cannot delete \(shown) in \(store.id)/\(dataset.id): \(reason); skipped, kept for the next pass",
                        metadata: ["event": "\(EngineEvent.recordSkipped.rawValue)", "store": "\(store.id)", "dataset": "\(dataset.id)",
                                   "key": "\(shown)", "reason": "\(reason)"])
+    }
+
+    func reportUnnamable(in dataset: Dataset, below directory: String) {
+        guard reportedUnnamable.withLock({ $0.insert(dataset.id).inserted }) else { return }
+        let place = directory.isEmpty ? "the root" : KeyText.escaped(directory)
+        let message = "a name in \(place) of \(store.id)/\(dataset.id) is not UTF-8: retentiond cannot name it as a key, so it is "
+            + "never deleted; rename it (convmv) or remove it by hand. Skipped, reported once per pass"
+        logger.warning("\(message)",
+                       metadata: ["event": "\(EngineEvent.recordSkipped.rawValue)", "store": "\(store.id)", "dataset": "\(dataset.id)",
+                                  "key": "\(place)", "reason": "name is not UTF-8"])
     }
 
     func finish(_ dataset: Dataset) async throws {

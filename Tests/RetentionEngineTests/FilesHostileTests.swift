@@ -219,6 +219,37 @@ struct FilesHostileTests {
         #expect(Self.names(in: root + "/kept").count == 1)
     }
 
+    @Test("a name that is not UTF-8 is never repaired into another file's name: skipped, reported once; its look-alike is deleted once and counted once")
+    func nonUTF8Name() async throws {
+        let fixture = Fixture(rules: Self.rules, stores: Self.stores())
+        let root = fixture.directory.path + "/logs"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // "caf\xE9.log" (Latin-1) and "caf\u{FFFD}.log", the name String(cString:) would repair it to.
+        let latin1: [UInt8] = Array((root + "/caf").utf8) + [0xE9] + Array(".log".utf8) + [0]
+        let descriptor = latin1.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644) }
+        #expect(descriptor >= 0)
+        var times = [timespec(tv_sec: Int(Self.now.timeIntervalSince1970) - 100 * 86_400, tv_nsec: 0),
+                     timespec(tv_sec: Int(Self.now.timeIntervalSince1970) - 100 * 86_400, tv_nsec: 0)]
+        #expect(futimens(descriptor, &times) == 0)
+        close(descriptor)
+        Self.old(root + "/caf\u{FFFD}.log")
+        Self.old(root + "/a.log")
+
+        let capture = RuleKindsTests.Capture()
+        let (connection, dataset) = try await Self.connect(fixture, logger: { _ in Logger(label: "test") { _ in capture } })
+        #expect(try await connection.total(dataset) == 2)
+        #expect(try await connection.total(dataset) == 2)
+        let engine = try fixture.engine { $0.maxDeleteShare = 1 }
+        let report = try await engine.runPass(at: Self.now)
+        #expect(report.finished.map(\.state) == [.done])
+        #expect(report.finished.map(\.doneCount) == [2], "a.log and the real caf\u{FFFD}.log, each once")
+        let left = try FileManager.default.contentsOfDirectory(atPath: root)
+        #expect(left.count == 1, "\(left)")
+        let warnings = capture.lines.withLock { $0 }.filter { $0.message.contains("is not UTF-8") }
+        #expect(warnings.count == 1, "\(warnings.map(\.message))")
+        #expect(warnings.first?.metadata["event"].map { "\($0)" } == "record-skipped")
+    }
+
     @Test("files held with POSIX record locks (a live SQLite database) or OFD locks are kept, as flock(2) locks are")
     func recordLocks() async throws {
         let fixture = Fixture(rules: Self.rules, stores: Self.stores())
