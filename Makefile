@@ -46,7 +46,7 @@ demo-passes: demo-data
 	@echo; echo "== what falls due in the next 30 days"
 	$(CTL) plan $(DEMO_ARGS) --horizon 30d --all
 	@echo; echo "== audit trail"
-	$(CTL) audit verify --state $(DEMO)/data/state.sqlite
+	$(CTL) audit verify --state $(DEMO)/data/state.sqlite --hmac-key $(DEMO)/data/hmac-key
 
 # The retention schedule of the seeds' rules.
 schedule: build

@@ -111,6 +111,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                // The audit tests recompute hashes as an attacker would, with the documented algorithm.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

@@ -28,11 +28,15 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     /// obligation and until when (`erasure under rule R deferred by rule O until T`). Covered by
     /// the hash when present; records without one hash as they always did.
     public var note: String? = nil
+    /// HMAC-SHA256 of the chain's id and `hash` under the audit key (`AuditKey`); nil for a record
+    /// appended without a key (before keying, or with no `hmac-key` credential). Not part of the
+    /// canonical text: it seals the hash, which covers everything else.
+    public var mac: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case sequence, job, rule, store, dataset, stage, action, outcome, cutoff, count
         case startedAt = "started_at", finishedAt = "finished_at", keysSHA256 = "keys_sha256"
-        case previousHash = "previous_hash", hash, note
+        case previousHash = "previous_hash", hash, note, mac
     }
 
     /// The text the hash covers: every field but the hash, in a fixed order, one per line.

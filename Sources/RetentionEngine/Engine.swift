@@ -98,6 +98,10 @@ extension Engine {
             report.wouldPlan = try await plan(at: now).entries.filter { $0.due > 0 }
             return report
         }
+        do { try state.checkAuditKey() } catch {
+            logger.critical("\(error.message)")
+            throw EngineError.state(error)
+        }
         let passID: Int64
         do { passID = try state.beginPass(at: now, maximumGap: options.maximumClockGap) } catch {
             logger.critical("\(error.message)", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])

@@ -17,4 +17,6 @@ public enum EngineEvent: String, Sendable, CaseIterable {
     case rulesRejected = "rules-rejected"
     case stateCreated = "state-created"
     case recordSkipped = "record-skipped"
+    /// An audit record was appended: its anchor (sequence, chain hash, MAC, chain id) for the journal.
+    case auditAppended = "audit-appended"
 }

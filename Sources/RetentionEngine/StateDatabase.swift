@@ -23,6 +23,13 @@ public final class StateDatabase: Sendable {
     let queue: DatabaseQueue
     /// The file, for messages.
     public let path: String
+    /// The id of this database's audit chain: random, made once with the table that holds it.
+    /// Journal anchors name it, so that the chains of several state databases never mix.
+    public let chainID: String
+    /// Seals every audit record appended; nil appends unkeyed records (refused once the chain is keyed).
+    let auditKey: AuditKey?
+    /// Told of every audit record once it is committed: the daemon writes it to the journal.
+    let anchor: (@Sendable (AuditAnchor) -> Void)?
 
     /// Whether opening may create the file. A mistyped path must not silently become a new, empty
     /// state database in which every hold and locked rule is gone.
@@ -39,8 +46,15 @@ public final class StateDatabase: Sendable {
     /// Opens the state database at `path` and brings its schema up to date. A new file is created
     /// only when `creation` allows it, and then readable by its owner alone (0600): it holds keys
     /// of people's records.
-    public init(path: String, creation: Creation = .refuse) throws(StateError) {
+    /// - Parameters:
+    ///   - auditKey: the key that seals audit records appended through this instance.
+    ///   - anchor: called with each audit record's anchor after the record is committed, to keep
+    ///     it outside the database (the journal).
+    public init(path: String, creation: Creation = .refuse, auditKey: AuditKey? = nil,
+                anchor: (@Sendable (AuditAnchor) -> Void)? = nil) throws(StateError) {
         self.path = path
+        self.auditKey = auditKey
+        self.anchor = anchor
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in
@@ -51,6 +65,7 @@ public final class StateDatabase: Sendable {
             created = try Self.prepareFile(at: path, creation: creation)
             queue = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(queue)
+            chainID = try queue.read { db in try String.fetchOne(db, sql: "SELECT id FROM audit_chain") } ?? ""
         } catch let error as StateError {
             throw error
         } catch {
@@ -182,6 +197,18 @@ public final class StateDatabase: Sendable {
         migrator.registerMigration("v4-locks") { db in
             // The rest of a locked rule's form (zone, alignment, `when:`, bindings) as JSON.
             try db.alter(table: "locked_rule") { t in t.add(column: "form", .text) }
+        }
+        // Issue 12: the audit chain gets a key and an identity. `mac` seals each record's hash
+        // (AuditKey); `audit_chain` holds the chain's random id, which the MAC covers and the
+        // journal's anchors name. Records before this migration stay unkeyed.
+        migrator.registerMigration("v5-audit-key") { db in
+            try db.alter(table: "audit") { t in t.add(column: "mac", .text) }
+            try db.create(table: "audit_chain") { t in t.column("id", .text).notNull() }
+            try db.execute(sql: "INSERT INTO audit_chain (id) VALUES (?)", arguments: [UUID().uuidString.lowercased()])
+            try db.execute(sql: """
+                CREATE TRIGGER audit_chain_no_update BEFORE UPDATE ON audit_chain BEGIN SELECT RAISE(ABORT, 'the audit chain id is fixed'); END;
+                CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain BEGIN SELECT RAISE(ABORT, 'the audit chain id is fixed'); END;
+                """)
         }
         return migrator
     }
@@ -402,14 +429,18 @@ extension StateDatabase {
         }
     }
 
-    /// Ends a job (done, failed or cancelled) and appends its audit record, in one transaction.
+    /// Ends a job (done, failed or cancelled) and appends its audit record, in one transaction;
+    /// then hands the record's anchor to `anchor` (after the commit: an anchor must never name a
+    /// record that was rolled back).
     @discardableResult
     public func finish(_ job: Job) throws(StateError) -> AuditRecord {
-        try write { db in
+        let record = try write { db in
             try Self.update(job, in: db)
             try db.execute(sql: "DELETE FROM batch WHERE job = ?", arguments: [job.id])
-            return try Self.appendAudit(for: job, in: db)
+            return try appendAudit(for: job, in: db)
         }
+        anchor?(AuditAnchor(record, chain: chainID, state: path))
+        return record
     }
 }
 
@@ -494,45 +525,6 @@ extension StateDatabase {
                     INSERT OR REPLACE INTO locked_rule (rule, anchor, stages, retention, kind, recorded_at, form) VALUES (?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [rule.id, try Self.json(rule.anchor?.fields ?? []), try Self.json(rule.retention.stages),
                                      retention, rule.kind.rawValue, TimeText.iso(now), try Self.json(form)])
-            }
-        }
-    }
-}
-
-// MARK: - Audit
-
-extension StateDatabase {
-    static let genesis = String(repeating: "0", count: 64)
-
-    static func appendAudit(for job: Job, in db: Database) throws -> AuditRecord {
-        let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
-        var record = AuditRecord(sequence: (last?["sequence"] as Int64? ?? 0) + 1, job: job.id, rule: job.rule, store: job.store,
-                                 dataset: job.dataset, stage: job.stage, action: job.unknownAction ?? job.action.rawValue, outcome: job.state.rawValue,
-                                 cutoff: TimeText.iso(job.cutoff), count: job.doneCount,
-                                 startedAt: TimeText.iso(job.startedAt ?? job.plannedAt), finishedAt: TimeText.iso(job.finishedAt ?? job.plannedAt),
-                                 keysSHA256: job.keysDigest.hex, previousHash: last?["hash"] ?? genesis, hash: "", note: job.note)
-        record.hash = hash(record)
-        try db.execute(sql: """
-            INSERT INTO audit (sequence, job, rule, store, dataset, stage, action, outcome, cutoff, count, started_at, finished_at,
-                               keys_sha256, previous_hash, hash, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [record.sequence, record.job, record.rule, record.store, record.dataset, record.stage, record.action,
-                             record.outcome, record.cutoff, record.count, record.startedAt, record.finishedAt, record.keysSHA256,
-                             record.previousHash, record.hash, record.note])
-        return record
-    }
-
-    static func hash(_ record: AuditRecord) -> String {
-        SHA256.hash(data: Data(record.canonicalText.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// The audit chain, in order.
-    public func auditRecords() throws(StateError) -> [AuditRecord] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY sequence").map { row in
-                AuditRecord(sequence: row["sequence"], job: row["job"], rule: row["rule"], store: row["store"], dataset: row["dataset"],
-                            stage: row["stage"], action: row["action"], outcome: row["outcome"], cutoff: row["cutoff"], count: row["count"],
-                            startedAt: row["started_at"], finishedAt: row["finished_at"], keysSHA256: row["keys_sha256"],
-                            previousHash: row["previous_hash"], hash: row["hash"], note: row["note"])
             }
         }
     }

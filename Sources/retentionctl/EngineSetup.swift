@@ -39,11 +39,9 @@ struct EngineSetup: ParsableArguments {
             throw ExitCode(1)
         }
         var options = options
-        do { options.hmacKey = try HMACKey.load(path: hmacKeyPath) } catch {
-            Output.error("retentionctl: \(error)")
-            throw ExitCode(1)
-        }
-        return Engine(rules: rules, stores: stores.storeSet, state: try state.open(creation: initialize ? .ifMissing : .refuse),
+        options.hmacKey = try StateLocation.loadKey(hmacKeyPath)
+        return Engine(rules: rules, stores: stores.storeSet,
+                      state: try state.open(creation: initialize ? .ifMissing : .refuse, key: options.hmacKey, anchoring: !options.dryRun),
                       connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile), options: options, logger: logger)
     }
 }
@@ -55,10 +53,17 @@ struct StateLocation: ParsableArguments {
 
     /// Opens the state database; says so when it was just created or has no history, since an
     /// empty past shown as if it were the real one (no holds, no jobs) misleads.
-    func open(creation: StateDatabase.Creation = .refuse) throws -> StateDatabase {
+    ///
+    /// With `key`, the records appended are sealed with the audit key derived from it
+    /// (`AuditKey`), and `verifyAudit` checks the MACs; with `anchoring`, every record appended
+    /// is also anchored in the journal.
+    func open(creation: StateDatabase.Creation = .refuse, key: HMACKey? = nil, anchoring: Bool = false) throws -> StateDatabase {
         let path = StateDatabase.path(given: path)
+        let anchor: (@Sendable (AuditAnchor) -> Void)? = anchoring ? { @Sendable in JournalAnchors.write($0) } : nil
         let state: StateDatabase
-        do { state = try StateDatabase(path: path, creation: creation) } catch {
+        do {
+            state = try StateDatabase(path: path, creation: creation, auditKey: key.map { AuditKey(derivedFrom: $0) }, anchor: anchor)
+        } catch {
             Output.error("retentionctl: state database \(error)")
             throw ExitCode(1)
         }
@@ -69,6 +74,14 @@ struct StateLocation: ParsableArguments {
                          + "Is it the right one?")
         }
         return state
+    }
+
+    /// The HMAC key from `path`, else the systemd credential `hmac-key`; nil when neither is there.
+    static func loadKey(_ path: String?) throws -> HMACKey? {
+        do { return try HMACKey.load(path: path) } catch {
+            Output.error("retentionctl: \(error)")
+            throw ExitCode(1)
+        }
     }
 }
 

@@ -91,11 +91,14 @@ struct CancelCommand: ParsableCommand {
     @Option(help: "Who cancels (default $SUDO_USER or $USER).")
     var by: String?
 
+    @Option(name: .customLong("hmac-key"), help: "File holding the hmac-key, from which the audit key is derived (default: the systemd credential 'hmac-key'); a cancelled job is audited.")
+    var hmacKeyPath: String?
+
     @Argument(help: "Job ids.")
     var jobs: [Int64]
 
     func run() throws {
-        let state = try self.state.open()
+        let state = try self.state.open(key: try StateLocation.loadKey(hmacKeyPath), anchoring: true)
         try decide(jobs) { id in
             "job \(try state.cancel(id, by: by ?? EngineOptions().actor, at: Date()).id) cancelled"
         }

@@ -21,6 +21,7 @@ enum MessageIDs {
         .rulesRejected: "5fd56c5a3465468cace98d2a007426a1",
         .recordSkipped: "66c53c181bcb4c30957df0937dd97fa8",
         .stateCreated: "580986b2e52646398c9608b4e0b66eda",
+        .auditAppended: "194cd2cea8c14da7ae13079264ecc13d",
     ]
 
     /// The id for an event's name (the `event` metadata value), if it is one of ours.

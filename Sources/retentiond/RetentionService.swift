@@ -82,7 +82,19 @@ struct RetentionService: Service {
 
     func run() async throws {
         let state: StateDatabase
-        do { state = try StateDatabase(path: settings.statePath, creation: settings.stateCreation) } catch {
+        let key: HMACKey?
+        do { key = try HMACKey.load(path: settings.hmacKeyPath) } catch {
+            logger.critical("\(error)")
+            throw error
+        }
+        if key == nil {
+            logger.warning("no credential '\(HMACKey.credentialName)': audit records are appended without a MAC; rewritten with recomputed hashes, only their journal anchors would show it")
+        }
+        do {
+            state = try StateDatabase(path: settings.statePath, creation: settings.stateCreation, auditKey: key.map { AuditKey(derivedFrom: $0) }) { [logger] anchor in
+                Self.writeAnchor(anchor, logger: logger)
+            }
+        } catch {
             logger.critical("cannot open the state database \(settings.statePath): \(error)")
             throw error
         }
@@ -263,6 +275,22 @@ struct RetentionService: Service {
         let flags = self.flags
         engine.stopRequested = { flags.stop.load(ordering: .relaxed) }
         return engine
+    }
+
+    /// Writes an audit record's anchor to the journal, whatever the log target and level: it is
+    /// the copy of the chain that a rewrite of the state database cannot reach.
+    static func writeAnchor(_ anchor: AuditAnchor, logger: Logger) {
+        let fields: [(name: String, value: String)] = [
+            ("MESSAGE", "audit record \(anchor.sequence) appended: chain hash \(anchor.hash)"),
+            ("PRIORITY", String(JournalLogHandler.priority(.info))),
+            ("SYSLOG_IDENTIFIER", Retentiond.identifier),
+            ("MESSAGE_ID", MessageIDs.byEvent[.auditAppended]!),
+            ("EVENT", EngineEvent.auditAppended.rawValue),
+        ] + anchor.fields
+        let result = Journal.send(fields)
+        if result < 0 {
+            logger.warning("audit record \(anchor.sequence) is not anchored in the journal (\(String(cString: strerror(-result)))); its head is \(anchor)")
+        }
     }
 
     // MARK: Watchdog and status

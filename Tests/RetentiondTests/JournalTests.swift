@@ -127,6 +127,47 @@ struct JournalTests {
         #expect(restricted["ACTION"] == "restrict" && restricted["COUNT"] == "1", "\(restricted)")
     }
 
+    @Test("every audit record is anchored in the journal (AUDIT_SEQUENCE, AUDIT_HASH, AUDIT_MAC, AUDIT_CHAIN, STATE); audit verify --journal finds a cut-off tail")
+    func auditAnchors() throws {
+        guard Self.journalAvailable else { return }
+        let scenario = try Scenario(ages: [40 * 86_400, 35 * 86_400, 86_400])
+        defer { scenario.remove() }
+        let key = scenario.directory + "/hmac-key"
+        try "0123456789abcdef0123456789abcdef\n".write(toFile: key, atomically: true, encoding: .utf8)
+        let daemon = try Daemon(scenario.arguments + ["--once", "--log-target", "journal", "--log-level", "warning", "--hmac-key", key],
+                                log: scenario.directory + "/daemon.log")
+        #expect(daemon.wait(seconds: 60) == 0, "\(daemon.output)")
+        let state = try DatabaseQueue(path: scenario.statePath)
+        let (chain, hash, mac) = try state.read { db in
+            (try String.fetchOne(db, sql: "SELECT id FROM audit_chain")!, try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE sequence = 1")!,
+             try String.fetchOne(db, sql: "SELECT mac FROM audit WHERE sequence = 1"))
+        }
+        // Written whatever the log level (warning here).
+        let anchor = try #require(Self.entries(["AUDIT_CHAIN=\(chain)"], count: 1).first)
+        #expect(anchor["MESSAGE_ID"] == MessageIDs.byEvent[.auditAppended])
+        #expect(anchor["AUDIT_SEQUENCE"] == "1" && anchor["AUDIT_HASH"] == hash && anchor["STATE"] == scenario.statePath)
+        #expect(mac != nil && anchor["AUDIT_MAC"] == mac)
+        #expect(anchor["SYSLOG_IDENTIFIER"] == "retentiond" && anchor["EVENT"] == "audit-appended")
+
+        // retentionctl anchors the records it appends too, over journald's socket (no libsystemd).
+        let retentionctl = URL(fileURLWithPath: Support.binary).deletingLastPathComponent().appendingPathComponent("retentionctl").path
+        let store = try DatabaseQueue(path: scenario.databasePath)
+        try store.write { db in try db.execute(sql: "INSERT INTO events VALUES (100, '2001-01-01 00:00:00')") }
+        try store.close()
+        let run = try Support.run([retentionctl, "run"] + scenario.arguments + ["--hmac-key", key, "--max-delete-share", "100", "-q"])
+        #expect(run.status == 0, "\(run.output)")
+        let second = try #require(Self.entries(["AUDIT_CHAIN=\(chain)", "AUDIT_SEQUENCE=2"], count: 1).first)
+        #expect(second["SYSLOG_IDENTIFIER"] == "retentionctl" && second["MESSAGE_ID"] == MessageIDs.byEvent[.auditAppended])
+        let intact = try Support.run([retentionctl, "audit", "verify", "--journal", "--state", scenario.statePath])
+        #expect(intact.status == 0 && intact.output.contains("2 anchors compared, confirming records up to 2"), "\(intact.output)")
+        // The attack: the last record and its job cut off, the guard dropped first.
+        try state.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE sequence = 2; DELETE FROM job WHERE id = 2")
+        }
+        let cut = try Support.run([retentionctl, "audit", "verify", "--journal", "--state", scenario.statePath])
+        #expect(cut.status == 1 && cut.output.contains("the journal anchors records up to 2") && cut.output.contains("record 2 was cut off"), "\(cut.output)")
+    }
+
     @Test("every kind of event has a fixed MESSAGE_ID and a catalog entry that uses only fields it has")
     func catalogCoversEveryEvent() throws {
         let catalog = try String(contentsOf: Support.repository.appendingPathComponent("catalog/retentiond.catalog"), encoding: .utf8)
@@ -145,7 +186,8 @@ struct JournalTests {
             #expect(text.contains("Defined-By: retentiond"))
             // Fields the engine sets on job events; reload events have COUNT only.
             let allowed: Set<String> = event == .stateCreated ? ["STATE"] : [.rulesReloaded, .rulesRejected, .clockRefused].contains(event)
-                ? ["COUNT"] : ["RULE", "STORE", "DATASET", "JOB_ID", "ACTION", "STAGE", "COUNT", "CUTOFF"]
+                ? ["COUNT"] : event == .auditAppended ? ["AUDIT_SEQUENCE", "AUDIT_HASH", "AUDIT_CHAIN", "STATE"]
+                : ["RULE", "STORE", "DATASET", "JOB_ID", "ACTION", "STAGE", "COUNT", "CUTOFF"]
             let used = text.split(separator: "@", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
             #expect(Set(used).isSubset(of: allowed), "\(event) uses \(used)")
         }
