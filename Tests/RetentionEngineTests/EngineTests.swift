@@ -266,7 +266,7 @@ struct EngineTests {
         try await state.write { db in
             try db.execute(sql: """
                 INSERT INTO audit SELECT 2, job, rule, store, dataset, stage, action, outcome, cutoff, 5, started_at, finished_at,
-                                         keys_sha256, hash, hash, note FROM audit WHERE sequence = 1
+                                         keys_sha256, hash, hash, note, mac FROM audit WHERE sequence = 1
                 """)
         }
         #expect(!(try engine.state.verifyAudit().problems.isEmpty))
