@@ -1,5 +1,6 @@
 import Foundation
 import RetentionEngine
+import Synchronization
 
 /// The audit chain's anchors in the journal: written when retentionctl appends a record (`run`,
 /// `cancel`), read back by `audit verify --journal` through `journalctl`, or from a saved export.
@@ -7,6 +8,8 @@ enum JournalAnchors {
     /// `MESSAGE_ID=` of the anchor entry; the same as the daemon's `audit-appended` id
     /// (Sources/retentiond/MessageIDs.swift, catalog/retentiond.catalog).
     static let messageID = "194cd2cea8c14da7ae13079264ecc13d"
+
+    private static let warned = Mutex(false)
 
     /// Writes a record's anchor to the journal; a warning on stderr when there is no journal to
     /// write to (the record is then not anchored, and `audit verify --journal` will not find it).
@@ -18,9 +21,10 @@ enum JournalAnchors {
             ("MESSAGE_ID", messageID),
             ("EVENT", EngineEvent.auditAppended.rawValue),
         ] + anchor.fields
-        if let problem = JournalSocket.send(fields) {
-            Output.error("retentionctl: warning: audit record \(anchor.sequence) is not anchored in the journal (\(problem)); "
-                         + "note its head \(anchor) elsewhere")
+        // Once per command: a demo on a machine without journald appends dozens of records.
+        if let problem = JournalSocket.send(fields), warned.withLock({ (done: inout Bool) -> Bool in defer { done = true }; return !done }) {
+            Output.error("retentionctl: warning: the audit records this command appends (from \(anchor.sequence)) are not anchored in the "
+                         + "journal (\(problem)); note the head 'retentionctl audit head' prints elsewhere")
         }
     }
 
