@@ -51,10 +51,22 @@ public indirect enum Condition: Sendable, Hashable, CustomStringConvertible {
 
         public var description: String {
             switch self {
-            case .string(let text): "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+            case .string(let text): Self.quoted(text)
             case .integer(let value): String(value)
             case .real(let value): Self.positional(value)
             }
+        }
+
+        /// `text` in single quotes, each quote doubled. Scalar by scalar, as the lexer reads it:
+        /// `replacingOccurrences` compares characters, and a quote followed by a combining mark
+        /// (`'\u{7F1}`) is one character that is not `'`, so it was left single.
+        static func quoted(_ text: String) -> String {
+            var scalars = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars {
+                scalars.append(scalar)
+                if scalar == "'" { scalars.append(scalar) }
+            }
+            return "'" + String(scalars) + "'"
         }
 
         /// The shortest text that reads back as `value`, written without an exponent: the

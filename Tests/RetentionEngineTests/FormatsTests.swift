@@ -89,7 +89,7 @@ struct FormatsTests {
     // so a job planned under `when: ratio < 0.000001` was stored in a form it could not be read
     // back from.
     @Test("a job's condition is stored as text that reads back as the same condition", arguments: [
-        "ratio < 0.000001", "amount >= -12345678901234567890.5 or amount = 0.1", "not (a is null and b != 'x''y')",
+        "ratio < 0.000001", "amount >= -12345678901234567890.5 or amount = 0.1", "not (a is null and b != 'x''y')", "b = 'O''\u{7F1}Brien'",
     ])
     func storedCondition(text: String) throws {
         let predicate = RecordPredicate.condition(try Condition.parse(text), columns: ["ratio": "r", "amount": "a", "a": "a", "b": "b"])

@@ -19,6 +19,9 @@ struct ConditionTests {
         ("y > 0.000001", "y > 0.000001"),
         ("y > -0.0000012345", "y > -0.0000012345"),
         ("y < 12345678901234567890.5", "y < 12345678901234567000.0"),
+        // Also found by the fuzzer: a quote followed by a combining mark was not doubled.
+        ("name = 'O''\u{7F1}Brien'", "name = 'O''\u{7F1}Brien'"),
+        ("name = \"\u{301}'\u{301}\"", "name = '\u{301}''\u{301}'"),
     ])
     func roundTrip(text: String, canonical: String) throws {
         let condition = try Condition.parse(text)
