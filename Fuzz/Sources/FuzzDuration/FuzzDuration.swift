@@ -39,21 +39,21 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     require(duration.approximateDays <= Double(Duration.maximumYears) * 365.2425, "\(duration) is too long")
     let range = duration.secondsRange
     require(range.lowerBound >= 0, "\(duration): negative shortest length")
-    // Alignment is taken from the input so that every one is reached without multiplying the work.
+    // The zone and the alignment are taken from the input, so that every one is reached without
+    // multiplying the work of each execution.
     let alignments: [Alignment?] = [nil] + Alignment.allCases
     let alignment = alignments[size % alignments.count]
-    for calendar in calendars {
-        var previous: Date?
-        for anchor in anchors {
-            let due = calendar.due(after: duration, from: anchor, alignment: alignment)
-            require(due.timeIntervalSince1970.isFinite, "\(duration) from \(anchor): due is not a number")
-            require(due >= anchor, "\(duration) from \(anchor) in \(calendar.timeZone.identifier) is due before the anchor: \(due)")
-            if let previous {
-                require(previous <= due, "\(duration) in \(calendar.timeZone.identifier), alignment \(String(describing: alignment)): "
-                             + "a later anchor \(anchor) falls due at \(due), before \(previous)")
-            }
-            previous = due
+    let calendar = calendars[Int(data?[0] ?? 0) % calendars.count]
+    var previous: Date?
+    for anchor in anchors {
+        let due = calendar.due(after: duration, from: anchor, alignment: alignment)
+        require(due.timeIntervalSince1970.isFinite, "\(duration) from \(anchor): due is not a number")
+        require(due >= anchor, "\(duration) from \(anchor) in \(calendar.timeZone.identifier) is due before the anchor: \(due)")
+        if let previous {
+            require(previous <= due, "\(duration) in \(calendar.timeZone.identifier), alignment \(String(describing: alignment)): "
+                    + "a later anchor \(anchor) falls due at \(due), before \(previous)")
         }
+        previous = due
     }
     return 0
 }
