@@ -30,7 +30,7 @@ struct ConditionTests {
     }
 
     @Test("every real literal prints as text that reads back as the same number",
-          arguments: [1e-300, 5e-324, 1e-7, 0.1, 1.5, 123.456, 1e15, 1e16, 1.7976931348623157e308, 2.5e-5, 9.999e22])
+          arguments: [1e-300, Double.leastNonzeroMagnitude, 1e-7, 0.1, 1.5, 123.456, 1e15, 1e16, 1.7976931348623157e308, 2.5e-5, 9.999e22])
     func realsReadBack(value: Double) throws {
         for value in [value, -value] {
             let condition = Condition.comparison(.init("x", offset: 0), .equal, .real(value))
