@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build demo demo-passes demo-data schedule test rule-tests schema-check install verify-units bench bench-smoke clean
+.PHONY: all build demo demo-passes demo-data schedule test rule-tests schema-check install verify-units bench bench-smoke fuzz fuzz-build fuzz-smoke clean
 
 all: build
 
@@ -73,6 +73,7 @@ test: schema-check
 	$(MAKE) --no-print-directory verify-units
 	scripts/with-journald scripts/with-user-manager scripts/with-postgres $(SWIFT) test
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory fuzz-smoke
 
 # The benchmarks (Benchmarks/bench.py): retentiond against sqlite3, find, systemd-tmpfiles and psql
 # on data it generates, medians of 5 runs, on a release build (about 15 minutes). The smoke size
@@ -84,6 +85,23 @@ bench:
 bench-smoke:
 	$(SWIFT) build
 	scripts/with-postgres $(PYTHON) Benchmarks/bench.py --size smoke --bin .build/debug
+
+# The libFuzzer targets of Fuzz/ (docs/fuzzing.md), built with the address sanitizer in packages
+# of their own so that the main build stays as it is. `fuzz` runs each for FUZZ_SECONDS; the
+# smoke runs every committed seed and then fuzzes a few seconds, to keep the targets working.
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_BUILD = $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
+
+fuzz-build:
+	cd Fuzz && $(FUZZ_BUILD)
+	cd Fuzz/CommandReply && $(FUZZ_BUILD)
+
+fuzz: fuzz-build
+	scripts/fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	scripts/fuzz $(FUZZ_SMOKE_SECONDS)
 
 # Installation. PREFIX and DESTDIR as usual; without DESTDIR (installing on this machine) the
 # user, directories, HMAC key and journal catalog are set up too, and systemd is told.
@@ -142,4 +160,4 @@ verify-units:
 	@echo "verify-units: systemd-analyze verify printed nothing; both services rate 1.5 or better"
 
 clean:
-	rm -rf .build
+	rm -rf .build Fuzz/.build Fuzz/CommandReply/.build

@@ -51,10 +51,45 @@ public indirect enum Condition: Sendable, Hashable, CustomStringConvertible {
 
         public var description: String {
             switch self {
-            case .string(let text): "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+            case .string(let text): Self.quoted(text)
             case .integer(let value): String(value)
-            case .real(let value): String(value)
+            case .real(let value): Self.positional(value)
             }
+        }
+
+        /// `text` in single quotes, each quote doubled. Scalar by scalar, as the lexer reads it:
+        /// `replacingOccurrences` compares characters, and a quote followed by a combining mark
+        /// (`'\u{7F1}`) is one character that is not `'`, so it was left single.
+        static func quoted(_ text: String) -> String {
+            var scalars = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars {
+                scalars.append(scalar)
+                if scalar == "'" { scalars.append(scalar) }
+            }
+            return "'" + String(scalars) + "'"
+        }
+
+        /// The shortest text that reads back as `value`, written without an exponent: the
+        /// condition language has none, and the canonical text must parse (`1e-06` would not;
+        /// `0.000001` does).
+        static func positional(_ value: Double) -> String {
+            let shortest = String(value)
+            guard let e = shortest.firstIndex(where: { $0 == "e" || $0 == "E" }),
+                  let exponent = Int(shortest[shortest.index(after: e)...]) else { return shortest }
+            var mantissa = Substring(shortest[..<e])
+            let sign = mantissa.hasPrefix("-") ? "-" : ""
+            if !sign.isEmpty { mantissa.removeFirst() }
+            let whole = mantissa.prefix { $0 != "." }
+            var digits = String(whole) + mantissa.dropFirst(whole.count + 1)
+            // The decimal point goes after `point` digits; pad with zeros on either side so that
+            // at least one digit stands before and after it.
+            var point = whole.count + exponent
+            if point < 1 {
+                digits = String(repeating: "0", count: 1 - point) + digits
+                point = 1
+            }
+            if point >= digits.count { digits += String(repeating: "0", count: point - digits.count + 1) }
+            return sign + digits.prefix(point) + "." + digits.dropFirst(point)
         }
     }
 

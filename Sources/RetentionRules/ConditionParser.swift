@@ -114,6 +114,10 @@ enum ConditionLexer {
                 if let integer = Int64(literal) {
                     tokens.append(.init(kind: .number(.integer(integer)), offset: start))
                 } else if let real = Double(literal), literal.filter({ $0 == "." }).count == 1, !literal.hasSuffix(".") {
+                    // 400 digits read as infinity, which no column holds and no text prints back.
+                    guard real.isFinite else {
+                        throw ConditionSyntaxError("'\(literal)' is too large a number", offset: start)
+                    }
                     tokens.append(.init(kind: .number(.real(real)), offset: start))
                 } else {
                     throw ConditionSyntaxError("'\(literal)' is not a number", offset: start)

@@ -275,6 +275,17 @@ public enum SQLIdentifier: Sendable {
     public static func quoted(_ text: String) -> String {
         // Every predicate of a plan quotes its columns: the plain name, the common case, skips Foundation's search.
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ".") }) { return "\"" + text + "\"" }
-        return text.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ".")
+        // Quotes are doubled scalar by scalar, as SQL reads them: `replacingOccurrences` compares
+        // characters, and a quote followed by a combining mark is one character that is not `"`.
+        return text.split(separator: ".").map { part in
+            var scalars = String.UnicodeScalarView()
+            scalars.append("\"")
+            for scalar in part.unicodeScalars {
+                scalars.append(scalar)
+                if scalar == "\"" { scalars.append(scalar) }
+            }
+            scalars.append("\"")
+            return String(scalars)
+        }.joined(separator: ".")
     }
 }

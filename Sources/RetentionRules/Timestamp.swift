@@ -18,34 +18,96 @@ public enum Timestamp: Sendable, Hashable {
         }
     }
 
-    /// Parses `2026-05-10T15:00:00+02:00`, `2026-05-10T13:00Z`, `2026-05-10 15:00`, `2026-05-10`.
+    /// Parses `2026-05-10T15:00:00+02:00`, `2026-05-10T13:00Z`, `2026-05-10 15:00`, `2026-05-10`:
+    /// `YYYY-MM-DD[(T| )hh:mm[:ss[(.|,)fraction]]][Z|±hh[[:]mm]]`, ASCII digits only.
     public static func parse(_ text: String) throws(TimestampSyntaxError) -> Timestamp {
-        let pattern = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/
-        guard let match = text.wholeMatch(of: pattern) else {
-            throw TimestampSyntaxError(text: text)
+        // A scanner, not a regular expression: `\d` matches every Unicode digit (`٢٠٢٦`), which
+        // `Int` then refuses, and a regex is compiled anew on each call, slower than the date
+        // arithmetic that follows.
+        var scanner = TimestampScanner(text)
+        guard let year = scanner.number(digits: 4), scanner.take("-"), let month = scanner.number(digits: 2),
+              scanner.take("-"), let day = scanner.number(digits: 2)
+        else { throw TimestampSyntaxError(text: text) }
+        var hour = 0, minute = 0, second = 0.0
+        if scanner.take("T") || scanner.take(" ") {
+            guard let h = scanner.number(digits: 2), scanner.take(":"), let m = scanner.number(digits: 2) else {
+                throw TimestampSyntaxError(text: text)
+            }
+            (hour, minute) = (h, m)
+            if scanner.take(":") {
+                guard let s = scanner.number(digits: 2) else { throw TimestampSyntaxError(text: text) }
+                second = Double(s)
+                if scanner.take(".") || scanner.take(",") {
+                    let digits = scanner.digits(atMost: 9)
+                    guard !digits.isEmpty else { throw TimestampSyntaxError(text: text) }
+                    second += Double("0." + digits) ?? 0
+                }
+            }
         }
-        let year = Int(match.1)!, month = Int(match.2)!, day = Int(match.3)!
-        let hour = match.4.map { Int($0)! } ?? 0
-        let minute = match.5.map { Int($0)! } ?? 0
-        let second = match.6.map { Int($0)! } ?? 0
-        let fraction = match.7.map { Double("0." + $0)! } ?? 0
-        guard (1...12).contains(month), (1...LocalDateTime.daysIn(month: month, year: year)).contains(day),
-              hour < 24, minute < 60, second < 60
-        else { throw TimestampSyntaxError(text: text, problem: "no such date or time") }
-        let local = LocalDateTime(year: year, month: month, day: day, hour: hour, minute: minute,
-                                  second: Double(second) + fraction)
-        guard let zone = match.8 else { return .local(local) }
-        var offset = 0
-        if zone != "Z" && zone != "z" {
-            let digits = zone.dropFirst().filter(\.isNumber)
-            let hours = Int(digits.prefix(2))!, minutes = Int(digits.dropFirst(2)) ?? 0
+        var offset: Int?
+        if scanner.take("Z") || scanner.take("z") {
+            offset = 0
+        } else if let sign = scanner.take("+") ? 1 : scanner.take("-") ? -1 : nil {
+            guard let hours = scanner.number(digits: 2) else { throw TimestampSyntaxError(text: text) }
+            var minutes = 0
+            if scanner.take(":") {
+                guard let m = scanner.number(digits: 2) else { throw TimestampSyntaxError(text: text) }
+                minutes = m
+            } else if let m = scanner.number(digits: 2) {
+                minutes = m
+            }
             guard hours <= 18, minutes < 60 else {
                 throw TimestampSyntaxError(text: text, problem: "no such offset")
             }
-            offset = (hours * 3_600 + minutes * 60) * (zone.hasPrefix("-") ? -1 : 1)
+            offset = sign * (hours * 3_600 + minutes * 60)
         }
+        guard scanner.isAtEnd else { throw TimestampSyntaxError(text: text) }
+        // Year 0000 is no year of the calendar retentiond counts in (0001–9999), and an instant
+        // before 0001 could not be written to the state database.
+        guard year >= 1, (1...12).contains(month), (1...LocalDateTime.daysIn(month: month, year: year)).contains(day),
+              hour < 24, minute < 60, second < 60
+        else { throw TimestampSyntaxError(text: text, problem: "no such date or time") }
+        let local = LocalDateTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        guard let offset else { return .local(local) }
         return .instant(Date(timeIntervalSince1970: local.nominalSeconds - Double(offset)))
     }
+}
+
+/// Reads a timestamp's text from left to right, byte by byte: every character the format has is
+/// ASCII, so any other byte is simply not what was expected.
+private struct TimestampScanner {
+    private let bytes: [UInt8]
+    private var index = 0
+
+    init(_ text: String) {
+        bytes = Array(text.utf8)
+    }
+
+    var isAtEnd: Bool { index == bytes.count }
+
+    /// Consumes `character` if it comes next.
+    mutating func take(_ character: Unicode.Scalar) -> Bool {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: character) else { return false }
+        index += 1
+        return true
+    }
+
+    /// Exactly `digits` ASCII digits as a number, consumed; nil, consuming nothing, otherwise.
+    mutating func number(digits: Int) -> Int? {
+        guard index + digits <= bytes.count, bytes[index..<index + digits].allSatisfy(Self.isDigit) else { return nil }
+        let value = bytes[index..<index + digits].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        index += digits
+        return value
+    }
+
+    /// Up to `limit` ASCII digits, consumed, as text.
+    mutating func digits(atMost limit: Int) -> String {
+        let start = index
+        while index < bytes.count, index - start < limit, Self.isDigit(bytes[index]) { index += 1 }
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 }
 
 /// A command-line timestamp that is not ISO 8601.

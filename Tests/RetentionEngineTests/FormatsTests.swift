@@ -84,4 +84,21 @@ struct FormatsTests {
         #expect((stored < TimeText.sqliteCutoff(cutoffDate)) == due)
         #expect((storedDate < cutoffDate) == due)
     }
+
+    // Found by the fuzzer (Fuzz/, FuzzCondition): a condition on a small real printed as `1e-06`,
+    // so a job planned under `when: ratio < 0.000001` was stored in a form it could not be read
+    // back from.
+    @Test("a job's condition is stored as text that reads back as the same condition", arguments: [
+        "ratio < 0.000001", "amount >= -12345678901234567890.5 or amount = 0.1", "not (a is null and b != 'x''y')", "b = 'O''\u{7F1}Brien'",
+    ])
+    func storedCondition(text: String) throws {
+        let predicate = RecordPredicate.condition(try Condition.parse(text), columns: ["ratio": "r", "amount": "a", "a": "a", "b": "b"])
+        let stored = try JSONEncoder().encode(predicate)
+        let again = try JSONDecoder().decode(RecordPredicate.self, from: stored)
+        guard case .condition(let condition, _) = again, case .condition(let original, _) = predicate else {
+            Issue.record("\(again) is not a condition")
+            return
+        }
+        #expect(condition.description == original.description)
+    }
 }

@@ -14,11 +14,32 @@ struct ConditionTests {
         ("not a is null and b >= 2", "not a is null and b >= 2"),
         ("not (a is null and b <= 2)", "not (a is null and b <= 2)"),
         ("name = 'O''Brien'", "name = 'O''Brien'"),
+        // Found by the fuzzer (Fuzz/, FuzzCondition): small and large reals printed with an
+        // exponent (`1e-06`), which the language cannot read back.
+        ("y > 0.000001", "y > 0.000001"),
+        ("y > -0.0000012345", "y > -0.0000012345"),
+        ("y < 12345678901234567890.5", "y < 12345678901234567000.0"),
+        // Also found by the fuzzer: a quote followed by a combining mark was not doubled.
+        ("name = 'O''\u{7F1}Brien'", "name = 'O''\u{7F1}Brien'"),
+        ("name = \"\u{301}'\u{301}\"", "name = '\u{301}''\u{301}'"),
     ])
     func roundTrip(text: String, canonical: String) throws {
         let condition = try Condition.parse(text)
         #expect(condition.description == canonical)
         #expect(try Condition.parse(canonical).description == canonical)
+    }
+
+    @Test("every real literal prints as text that reads back as the same number",
+          arguments: [1e-300, Double.leastNonzeroMagnitude, 1e-7, 0.1, 1.5, 123.456, 1e15, 1e16, 1.7976931348623157e308, 2.5e-5, 9.999e22])
+    func realsReadBack(value: Double) throws {
+        for value in [value, -value] {
+            let condition = Condition.comparison(.init("x", offset: 0), .equal, .real(value))
+            guard case .comparison(_, _, .real(let again)) = try Condition.parse(condition.description) else {
+                Issue.record("\(condition) read back as something else than a real comparison")
+                continue
+            }
+            #expect(again == value, "\(value) printed as \(condition)")
+        }
     }
 
     @Test("precedence: and binds tighter than or")
@@ -50,6 +71,7 @@ struct ConditionTests {
         ("a = 'open", 4, "unterminated"),
         ("a is null && b is null", 10, "'and'"),
         ("a = 1.2.3", 4, "not a number"),
+        ("a = 1" + String(repeating: "0", count: 400) + ".5", 4, "too large"),
         ("and = 1", 0, "expected a field name"),
     ])
     func errors(text: String, offset: Int, fragment: String) {

@@ -225,5 +225,8 @@ struct StoresTests {
         #expect(!SQLIdentifier.isValid("a;b"))
         #expect(!SQLIdentifier.isValid("a.b.c"))
         #expect(SQLIdentifier.quoted("public.orders") == "\"public\".\"orders\"")
+        #expect(SQLIdentifier.quoted("a\"b") == "\"a\"\"b\"")
+        // The class of bug the fuzzer found in conditions: a quote with a combining mark after it.
+        #expect(SQLIdentifier.quoted("a\"\u{301}b").unicodeScalars.elementsEqual("\"a\"\"\u{301}b\"".unicodeScalars))
     }
 }

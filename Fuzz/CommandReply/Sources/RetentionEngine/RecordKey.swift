@@ -1,0 +1,1 @@
+../../../../Sources/RetentionEngine/RecordKey.swift

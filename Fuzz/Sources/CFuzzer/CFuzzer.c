@@ -1,0 +1,2 @@
+// The declarations in include/CFuzzer.h are implemented by libFuzzer itself.
+#include "CFuzzer.h"
