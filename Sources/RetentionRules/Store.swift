@@ -32,6 +32,9 @@ public struct Store: Sendable, Hashable, Identifiable {
     public var datasets: [Dataset]
     /// Where the store's name is written.
     public var location: SourceLocation
+    /// PostgreSQL: send the password when the server asks for it in cleartext
+    /// (`allow-cleartext-password: true`); refused otherwise, whatever the TLS mode.
+    public var allowCleartextPassword = false
 }
 
 /// One table (or file pattern) of a store, bound to rules, mapping the rules' logical fields to
