@@ -34,6 +34,9 @@ public struct Store: Sendable, Hashable, Identifiable {
     public var datasets: [Dataset]
     /// Where the store's name is written.
     public var location: SourceLocation
+    /// PostgreSQL: send the password when the server asks for it in cleartext
+    /// (`allow-cleartext-password: true`); refused otherwise, whatever the TLS mode.
+    public var allowCleartextPassword = false
 }
 
 extension Store {

@@ -21,7 +21,7 @@ import Yams
 public enum StoresParser: Sendable {
     static let topLevelKeys = ["version", "stores"]
     static let limitKeys = ["batch-size", "max-delete-share", "max-delete-count", "grace"]
-    static let storeKeys = ["kind", "path", "dsn", "exec", "timeout", "datasets",
+    static let storeKeys = ["kind", "path", "dsn", "allow-cleartext-password", "exec", "timeout", "datasets",
                             "match", "rules", "fields", "remove-empty-directories"] + limitKeys
     static let datasetKeys = ["table", "key", "rules", "fields", "anonymize", "anonymized-at", "restrict", "match",
                               "remove-empty-directories"] + limitKeys
@@ -84,9 +84,21 @@ public enum StoresParser: Sendable {
         if let key = required[kind], value(key) == nil {
             source.error("a \(kind.rawValue) store needs '\(key):'", at: keyNode)
         }
-        if kind == .postgres, let dsn, dsn.contains(":"), dsn.split(separator: "@").first?.split(separator: ":").count ?? 0 > 2 {
-            source.error("the dsn holds a password: give it as a systemd credential (LoadCredential=), never in the file",
-                         at: value("dsn")!.value)
+        if kind == .postgres, let dsn, let node = value("dsn")?.value {
+            do {
+                let parsed = try PostgresDSN.parse(dsn)
+                if let weakness = parsed.weakness { source.warning(weakness, at: node) }
+            } catch {
+                // Located in the DSN where that can be known; the messages never quote it.
+                for problem in error.problems {
+                    source.diagnostics.append(.error(problem.message, at: source.location(of: node, offset: problem.offset)))
+                }
+            }
+        }
+        var allowCleartextPassword = false
+        if let pair = value("allow-cleartext-password") {
+            if kind != .postgres { source.error("'allow-cleartext-password' applies to postgres stores only", at: pair.keyNode) }
+            allowCleartextPassword = source.bool(pair.value, key: "allow-cleartext-password") ?? false
         }
 
         // A broken dataset is left out on its own; the store stays if its own keys are sound, so
@@ -127,7 +139,7 @@ public enum StoresParser: Sendable {
         }
         guard storeIsSound else { return nil }
         return Store(id: name, kind: kind, path: path, dsn: dsn, exec: exec, timeoutSeconds: timeout,
-                     datasets: datasets, location: source.location(of: keyNode))
+                     datasets: datasets, location: source.location(of: keyNode), allowCleartextPassword: allowCleartextPassword)
     }
 
     static func readDataset(_ name: String, keyNode: Node, pairs: [(key: String, keyNode: Node, value: Node)],

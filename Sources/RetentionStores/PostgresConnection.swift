@@ -28,10 +28,15 @@ final class PostgresConnection: StoreConnection {
     static let credentialName = "postgres-password"
 
     /// Connects; every dataset's table must exist unless `inspecting` (lint reports a missing table
-    /// at its line instead).
+    /// at its line instead). No error says more of the DSN than ``PostgresDSN/description``, and
+    /// none holds the password.
     static func open(store: Store, passwordFile: String?, inspecting: Bool = false) async throws -> PostgresConnection {
-        guard let dsn = store.dsn, let url = URLComponents(string: dsn), ["postgresql", "postgres"].contains(url.scheme ?? "") else {
-            throw StoreError(store: store.id, message: "the dsn '\(store.dsn ?? "")' is not postgresql://USER@HOST[:PORT]/DATABASE")
+        let dsn: PostgresDSN
+        do {
+            dsn = try PostgresDSN.parse(store.dsn ?? "")
+        } catch {
+            // Lint reports these at the dsn's line; the DSN itself is never repeated.
+            throw StoreError(store: store.id, message: "unusable dsn: \(error)")
         }
         var password: String?
         let environment = ProcessInfo.processInfo.environment
@@ -42,19 +47,9 @@ final class PostgresConnection: StoreConnection {
                 throw StoreError(store: store.id, message: "cannot read the password file \(file)")
             }
         }
-        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
-        var configuration = PostgresNIO.PostgresConnection.Configuration(
-            host: url.host ?? "127.0.0.1", port: url.port ?? 5432, username: url.user ?? "retentiond",
-            password: password, database: database.isEmpty ? nil : database, tls: .disable)
-        configuration.options.connectTimeout = .seconds(10)
         var logger = Logger(label: "retentiond.postgres")
         logger.logLevel = .critical
-        let connection: PostgresNIO.PostgresConnection
-        do {
-            connection = try await PostgresNIO.PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-        } catch {
-            throw StoreError(store: store.id, message: "cannot connect to \(url.host ?? "?"):\(url.port ?? 5432)/\(database) as \(url.user ?? "retentiond"): \(String(reflecting: error))")
-        }
+        let connection = try await connect(dsn, store: store, password: password, logger: logger)
         do {
             try await connection.query("SET TIME ZONE 'UTC'", logger: logger)
             var types: [String: [String: String]] = [:]
@@ -77,7 +72,7 @@ final class PostgresConnection: StoreConnection {
         } catch {
             try? await connection.close()
             if let error = error as? StoreError { throw error }
-            throw StoreError(store: store.id, message: String(reflecting: error))
+            throw StoreError(store: store.id, message: redacted(describe(error, dsn: dsn), password: password))
         }
     }
 

@@ -166,7 +166,7 @@ struct StoresTests {
         ("stores.yaml:17:7", "needs 'key:'"),
         ("stores.yaml:26:26", "unknown anonymization strategy 'truncate-ipv4'"),
         ("stores.yaml:31:29", "expected one of mtime, ctime, birthtime; found 'modified'"),
-        ("stores.yaml:34:10", "the dsn holds a password"),
+        ("stores.yaml:34:32", "the dsn holds a password"),
         ("stores.yaml:38:11", "'kind' must be one of sqlite, postgres, files, command; found 'ftp'"),
         ("stores.yaml:48:9", "'email: hmac-sha256' leaves no sign that a record was anonymized: add 'anonymized-at: COLUMN'"),
         ("stores.yaml:49:27", "'max-delete-share' must be a percentage from 0% to 100%"),
