@@ -188,19 +188,29 @@ struct CommandStoreTests {
         #expect(Self.message(result).contains("cannot be started"), "\(Self.message(result))")
     }
 
-    @Test("waiting never blocks Swift's cooperative pool: 12 programs of 1 s each, at once, take about 1 s")
+    @Test("waiting never blocks Swift's cooperative pool: 30 programs of 2 s at once, and a ticker keeps ticking")
     func concurrentCalls() async throws {
         let bench = try Bench(script: """
-            sleep 1
+            sleep 2
             echo '{"count": 7}'
             """)
         let started = Date()
-        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<12 { group.addTask { try await bench.count().result.get() } }
-            return try await group.reduce(into: []) { $0.append($1) }
+        let (counts, gaps) = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<30 { group.addTask { try await bench.count().result.get() } }
+            // A blocking read holds a pool thread until its program ends: with the pool's few
+            // threads held, this loop would stall for the programs' 2 s.
+            var gaps: [Double] = []
+            var last = Date()
+            for _ in 0..<60 {
+                try await Task.sleep(for: .milliseconds(20))
+                gaps.append(Date().timeIntervalSince(last))
+                last = Date()
+            }
+            return (try await group.reduce(into: []) { $0.append($1) }, gaps)
         }
-        #expect(counts == Array(repeating: 7, count: 12))
-        #expect(Date().timeIntervalSince(started) < 5, "took \(Date().timeIntervalSince(started)) s")
+        #expect(counts == Array(repeating: 7, count: 30))
+        #expect(Date().timeIntervalSince(started) < 6, "took \(Date().timeIntervalSince(started)) s")
+        #expect(gaps.max() ?? 0 < 0.8, "the longest tick took \(gaps.max() ?? 0) s")
     }
 
     @Test("a pass waiting on a long command call beats the engine's heartbeat all along")
