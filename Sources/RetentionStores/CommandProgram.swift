@@ -88,6 +88,10 @@ struct CommandProgram: Sendable {
                 switch next {
                 case .stopped: continue
                 case .deadline:
+                    // The deadline is the program's: one that ended in time while this task waited
+                    // for a thread (a busy pool) is not stopped, its run finishes by itself.
+                    let id = group.value.load(ordering: .acquiring)
+                    if id > 0, Self.hasExited(id) { continue }
                     // Cancelling the run makes swift-subprocess play the teardown sequence on the
                     // group; the task group then waits for it before returning.
                     ending = .deadline
@@ -205,6 +209,14 @@ struct CommandProgram: Sendable {
             // Cancelled by the deadline: the teardown has run.
             return .stopped
         }
+    }
+
+    /// Whether the child `pid` has ended, without reaping it (swift-subprocess does that).
+    private static func hasExited(_ pid: Int32) -> Bool {
+        var info = siginfo_t()
+        // ECHILD: already reaped. With WNOHANG and nothing to report, si_signo stays 0.
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return errno == ECHILD }
+        return info.si_signo != 0
     }
 
     /// A write to a pipe whose reader is gone raises SIGPIPE, whose default action ends the whole
