@@ -14,8 +14,8 @@ import Glibc
 /// Time bounds here are loose: other suites' synchronous tests can hold every thread of this
 /// process's cooperative pool for minutes, and no async code returns on time then. The tight
 /// bounds are checked where a process has its pool to itself: `retentionctl plan` in
-/// CommandStoreDeadlineTests, retentiond in CommandWatchdogTests; and the tests below that measure
-/// stalls do so only when a probe finds the pool free.
+/// CommandStoreDeadlineTests, retentiond in CommandWatchdogTests; the heartbeat test below judges
+/// gaps only when a reference ticker saw the pool free.
 @Suite("Command stores against hostile programs", .serialized)
 struct CommandStoreTests {
     /// A command store whose program is `script`, reached through `StoreConnectors` as the engine does.
@@ -25,7 +25,7 @@ struct CommandStoreTests {
 
         /// `readsRequest`: the script starts by reading its whole request into `$DIR/request`, as
         /// the protocol asks (one that does not may be caught at it, the larger the request the surer).
-        init(script: String, timeout: Int = 5, readsRequest: Bool = true) throws {
+        init(script: String, timeout: Int = 120, readsRequest: Bool = true) throws {
             let program = directory.path + "/program"
             try ("#!/bin/sh\n" + (readsRequest ? "cat > $DIR/request\n" : "") + script)
                 .replacingOccurrences(of: "$DIR", with: directory.path)
@@ -72,10 +72,10 @@ struct CommandStoreTests {
         if case .failure(let error) = result { "\(error)" } else { "no error" }
     }
 
-    /// The longest stall of a 20 ms sleep over 10 rounds: near 0.02 s when the pool is free.
-    static func poolStall() async -> Double {
+    /// The longest stall of a 20 ms sleep, ticking until `until`: near 0.02 s on a free pool.
+    static func longestStall(until: Date) async -> Double {
         var longest = 0.0
-        for _ in 0..<10 {
+        while Date() < until {
             let before = Date()
             try? await Task.sleep(for: .milliseconds(20))
             longest = max(longest, Date().timeIntervalSince(before))
@@ -115,13 +115,13 @@ struct CommandStoreTests {
     @Test("a 2 s timeout holds although a grandchild keeps the pipes open; the whole process group is killed")
     func deadlineKillsTheGroup() async throws {
         let bench = try Bench(script: """
-            sleep 120 &
+            sleep 300 &
             echo $! > $DIR/grandchild
-            sleep 120
+            sleep 300
             """, timeout: 2)
         let (result, seconds) = try await bench.count()
         #expect(Self.message(result).contains("was stopped after its timeout of 2 s"), "\(Self.message(result))")
-        #expect(seconds >= 1.9 && seconds < 60, "took \(seconds) s")
+        #expect(seconds >= 1.9 && seconds < 150, "took \(seconds) s (the old connector waited for the grandchild's 300 s)")
         let grandchild = try #require(Int32(bench.file("grandchild").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(!Self.alive(grandchild), "the grandchild was killed with its group")
     }
@@ -130,15 +130,15 @@ struct CommandStoreTests {
     func deadlineWithStubbornPrograms() async throws {
         let bench = try Bench(script: """
             trap '' TERM
-            setsid sleep 120 &
+            setsid sleep 300 &
             echo $! > $DIR/escaped
-            sleep 120
+            sleep 300
             """, timeout: 2)
         let (result, seconds) = try await bench.count()
         if let escaped = Int32(bench.file("escaped").trimmingCharacters(in: .whitespacesAndNewlines)) { kill(escaped, SIGKILL) }
         #expect(Self.message(result).contains("was stopped after its timeout of 2 s (SIGTERM to its process group, SIGKILL 5 s later)"),
                 "\(Self.message(result))")
-        #expect(seconds >= 6.9 && seconds < 60, "took \(seconds) s: 2 s, then 5 s of grace")
+        #expect(seconds >= 6.9 && seconds < 150, "took \(seconds) s: 2 s, then 5 s of grace")
     }
 
     @Test("a program that exits without reading a 6 MB request neither kills retentiond (SIGPIPE) nor passes")
@@ -152,7 +152,7 @@ struct CommandStoreTests {
         let message = Self.message(result)
         #expect(message.contains("store 'vendor':") && message.contains("(count request for dataset events) exited without reading its whole request"),
                 "\(message)")
-        #expect(seconds < 60, "took \(seconds) s (most of it encoding the request in a debug build)")
+        #expect(seconds < 150, "took \(seconds) s (most of it encoding the request in a debug build)")
     }
 
     @Test("endless output stops at 16 MiB: the group is killed and the call fails at once")
@@ -161,7 +161,7 @@ struct CommandStoreTests {
         let (result, seconds) = try await bench.count()
         #expect(Self.message(result).contains("wrote a reply larger than 16777216 bytes on stdout; its process group was killed"),
                 "\(Self.message(result))")
-        #expect(seconds < 60, "took \(seconds) s")
+        #expect(seconds < 150, "took \(seconds) s")
     }
 
     @Test("endless stderr keeps its last 2000 bytes only, and the deadline still holds")
@@ -169,7 +169,7 @@ struct CommandStoreTests {
         let bench = try Bench(script: "yes 'disk on fire' >&2", timeout: 2)
         let (result, seconds) = try await bench.count()
         #expect(Self.message(result).contains("timeout of 2 s"), "\(Self.message(result).prefix(300))")
-        #expect(seconds < 60)
+        #expect(seconds < 150)
 
         let failing = try Bench(script: "head -c 3000000 /dev/zero | tr '\\0' x >&2; echo last words >&2; exit 4")
         let (failed, _) = try await failing.count()
@@ -185,7 +185,7 @@ struct CommandStoreTests {
         let message = Self.message(result)
         #expect(message.contains("was killed by signal \(shown)"), "\(message)")
         #expect(!message.contains("timeout"))
-        #expect(seconds < 60)
+        #expect(seconds < 150)
     }
 
     @Test("a bad reply is a located error")
@@ -205,34 +205,52 @@ struct CommandStoreTests {
         #expect(Self.message(result).contains("cannot be started"), "\(Self.message(result))")
     }
 
-    @Test("waiting never blocks Swift's cooperative pool: 30 programs of 2 s at once, and a ticker keeps ticking")
-    func concurrentCalls() async throws {
+    @Test("waiting parks no thread: while 10 programs run, no thread of ours is blocked reading their pipes")
+    func noBlockingReads() async throws {
         let bench = try Bench(script: """
-            sleep 2
+            echo $$ > $DIR/pid.$$
+            while [ ! -e $DIR/release ]; do sleep 0.05; done
             echo '{"count": 7}'
             """)
-        let stall = await Self.poolStall()
-        let started = Date()
-        let (counts, gaps) = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<30 { group.addTask { try await bench.count().result.get() } }
-            // A blocking read holds a pool thread until its program ends: with the pool's few
-            // threads held, this loop would stall for the programs' 2 s.
-            var gaps: [Double] = []
-            var last = Date()
-            for _ in 0..<60 {
-                try await Task.sleep(for: .milliseconds(20))
-                gaps.append(Date().timeIntervalSince(last))
-                last = Date()
+        let calls = Task {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<10 { group.addTask { try await bench.count().result.get() } }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            return (try await group.reduce(into: []) { $0.append($1) }, gaps)
         }
-        #expect(counts == Array(repeating: 7, count: 30))
-        guard stall < 0.2 else {
-            print("note: the pool stalled \(stall) s before the programs started (other suites hold it); stalls not judged")
-            return
+        func pids() -> [Substring] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: bench.directory.path)) ?? []).filter { $0.hasPrefix("pid.") }.map { $0.dropFirst(4) }
         }
-        #expect(Date().timeIntervalSince(started) < 6, "took \(Date().timeIntervalSince(started)) s")
-        #expect(gaps.max() ?? 0 < 0.8, "the longest tick took \(gaps.max() ?? 0) s")
+        while pids().count < 10 { try await Task.sleep(for: .milliseconds(20)) }
+        // The programs' stdout and stderr pipes, as /proc names them (pipe:[inode]).
+        var pipes: Set<String> = []
+        for pid in pids() {
+            for fd in [1, 2] {
+                if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)") { pipes.insert(link) }
+            }
+        }
+        #expect(pipes.count == 20, "\(pipes)")
+        // Each of our threads: the call it is blocked in (read is 0 on x86-64, 63 on arm64) and on
+        // which descriptor; a few samples, since a thread may be between two reads.
+        #if arch(arm64)
+        let read = "63"
+        #else
+        let read = "0"
+        #endif
+        var blocked: Set<String> = []
+        for _ in 0..<10 {
+            for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+                let fields = ((try? String(contentsOfFile: "/proc/self/task/\(task)/syscall", encoding: .utf8)) ?? "").split(separator: " ")
+                guard fields.count > 1, fields[0] == read, let fd = Int(fields[1].dropFirst(2), radix: 16),
+                      let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"), pipes.contains(link)
+                else { continue }
+                blocked.insert("thread \(task) in read(\(fd)) on \(link)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        _ = FileManager.default.createFile(atPath: bench.directory.path + "/release", contents: nil)
+        #expect(try await calls.value == Array(repeating: 7, count: 10))
+        #expect(blocked.isEmpty, "\(blocked.sorted())")
     }
 
     @Test("a pass waiting on a long command call beats the engine's heartbeat all along")
@@ -258,13 +276,14 @@ struct CommandStoreTests {
         let beats = Beats()
         var engine = try fixture.engine()
         engine.heartbeat = { beats.times.withLock { $0.append(Date()) } }
-        let stall = await Self.poolStall()
         let started = Date()
+        async let stall = Self.longestStall(until: started.addingTimeInterval(3))
         _ = try await engine.runPass(at: Date())
         let times = beats.times.withLock { $0 }
         #expect(!times.isEmpty)
-        guard stall < 0.2 else {
-            print("note: the pool stalled \(stall) s before the pass (other suites hold it); beat gaps not judged")
+        let referenceStall = await stall
+        guard referenceStall < 0.3 else {
+            print("note: a reference ticker stalled \(referenceStall) s (other suites hold the pool); beat gaps not judged")
             return
         }
         #expect(times.count >= 5, "\(times.count) beats in \(Date().timeIntervalSince(started)) s")
