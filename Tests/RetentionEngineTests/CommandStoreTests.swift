@@ -91,15 +91,21 @@ struct CommandStoreTests {
         return state != "Z" && state != "X"
     }
 
-    @Test("the program sees only PATH and LANG: no $CREDENTIALS_DIRECTORY, nothing else of retentiond's environment")
+    @Test("the program sees only PATH and LANG (no $CREDENTIALS_DIRECTORY, nothing else of retentiond's environment), and no descriptor of ours")
     func environment() async throws {
         // What systemd gives retentiond with LoadCredential=; the test process stands in for it.
         setenv("CREDENTIALS_DIRECTORY", "/run/credentials/retentiond.service", 1)
         setenv("RETENTIOND_TEST_SECRET", "hunter2", 1)
         let bench = try Bench(script: """
             env > $DIR/environment
+            ls -l /proc/$$/fd > $DIR/descriptors
             echo '{"count": 0}'
             """)
+        // A descriptor of retentiond's opened without O_CLOEXEC (a library's, say) must not reach it either.
+        let secret = bench.directory.path + "/secret-file"
+        _ = FileManager.default.createFile(atPath: secret, contents: Data("key".utf8))
+        let leaked = open(secret, O_RDONLY)
+        defer { close(leaked) }
         let (result, _) = try await bench.count()
         #expect(try result.get() == 0)
         let names = Set(bench.file("environment").split(separator: "\n").map { String($0.prefix { $0 != "=" }) })
@@ -110,6 +116,7 @@ struct CommandStoreTests {
         #expect(bench.file("environment").contains("PATH=/usr/local/bin:/usr/bin:/bin\n"))
         #expect(bench.file("environment").contains("PWD=/\n"))
         #expect(bench.file("request").contains(#""operation":"count""#), "the request itself still arrives")
+        #expect(leaked >= 3 && !bench.file("descriptors").contains("secret-file"), "\(bench.file("descriptors"))")
     }
 
     @Test("a 2 s timeout holds although a grandchild keeps the pipes open; the whole process group is killed")
