@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // The rules language: durations, calendar arithmetic, conditions, parsing and diagnostics.
@@ -46,7 +48,8 @@ let package = Package(
         // The few Linux calls Swift's Glibc module does not export (statx, openat2, renameat2,
         // F_OFD_GETLK): files stores resolve every name beneath a directory descriptor with them.
         .target(name: "CFileSystem"),
-        // The store connectors: SQLite (GRDB), PostgreSQL (postgres-nio), directories, commands.
+        // The store connectors: SQLite (GRDB), PostgreSQL (postgres-nio), directories, commands
+        // (swift-subprocess: an explicit environment, a process group, non-blocking pipes).
         .target(
             name: "RetentionStores",
             dependencies: [
@@ -62,6 +65,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // libsystemd's C API (sd_notify, sd_watchdog_enabled, sd_journal_sendv), from Debian's

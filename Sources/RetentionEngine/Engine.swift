@@ -18,6 +18,10 @@ public struct Engine: Sendable {
     /// Asked before every batch and between jobs: when it says true, the pass stops there and
     /// leaves the running job to be resumed by the next pass (a daemon's graceful shutdown).
     public var stopRequested: @Sendable () -> Bool = { false }
+    /// Told during a pass while a store call is still waiting within its own bounds (a command
+    /// store's program running within its timeout), at least every `StoreHeartbeat.interval`: a
+    /// daemon's watchdog counts it as progress, as it counts finished batches.
+    public var heartbeat: (@Sendable () -> Void)?
 
     public init(rules: RuleSet, stores: StoreSet, state: StateDatabase, connector: any StoreConnector,
                 options: EngineOptions = EngineOptions(), logger: Logger = Logger(label: "retentiond")) {
@@ -93,6 +97,10 @@ extension Engine {
     ///
     /// `progress` is told after every batch (for a terminal display).
     public func runPass(at now: Date, progress: @Sendable (Job) -> Void = { _ in }) async throws -> PassReport {
+        try await StoreHeartbeat.$observer.withValue(heartbeat) { try await pass(at: now, progress: progress) }
+    }
+
+    private func pass(at now: Date, progress: @Sendable (Job) -> Void) async throws -> PassReport {
         if options.dryRun {
             var report = PassReport()
             report.wouldPlan = try await plan(at: now).entries.filter { $0.due > 0 }

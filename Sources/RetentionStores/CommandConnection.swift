@@ -1,9 +1,6 @@
 import Foundation
 import RetentionEngine
 import RetentionRules
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// An external system reached through a program: each request is one JSON object on its stdin,
 /// the answer one JSON object on its stdout; exit status 0 and `"status": "done"` mean done.
@@ -11,68 +8,51 @@ import Glibc
 /// Requests: `{"operation": "count", ...}` answered by `{"count": N, "total": M}`, and
 /// `{"operation": "execute", "job": ID, "action": ..., "cutoff": ..., ...}` answered by
 /// `{"status": "done", "count": N, "keys": [...]}`. The program must be idempotent: after a
-/// crash the same job is sent again. See docs/command-stores.md.
+/// crash the same job is sent again. What the program gets and how it is bounded (environment,
+/// process group, deadline, output limit) is `CommandProgram`'s; the reply is read by
+/// `CommandReply.decode`. See docs/engine.md § Command stores.
 final class CommandConnection: StoreConnection {
     let store: Store
-    let executable: String
-    let timeout: Int
+    let program: CommandProgram
 
     init(store: Store, executable: String, timeout: Int) {
         self.store = store
-        self.executable = executable
-        self.timeout = timeout
+        self.program = CommandProgram(executable: executable, timeout: .seconds(timeout))
     }
 
-    struct Reply: Decodable {
-        var status: String?
-        var count: Int?
-        var total: Int?
-        var keys: [RecordKey]?
-        var message: String?
-    }
-
-    func request(_ body: [String: Any]) async throws -> Reply {
+    /// Sends one request; `what` says which (`count request for dataset events`) in errors.
+    func request(_ body: [String: Any], what: String) async throws -> CommandReply {
         let input = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do { try process.run() } catch {
-            throw StoreError(store: store.id, message: "cannot run \(executable): \(error.localizedDescription)")
+        let outcome: CommandProgram.Outcome
+        do { outcome = try await program.run(request: Array(input)) } catch {
+            throw failure(what, Self.explain(error, program))
         }
-        try? stdin.fileHandleForWriting.write(contentsOf: input)
-        try? stdin.fileHandleForWriting.close()
-        let pid = process.processIdentifier
-        let timeout = self.timeout
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(timeout))
-            kill(pid, SIGTERM)
-            try await Task.sleep(for: .seconds(5))
-            kill(pid, SIGKILL)
+        let errorText = String(decoding: outcome.errorTail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let stderr = errorText.isEmpty ? "" : ": \(errorText)"
+        guard outcome.termination == .exited(0) else {
+            throw failure(what, "\(outcome.termination)\(stderr)")
         }
-        // Read both pipes to the end before waiting, so a chatty program cannot block on a full pipe.
-        async let output = Task.detached { stdout.fileHandleForReading.readDataToEndOfFile() }.value
-        async let errors = Task.detached { stderr.fileHandleForReading.readDataToEndOfFile() }.value
-        let (out, err) = await (output, errors)
-        await Task.detached { process.waitUntilExit() }.value
-        let timedOut = watchdog.isCancelled == false && process.terminationReason == .uncaughtSignal
-        watchdog.cancel()
-        let errorText = String(decoding: err.suffix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if timedOut {
-            throw StoreError(store: store.id, message: "\(executable) was stopped after its timeout of \(timeout) s")
+        if outcome.requestUnread {
+            throw failure(what, "exited without reading its whole request of \(input.count) bytes\(stderr)")
         }
-        guard process.terminationStatus == 0 else {
-            throw StoreError(store: store.id, message: "\(executable) exited with status \(process.terminationStatus)"
-                             + (errorText.isEmpty ? "" : ": \(errorText)"))
+        do { return try CommandReply.decode(outcome.output) } catch {
+            throw failure(what, "did not answer with one JSON object on stdout: \(error)")
         }
-        do {
-            return try JSONDecoder().decode(Reply.self, from: out)
-        } catch {
-            throw StoreError(store: store.id, message: "\(executable) did not answer with a JSON object on stdout: "
-                             + String(decoding: out.prefix(200), as: UTF8.self))
+    }
+
+    static func explain(_ failure: CommandProgram.Failure, _ program: CommandProgram) -> String {
+        switch failure {
+        case .cannotStart(let reason): "cannot be started: \(reason)"
+        case .timedOut:
+            "was stopped after its timeout of \(program.timeout.components.seconds) s (SIGTERM to its process group, "
+                + "SIGKILL \(program.killGrace.components.seconds) s later)"
+        case .outputTooLarge: "wrote a reply larger than \(program.maxOutputBytes) bytes on stdout; its process group was killed"
+        case .cancelled: "was stopped because the pass was cancelled"
         }
+    }
+
+    func failure(_ what: String, _ message: String) -> StoreError {
+        StoreError(store: store.id, message: "\(program.executable) (\(what)) \(message)")
     }
 
     func describe(_ dataset: Dataset, _ predicate: RecordPredicate) throws -> [String: Any] {
@@ -83,8 +63,9 @@ final class CommandConnection: StoreConnection {
     func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int {
         var body = try describe(dataset, predicate)
         body["operation"] = "count"
-        guard let count = try await request(body).count else {
-            throw StoreError(store: store.id, message: "\(executable) answered a count request without \"count\"")
+        let what = "count request for dataset \(dataset.id)"
+        guard let count = try await request(body, what: what).count else {
+            throw failure(what, "answered without \"count\"")
         }
         return count
     }
@@ -92,7 +73,7 @@ final class CommandConnection: StoreConnection {
     func total(_ dataset: Dataset) async throws -> Int {
         var body = try describe(dataset, .always)
         body["operation"] = "count"
-        let reply = try await request(body)
+        let reply = try await request(body, what: "count request for dataset \(dataset.id)")
         return reply.total ?? reply.count ?? 0
     }
 
@@ -108,10 +89,11 @@ final class CommandConnection: StoreConnection {
             body["anonymize"] = Dictionary(uniqueKeysWithValues: strategies.map { ($0.key, $0.value.description) })
         }
         if case .restrict(let column, _) = change { body["restrict"] = column }
-        let reply = try await request(body)
+        let what = "execute request for job \(job.id)"
+        let reply = try await request(body, what: what)
         guard reply.status == "done", let count = reply.count else {
-            throw StoreError(store: store.id, message: "\(executable) reported \(reply.status ?? "no status")"
-                             + (reply.message.map { ": \($0)" } ?? ""))
+            throw failure(what, "reported \(reply.status.map { "status \"\($0)\"" } ?? "no status")"
+                          + (reply.status == "done" ? " without \"count\"" : "") + (reply.message.map { ": \($0)" } ?? ""))
         }
         // Without a key list the digest covers the count only: synthetic keys `#1`…`#N`.
         return reply.keys ?? (0..<count).map { .text("#\($0 + 1)") }

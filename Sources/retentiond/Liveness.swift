@@ -2,8 +2,9 @@ import Synchronization
 import Systemd
 
 /// Whether the daemon is alive in the watchdog's sense: asleep waiting for work, or working and
-/// making progress (a batch, a plan) within the watchdog's timeout. A pass stuck on a store for
-/// longer than that stops the pings, and systemd restarts the service, which resumes the job.
+/// making progress (a batch, a plan, or a command store's program still running within its own
+/// timeout: `Engine.heartbeat`) within the watchdog's timeout. A pass stuck on a store for longer
+/// than that stops the pings, and systemd restarts the service, which resumes the job.
 final class Liveness: Sendable {
     private let lastBeat = Atomic<UInt64>(ServiceNotifier.monotonicMicroseconds())
     private let idle = Atomic<Bool>(false)

@@ -272,8 +272,11 @@ struct RetentionService: Service {
         options.actor = "retentiond"
         var engine = Engine(rules: configuration.rules, stores: configuration.stores, state: state,
                             connector: StoreConnectors(postgresPasswordFile: settings.postgresPasswordFile), options: options, logger: logger)
-        let flags = self.flags
+        let flags = self.flags, liveness = self.liveness
         engine.stopRequested = { flags.stop.load(ordering: .relaxed) }
+        // A command store's program running within its timeout is progress too: without this, a
+        // call longer than WatchdogSec= would stop the pings and get the daemon killed.
+        engine.heartbeat = { liveness.beat() }
         return engine
     }
 

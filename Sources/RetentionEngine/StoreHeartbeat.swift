@@ -1,0 +1,18 @@
+/// How a store call that waits a long time — a command store's program still running within its
+/// timeout — tells whoever watches the engine that the wait is bounded and still in progress.
+///
+/// A watchdog that counts only finished batches as progress would kill a daemon whose command
+/// store legitimately takes longer than the watchdog's timeout. Such a call is bounded by its own
+/// deadline instead, and beats while it waits; a call stuck beyond its own bounds stops beating,
+/// and the watchdog does its job. The observer is a task-local value, so that the connections
+/// need no new parameter: `Engine.runPass` binds `Engine.heartbeat` here for the whole pass.
+public enum StoreHeartbeat: Sendable {
+    /// Told, from any thread, at least every `interval` while a store call waits within its bounds.
+    @TaskLocal public static var observer: (@Sendable () -> Void)?
+
+    /// The longest time between two beats of a waiting call.
+    public static let interval: Duration = .milliseconds(500)
+
+    /// Tells the observer bound to the current task, if any.
+    public static func beat() { observer?() }
+}
