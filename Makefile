@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build demo demo-passes demo-data schedule test rule-tests schema-check install verify-units bench bench-smoke clean
+.PHONY: all build demo demo-passes demo-data schedule test rule-tests schema-check install verify-units bench bench-smoke torture torture-smoke clean
 
 all: build
 
@@ -84,6 +84,23 @@ bench:
 bench-smoke:
 	$(SWIFT) build
 	scripts/with-postgres $(PYTHON) Benchmarks/bench.py --size smoke --bin .build/debug
+
+# The SIGKILL torture (scripts/torture.py, docs/torture.md): retentiond killed at random instants
+# during delete, anonymize and restrict jobs on SQLite, PostgreSQL and a tree of files, until
+# TORTURE_KILLS kills per kind of store landed in a job; then every record, count and audit digest
+# is checked against the generated data. Full size on a release build: about an hour on 2 cores.
+TORTURE_KILLS ?= 100
+TORTURE_ROWS ?= 1000000
+TORTURE_PG_ROWS ?= 300000
+TORTURE_FILES ?= 100000
+torture:
+	$(SWIFT) build -c release
+	scripts/with-postgres $(PYTHON) scripts/torture.py --bin .build/release --kills $(TORTURE_KILLS) \
+	  --rows $(TORTURE_ROWS) --pg-rows $(TORTURE_PG_ROWS) --files $(TORTURE_FILES)
+
+torture-smoke:
+	$(SWIFT) build
+	scripts/with-postgres $(PYTHON) scripts/torture.py --size smoke --bin .build/debug
 
 # Installation. PREFIX and DESTDIR as usual; without DESTDIR (installing on this machine) the
 # user, directories, HMAC key and journal catalog are set up too, and systemd is told.
