@@ -218,8 +218,11 @@ final class FilesConnection: StoreConnection {
         var index = 0
         if let after {
             let key = after.description
+            // The last key is usually gone from a snapshot walked since (a job resumed after a
+            // crash or a stop: its last batch deleted it): start at the first file after it in
+            // the walk's order, as walk(after:) does, not at the end, which ended the job early.
             index = cursors.withLock { $0[dataset.id]?.key == key ? $0[dataset.id]!.index : nil }
-                ?? (snapshot.files.indices.first { snapshot.key(at: $0) == key }.map { $0 + 1 } ?? snapshot.files.count)
+                ?? snapshot.firstIndex(after: key)
         }
         while index < snapshot.files.count {
             let key = snapshot.key(at: index), times = snapshot.files[index].times
@@ -442,5 +445,27 @@ struct Snapshot: Sendable {
         let file = files[index]
         let directory = directories[Int(file.directory)]
         return directory.isEmpty ? file.name : directory + "/" + file.name
+    }
+
+    /// The index of the first file after `key` in walk order (`files.count` if none), whether or
+    /// not `key` itself is still in the snapshot: a binary search, the walk being sorted.
+    func firstIndex(after key: String) -> Int {
+        let target = key.split(separator: "/", omittingEmptySubsequences: false)
+        var low = 0, high = files.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Self.precedes(target, self.key(at: middle).split(separator: "/", omittingEmptySubsequences: false)) {
+                high = middle
+            } else {
+                low = middle + 1
+            }
+        }
+        return low
+    }
+
+    /// The walk's order: depth first, each directory's entries in byte order (strcmp) — so paths
+    /// compare component by component, not as whole strings ("a/b" before "a.b/c").
+    static func precedes(_ a: [Substring], _ b: [Substring]) -> Bool {
+        a.lexicographicallyPrecedes(b) { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 }
