@@ -200,6 +200,7 @@ class Kind:
 
     def __init__(self, torture):
         self.t = torture
+        self.estimates = {}
         self.work = torture.path(self.name)
         os.makedirs(self.work, exist_ok=True)
 
@@ -754,8 +755,10 @@ class Torture:
         jobs_before = len(self.read_state(kind.state)["jobs"])
         daemon_log = os.path.join(kind.work, f"daemon-{number}.log")
         work_left = len(kind.candidates[action][0])
-        throughput, startup = [], []       # records per second in a pass; seconds to the pass
-        boot, misses = 0.3, 0
+        # Records per second in a pass, seconds to the pass, and the estimates built on them: kept
+        # from round to round of the same action.
+        estimate = kind.estimates.setdefault(action, {"throughput": [], "startup": [], "boot": 0.3, "planning": 1.0})
+        throughput, startup = estimate["throughput"], estimate["startup"]
         log(f"{kind.name}: round {number}, {action}: {work_left:,} records due (some of them held)")
         begun = time.monotonic()
         finished = False
@@ -763,18 +766,24 @@ class Torture:
             while not finished:
                 before = self.read_state(kind.state)
                 needed = share - figures["landed_by_action"][action]
-                # After three kills in a row outside any job (the work is done, or nearly), the next
-                # life runs to its end: a round ends with a pass that finished by itself.
-                want_kill = needed > 0 and misses < 3
-                done_before = sum(job["done_count"] for job in before["jobs"])
-                # The window, from the start of the process: its start-up, then the expected rest of
-                # the pass, shortened so that the kills still needed fit into the work left (both
-                # estimated from the lives so far), and a little more so that the end of a pass
-                # (the last job's audit record, the exit) is within reach too.
+                mine = before["jobs"][jobs_before:]
+                # Once the round's job is done, the next life runs to its end (it finds nothing
+                # due): a round ends with a pass that finished by itself.
+                want_kill = needed > 0 and not any(job["state"] == "done" for job in mine)
+                done_before = sum(job["done_count"] for job in mine)
+                # The window, from the start of the process: its start-up, the planning of the job
+                # while there is none yet (a resumed job runs before anything is planned), then the
+                # expected rest of the pass, shortened so that the kills still needed fit into the
+                # work left (all estimated from the lives so far), and a little more so that the
+                # end of a pass (the audit record, the exit) is within reach too.
                 if startup:
-                    boot = statistics.median(startup)
+                    estimate["boot"] = statistics.median(startup)
+                boot, planning = estimate["boot"], estimate["planning"]
                 rest = max(0.0, (work_left - done_before) / statistics.median(throughput)) if throughput else 2.0
-                window = boot * 1.2 + min(rest, max(0.1, 2 * rest / max(1, needed))) + 0.1
+                window = boot * 1.2 + (0 if mine else planning) + min(rest, max(0.1, 2 * rest / max(1, needed))) + 0.1
+                if not mine and "full" in estimate:
+                    # Never beyond what a whole pass from fresh data took when it was let run.
+                    window = min(window, estimate["full"])
                 delay = self.rng.uniform(0, window)
                 launched = time.monotonic()
                 wall_launch = time.time()
@@ -796,28 +805,29 @@ class Torture:
                 if killed:
                     figures["kills"] += 1
                     running = [job for job in after["jobs"] if job["state"] == "running"]
+                    pass_start = self.pass_started(kind.state, before["passes"])
                     if after["passes"] == before["passes"]:
                         figures["missed_before_pass"] += 1
-                        misses += 1
                         if not startup:
-                            boot = max(boot, lived * 1.5)
+                            estimate["boot"] = max(boot, lived * 1.5)
                     elif not running:
                         figures["missed_outside_job"] += 1
-                        misses += 1
+                        if len(after["jobs"]) == jobs_before:          # killed while planning
+                            estimate["planning"] = max(planning, (lived - max(0.0, pass_start - wall_launch)) * 1.5)
                     else:
-                        misses = 0
                         figures["landed"] += 1
                         figures["landed_by_action"][running[0]["action"]] += 1
                         if running[0]["id"] in after["batches"]:
                             figures["landed_mid_batch"] += 1
-                    pass_start = self.pass_started(kind.state, before["passes"])
                     if pass_start is not None:
                         startup.append(max(0.0, pass_start - wall_launch))
                         in_pass = lived - startup[-1]
-                        progress = sum(job["done_count"] for job in after["jobs"]) - done_before
+                        progress = sum(job["done_count"] for job in after["jobs"][jobs_before:]) - done_before
                         if in_pass > 0.05 and progress > 0:
                             throughput.append(progress / in_pass)
                     continue
+                if want_kill and not mine:
+                    estimate["full"] = min(estimate.get("full", lived), lived)
                 if process.returncode != 0:
                     raise TortureFailure(f"{kind.name}: retentiond --once exited with {process.returncode} (round {number}); "
                                          f"its log: {daemon_log}\n{self.tail(daemon_log)}")
@@ -913,7 +923,10 @@ class Torture:
             if record["sequence"] != index or record["previous_hash"] != previous or hashlib.sha256(text.encode()).hexdigest() != record["hash"]:
                 report.problem(f"audit record {record['sequence']} does not chain (recomputed as docs/engine.md says)")
             previous = record["hash"]
-        verify = self.ctl(kind, "audit", "verify", "--state", kind.state, check=False)
+        # With the key, where this version's verify takes it (a keyed chain's MACs are checked too).
+        verify = self.ctl(kind, "audit", "verify", "--state", kind.state, "--hmac-key", self.key_file, check=False)
+        if verify.returncode != 0 and "Unknown option '--hmac-key'" in verify.stderr:
+            verify = self.ctl(kind, "audit", "verify", "--state", kind.state, check=False)
         if verify.returncode != 0 or "intact" not in verify.stdout:
             report.problem(f"retentionctl audit verify: {verify.stdout.strip()} {verify.stderr.strip()}")
         figures["jobs"] += len(jobs)
