@@ -45,8 +45,8 @@ final class FilesConnection: StoreConnection {
     }
 
     static func record(_ times: FileTimes) -> [String: StoreValue] {
-        ["mtime": .date(Date(timeIntervalSince1970: times.mtime)), "ctime": .date(Date(timeIntervalSince1970: times.ctime)),
-         "birthtime": times.birth.map { .date(Date(timeIntervalSince1970: $0)) } ?? .null]
+        ["mtime": .date(TimeText.date(micros: times.mtime)), "ctime": .date(TimeText.date(micros: times.ctime)),
+         "birthtime": times.birth.map { .date(TimeText.date(micros: $0)) } ?? .null]
     }
 
     /// Birth time where the file system records it (statx), else nil: a rule counting from it
@@ -153,7 +153,7 @@ final class FilesConnection: StoreConnection {
     /// its times; anything else (a rule's condition) on the record the predicate language knows.
     /// A purge evaluates it for every file of the tree.
     static func evaluate(_ predicate: RecordPredicate, _ times: FileTimes, key: String) -> Bool? {
-        func time(_ column: String) -> Double? {
+        func time(_ column: String) -> Int64? {
             switch column {
             case "mtime": times.mtime
             case "ctime": times.ctime
@@ -167,12 +167,11 @@ final class FilesConnection: StoreConnection {
         case .before(let columns, let cutoff):
             // As RecordPredicate.evaluate: true when some column is before the cutoff (compared in
             // whole microseconds), unknown when none is and some is missing.
-            // A time before year 1 is a bad value, never due; TimeText.micros saturates beyond ±292,000 years.
+            // A time before year 1 is a bad value, never due; FileTimes.micros saturates beyond ±292,000 years.
             let limit = TimeText.micros(cutoff), floor = TimeText.micros(TimeText.earliestRepresentable)
             var result: Bool? = false
             for column in columns {
-                guard let value = time(column) else { result = nil; continue }
-                let micros = TimeText.micros(Date(timeIntervalSince1970: value))
+                guard let micros = time(column) else { result = nil; continue }
                 if micros < limit && micros >= floor { return true }
             }
             return result
@@ -228,8 +227,11 @@ final class FilesConnection: StoreConnection {
         var index = 0
         if let after {
             let key = after.description
+            // The last key is usually gone from a snapshot walked since (a job resumed after a
+            // crash or a stop: its last batch deleted it): start at the first file after it in
+            // the walk's order, as walk(after:) does, not at the end, which ended the job early.
             index = cursors.withLock { $0[dataset.id]?.key == key ? $0[dataset.id]!.index : nil }
-                ?? (snapshot.files.indices.first { snapshot.key(at: $0) == key }.map { $0 + 1 } ?? snapshot.files.count)
+                ?? snapshot.firstIndex(after: key)
         }
         while index < snapshot.files.count {
             let key = snapshot.key(at: index), times = snapshot.files[index].times
@@ -408,16 +410,34 @@ final class FilesConnection: StoreConnection {
     }
 }
 
-/// A file's times, as the walk read them.
+/// A file's times, as the walk read them, in whole microseconds since 1970.
 struct FileTimes: Sendable {
-    var mtime: Double
-    var ctime: Double
-    var birth: Double?
+    var mtime: Int64
+    var ctime: Int64
+    var birth: Int64?
 
     init(_ info: stat, birth: Date?) {
-        mtime = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-        ctime = Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
-        self.birth = birth?.timeIntervalSince1970
+        mtime = Self.micros(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int64(info.st_mtim.tv_nsec))
+        ctime = Self.micros(seconds: Int64(info.st_ctim.tv_sec), nanoseconds: Int64(info.st_ctim.tv_nsec))
+        // DirectoryRoot.birthTime already rounded up to a whole microsecond, which a Date holds exactly enough.
+        self.birth = birth.map(TimeText.micros)
+    }
+
+    /// A file system's time (nanoseconds) in whole microseconds, rounded **up**, in integers.
+    /// Cutoffs lie on the microsecond grid and a record is due when `anchor < cutoff`; a file's
+    /// time between two grid points may be due or not depending on the rule (a plain `30d` is due
+    /// up to and including *now* − 30 days, an aligned rule up to just before its cutoff), so the
+    /// one safe reading is the later grid point: no file is ever deleted before it is due, and a
+    /// file less than 1 µs before an aligned cutoff waits for the next one. Rounding to the
+    /// nearest, as through a Double (which keeps about 0.2 µs of a present-day time), deleted a
+    /// file up to 500 ns before it was due.
+    /// Saturates far outside the years 0001–9999 (such a time is a bad value, never due).
+    static func micros(seconds: Int64, nanoseconds: Int64) -> Int64 {
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        // tv_nsec is 0 ..< 1e9, also for times before 1970.
+        let (sum, overflow2) = scaled.addingReportingOverflow((nanoseconds + 999) / 1_000)
+        return overflow2 ? .max : sum
     }
 }
 
@@ -445,5 +465,27 @@ struct Snapshot: Sendable {
         let file = files[index]
         let directory = directories[Int(file.directory)]
         return directory.isEmpty ? file.name : directory + "/" + file.name
+    }
+
+    /// The index of the first file after `key` in walk order (`files.count` if none), whether or
+    /// not `key` itself is still in the snapshot: a binary search, the walk being sorted.
+    func firstIndex(after key: String) -> Int {
+        let target = key.split(separator: "/", omittingEmptySubsequences: false)
+        var low = 0, high = files.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Self.precedes(target, self.key(at: middle).split(separator: "/", omittingEmptySubsequences: false)) {
+                high = middle
+            } else {
+                low = middle + 1
+            }
+        }
+        return low
+    }
+
+    /// The walk's order: depth first, each directory's entries in byte order (strcmp) — so paths
+    /// compare component by component, not as whole strings ("a/b" before "a.b/c").
+    static func precedes(_ a: [Substring], _ b: [Substring]) -> Bool {
+        a.lexicographicallyPrecedes(b) { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 }

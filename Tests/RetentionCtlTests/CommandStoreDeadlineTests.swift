@@ -39,7 +39,7 @@ struct CommandStoreDeadlineTests {
             """.write(toFile: directory + "/stores.yaml", atomically: true, encoding: .utf8)
         let started = Date()
         let run = try RetentionCtlTests.run(["plan", "--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml",
-                                             "--state", directory + "/state.sqlite"])
+                                             "--state", directory + "/state.sqlite", "--init"])
         let seconds = Date().timeIntervalSince(started)
         #expect(run.status != 0)
         #expect(run.stderr.contains("(count request for dataset events) was stopped after its timeout of 2 s"), "\(run.stderr)")

@@ -35,7 +35,7 @@ struct PostgresSecretsTests {
         let directory = try Self.files(dsn)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for arguments in [["lint", directory + "/rules.yaml", "--stores", directory + "/stores.yaml"],
-                          ["plan", "--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml", "--state", directory + "/state.sqlite"]] {
+                          ["plan", "--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml", "--state", directory + "/state.sqlite", "--init"]] {
             let run = try RetentionCtlTests.run(arguments)
             #expect(run.status == 1)
             #expect((run.stdout + run.stderr).contains(expected), "\(run.stdout)\(run.stderr)")
@@ -55,7 +55,7 @@ struct PostgresSecretsTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let shown = dsn + "?sslmode=disable"
         let plan = try RetentionCtlTests.run(["plan", "--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml",
-                                              "--state", directory + "/state.sqlite", "--postgres-password-file", passwordFile])
+                                              "--state", directory + "/state.sqlite", "--init", "--postgres-password-file", passwordFile])
         let live = try RetentionCtlTests.run(["lint", directory + "/rules.yaml", "--stores", directory + "/stores.yaml", "--live",
                                               "--postgres-password-file", passwordFile])
         for run in [plan, live] {

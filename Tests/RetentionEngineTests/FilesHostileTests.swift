@@ -336,6 +336,35 @@ struct FilesHostileTests {
         }
     }
 
+    @Test("a job resumed by a new process after its last batch's files are gone goes on after them, to the end")
+    func resumeAfterDeletedLastKey() async throws {
+        let fixture = Fixture(rules: Self.rules, stores: Self.stores())
+        let root = fixture.directory.path + "/logs"
+        // Names whose walk order differs from string order ("a/…" before "a.b/…"), all due.
+        for directory in ["a", "a.b", "c"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
+            for index in 0..<4 { Self.old(root + "/\(directory)/f\(index).log") }
+        }
+        // The first process stops after one batch (as on SIGTERM; a SIGKILL leaves the same state
+        // once the batch is settled): the job stays running, its last key deleted.
+        let batches = Atomic<Int>(0)
+        // Batches of 4: the last key is a/f3.log, and the next file a.b/f0.log, which a whole-string
+        // comparison would put before it ('.' < '/').
+        var first = try fixture.engine { $0.maxDeleteShare = 1; $0.batchSize = 4 }
+        first.stopRequested = { batches.load(ordering: .relaxed) >= 1 }
+        let stopped = try await first.runPass(at: Self.now) { _ in batches.add(1, ordering: .relaxed) }
+        #expect(stopped.finished.isEmpty)
+        let running = try first.state.jobs(in: [.running])
+        #expect(running.map(\.doneCount) == [4])
+        // A new process walks the tree afresh: the last key is not in its listing.
+        let second = try fixture.engine { $0.maxDeleteShare = 1; $0.batchSize = 4 }
+        let report = try await second.runPass(at: Self.now)
+        #expect(report.finished.map(\.id) == running.map(\.id), "the same job finishes; no second job is needed")
+        #expect(report.finished.map(\.doneCount) == [12])
+        #expect(try second.state.jobs().count == 1)
+        #expect(Self.names(in: root + "/a").isEmpty && Self.names(in: root + "/a.b").isEmpty && Self.names(in: root + "/c").isEmpty)
+    }
+
     static let capture = RuleKindsTests.Capture()
 
     static func connect(_ fixture: Fixture, logger: (RuleKindsTests.Capture) -> Logger = { _ in Logger(label: "test") }, useOpenat2: Bool = true)

@@ -78,6 +78,41 @@ struct StoreKindsTests {
         #expect((try? fm.destinationOfSymbolicLink(atPath: root + "/link.log")) != nil, "the link itself is not a regular file")
     }
 
+    @Test("files: a file time between two microseconds is never read as earlier than it is")
+    func filesNanoseconds() async throws {
+        let fixture = Fixture(rules: Self.rules, stores: """
+            version: 1
+            stores:
+              logs:
+                kind: files
+                path: logs
+                rules: [logs]
+                fields: {created_at: mtime}
+            """)
+        let root = fixture.directory.path + "/logs"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // `30d` at 2026-03-31 12:00 UTC: due up to and including 2026-03-01 12:00:00.000000000 (the
+        // cutoff is the next microsecond). A file 1 ns or 400 ns later is not due: rounded to the
+        // nearest microsecond (or through a Double) it read as the last due instant and was deleted.
+        let due = Int(utc("2026-03-01 12:00:00").timeIntervalSince1970)
+        func file(_ name: String, seconds: Int, nanoseconds: Int) {
+            #expect(FileManager.default.createFile(atPath: root + "/" + name, contents: Data("x".utf8)))
+            var times = [timespec(tv_sec: seconds, tv_nsec: nanoseconds), timespec(tv_sec: seconds, tv_nsec: nanoseconds)]
+            #expect(utimensat(AT_FDCWD, root + "/" + name, &times, 0) == 0)
+        }
+        file("before.log", seconds: due - 1, nanoseconds: 999_999_999)
+        file("at.log", seconds: due, nanoseconds: 0)
+        file("after-1ns.log", seconds: due, nanoseconds: 1)
+        file("after-400ns.log", seconds: due, nanoseconds: 400)
+        file("after-600ns.log", seconds: due, nanoseconds: 600)
+        let engine = try fixture.engine { $0.maxDeleteShare = 1 }
+        #expect(try await engine.plan(at: Self.now).entries.map(\.due) == [2])
+        let report = try await engine.runPass(at: Self.now)
+        #expect(report.finished.map(\.doneCount) == [2])
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: root))
+        #expect(left == ["after-1ns.log", "after-400ns.log", "after-600ns.log"])
+    }
+
     @Test("command store: the job as JSON on stdin, the reply decides; failures and timeouts fail the job")
     func command() async throws {
         let directory = TemporaryDirectory()

@@ -37,7 +37,7 @@ struct CommandWatchdogTests {
         chmod(directory + "/program", 0o755)
         let socket = try NotifySocket(directory: directory)
         let daemon = try Daemon(["--rules", directory + "/rules.yaml", "--stores", directory + "/stores.yaml",
-                                 "--state", directory + "/state.sqlite", "--log-target", "console"],
+                                 "--state", directory + "/state.sqlite", "--init", "--log-target", "console"],
                                 environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "1000000"],
                                 log: directory + "/daemon.log")
         var seen: [String] = []
