@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 
 // The command store's reply decoder, fuzzed apart from the rest (docs/fuzzing.md). The decoder
-// needs only `RecordKey`, but its module, RetentionStores, brings GRDB, PostgresNIO, SwiftNIO and
+// (`CommandReply.decode`) needs only `RecordKey`, but its module, RetentionStores, brings GRDB, PostgresNIO, SwiftNIO and
 // swift-crypto (BoringSSL): some 840 build steps, which cost more than all the other targets
 // together and more than `make test` can spend on a sanitizer build. So this package compiles the
 // decoder's own source files, linked here from Sources/, into modules of the same names: the
@@ -18,7 +18,9 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["CFuzzer"]),
         // Sources/RetentionEngine/RecordKey.swift and KeyType.swift, linked.
         .target(name: "RetentionEngine"),
-        .executableTarget(name: "FuzzCommandReply", dependencies: ["FuzzSupport", "RetentionEngine"]),
+        // Sources/RetentionStores/CommandReply.swift and CommandReplyReader.swift, linked.
+        .target(name: "RetentionStores", dependencies: ["RetentionEngine"]),
+        .executableTarget(name: "FuzzCommandReply", dependencies: ["FuzzSupport", "RetentionEngine", "RetentionStores"]),
     ],
     swiftLanguageModes: [.v6]
 )

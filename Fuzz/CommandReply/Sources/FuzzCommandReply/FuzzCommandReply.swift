@@ -1,41 +1,39 @@
 import Foundation
 import FuzzSupport
 import RetentionEngine
+import RetentionStores
 
-/// One input: what a command store's program wrote on stdout.
+/// One input: what a command store's program wrote on stdout, read by `CommandReply.decode`
+/// (Sources/RetentionStores/CommandReply.swift and CommandReplyReader.swift, linked here).
 ///
-/// Invariants: decoding never traps, whatever the bytes; the keys of a decoded reply survive the
-/// JSON round trip that the audit digest and the state database rely on.
+/// Invariants: decoding never traps, whatever the bytes, and stays within its limits; the keys of
+/// a decoded reply survive the JSON round trip that the audit digest and the state database rely
+/// on; counts are never negative; an error has a place (line and column from 1).
 @main
 enum FuzzCommandReply {
     static func main() { runFuzzer(fuzzOne) }
 }
 
-/// The reply as `CommandConnection` decodes it today: its `Reply` (nested in the connection,
-/// which cannot be built without its module's dependencies), member for member, through
-/// `JSONDecoder`; the keys through `RecordKey`'s own decoding, linked from Sources/.
-///
-/// When the decoding becomes a pure function of the bytes (issue 12's command store rewrite,
-/// `CommandReply.decode` in CommandReply.swift and CommandReplyReader.swift), link those two
-/// files into a `RetentionStores` target here and call it instead; docs/fuzzing.md says how.
-struct Reply: Decodable {
-    var status: String?
-    var count: Int?
-    var total: Int?
-    var keys: [RecordKey]?
-    var message: String?
-}
-
-func decodeReply(_ bytes: Data) -> [RecordKey]? {
-    (try? JSONDecoder().decode(Reply.self, from: bytes))?.keys
-}
-
 let encoder = JSONEncoder()
 let decoder = JSONDecoder()
+let limits = CommandReply.Limits()
 
 func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = data.map { Data(bytes: $0, count: size) } ?? Data()
-    guard let keys = decodeReply(bytes) else { return 0 }
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    let reply: CommandReply
+    do {
+        reply = try CommandReply.decode(bytes)
+    } catch {
+        require(error.line >= 1 && error.column >= 1, "an error without a place: \(error)")
+        return 0
+    }
+    require((reply.count ?? 0) >= 0 && (reply.total ?? 0) >= 0, "negative counts: \(reply)")
+    require((reply.keys?.count ?? 0) <= limits.maxKeys, "more keys than the limit")
+    require((reply.message?.utf8.count ?? 0) <= limits.maxMessageBytes + "…".utf8.count, "a message longer than the limit")
+    guard let keys = reply.keys else { return 0 }
+    for case .text(let text) in keys {
+        require(text.utf8.count <= limits.maxKeyBytes, "a key of \(text.utf8.count) bytes")
+    }
     guard let encoded = try? encoder.encode(keys), let again = try? decoder.decode([RecordKey].self, from: encoded) else {
         fatalError("the keys \(keys) do not encode and decode")
     }

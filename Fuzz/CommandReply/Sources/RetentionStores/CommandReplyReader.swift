@@ -1,0 +1,1 @@
+../../../../Sources/RetentionStores/CommandReplyReader.swift
