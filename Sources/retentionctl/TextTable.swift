@@ -25,9 +25,17 @@ struct TextTable {
     }
 
     static func csv(_ header: [String], _ rows: [[String]]) -> String {
+        // Scalar by scalar, as a CSV reader sees bytes: a quote followed by a combining mark is one
+        // Character, which `contains` and `replacingOccurrences` would not take for a quote.
         func quote(_ cell: String) -> String {
-            guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-            return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            guard cell.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
+            var quoted = String.UnicodeScalarView(["\""])
+            for scalar in cell.unicodeScalars {
+                quoted.append(scalar)
+                if scalar == "\"" { quoted.append("\"") }
+            }
+            quoted.append("\"")
+            return String(quoted)
         }
         return ([header] + rows).map { $0.map(quote).joined(separator: ",") + "\r\n" }.joined()
     }

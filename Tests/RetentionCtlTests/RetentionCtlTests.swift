@@ -140,6 +140,26 @@ struct RetentionCtlTests {
         #expect(run.stderr.contains("no rule 'nope'"))
     }
 
+    @Test("CSV doubles every quote, also one a combining mark follows (one Character, still a quote to a CSV reader)")
+    func csvQuotes() throws {
+        let rules = try Self.temporaryRules("""
+            version: 1
+            defaults: {timezone: UTC}
+            rules:
+              accents:
+                title: "O\\"\u{301}Brien, \\"quoted\\""
+                kind: purpose
+                retain: 30d
+                from: created_at
+                then: delete
+                basis: test
+            """)
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        let csv = try Self.run(["schedule", rules, "--format", "csv"])
+        #expect(csv.status == 0, "\(csv.stderr)")
+        #expect(csv.stdout.contains("\r\naccents,\"O\"\"\u{301}Brien, \"\"quoted\"\"\","), "\(csv.stdout)")
+    }
+
     @Test("schedule in every format lists every rule")
     func schedule() throws {
         let json = try Self.run(["schedule", "rules", "--format", "json"])
