@@ -56,7 +56,7 @@ public enum Timestamp: Sendable, Hashable {
             } else if let m = scanner.number(digits: 2) {
                 minutes = m
             }
-            guard hours <= 18, minutes < 60 else {
+            guard minutes < 60, hours * 60 + minutes <= 18 * 60 else {
                 throw TimestampSyntaxError(text: text, problem: "no such offset")
             }
             offset = sign * (hours * 3_600 + minutes * 60)

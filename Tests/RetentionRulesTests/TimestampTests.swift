@@ -45,6 +45,8 @@ struct TimestampTests {
     @Test("no such date, time or offset", arguments: [
         "0000-01-01T00:00+18", "0000-12-31", "2023-02-29", "2026-13-01", "2026-00-10", "2026-05-00", "2026-05-10T24:00", "2026-05-10T15:60",
         "2026-05-10T15:00:60Z", "2026-05-10T15:00+19:00", "2026-05-10T15:00+02:60",
+        // Found by fuzzing (make test's smoke): an offset past ±18:00 put 0001-01-01 before year 1.
+        "0001-01-01+1820", "2026-05-10T15:00-18:01",
     ])
     func impossible(text: String) {
         #expect {
