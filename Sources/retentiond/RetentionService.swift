@@ -291,10 +291,17 @@ struct RetentionService: Service {
             ("EVENT", EngineEvent.auditAppended.rawValue),
         ] + anchor.fields
         let result = Journal.send(fields)
-        if result < 0 {
-            logger.warning("audit record \(anchor.sequence) is not anchored in the journal (\(String(cString: strerror(-result)))); its head is \(anchor)")
+        guard result < 0 else { return }
+        // A warning the first time (a daemon in a terminal has no journal); each head at debug level.
+        let message: Logger.Message = "audit record \(anchor.sequence) is not anchored in the journal (\(String(cString: strerror(-result)))); its head is \(anchor)"
+        if unanchoredWarned.exchange(true, ordering: .relaxed) {
+            logger.debug(message)
+        } else {
+            logger.warning("\(message); later records not anchored either are logged at debug level")
         }
     }
+
+    private static let unanchoredWarned = Atomic<Bool>(false)
 
     // MARK: Watchdog and status
 
