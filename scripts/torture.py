@@ -204,6 +204,25 @@ class Kind:
         self.work = torture.path(self.name)
         os.makedirs(self.work, exist_ok=True)
 
+    @staticmethod
+    def settles(report, where, act, action, key, row, original, done):
+        """What every action shares: untouched unless acted on, gone when deleted (counted in
+        `done`), present otherwise. True when the row still needs its action's own check."""
+        if not act:
+            if row != original:
+                report.problem(f"{where}: must be untouched; expected {original}, found {row}")
+            return False
+        if action == "delete":
+            if row is not None:
+                report.problem(f"{where}: must be deleted; found {row}")
+            else:
+                done.append(key)
+            return False
+        if row is None:
+            report.problem(f"{where}: must be {action}d, found deleted")
+            return False
+        return True
+
     def dataset_names(self):
         return {action: f"{action}s" for action in self.actions}
 
@@ -353,18 +372,7 @@ class SQLiteKind(Kind):
                     due = at is not None and at < self.t.cutoff_us and original[-1] is None
                 act = due and key not in held and action == active
                 where = f"{self.store}/{self.dataset_names()[action]} key {key} (anchor {anchor!r}, {'held, ' if key in held else ''}{'due' if due else 'not due'})"
-                if not act:
-                    if row != original:
-                        report.problem(f"{where}: must be untouched; expected {original}, found {row}")
-                    continue
-                if action == "delete":
-                    if row is not None:
-                        report.problem(f"{where}: must be deleted; found {row}")
-                    else:
-                        done.append(key)
-                    continue
-                if row is None:
-                    report.problem(f"{where}: must be {action}d, found deleted")
+                if not self.settles(report, where, act, action, key, row, original, done):
                     continue
                 if action == "anonymize":
                     expected = (key, anchor, truncate_ip(original[2]), hmac_hex(original[3]), None, original[5])
@@ -487,18 +495,7 @@ class PostgresKind(Kind):
                 due = anchor_us is not None and anchor_us < self.t.cutoff_us and (action == "delete" or original[-1] is None)
                 act = due and key not in held and action == active
                 where = f"{self.store}/{self.dataset_names()[action]} key {key} (anchor {original[2]!r}, {'held, ' if key in held else ''}{'due' if due else 'not due'})"
-                if not act:
-                    if row != original:
-                        report.problem(f"{where}: must be untouched; expected {original}, found {row}")
-                    continue
-                if action == "delete":
-                    if row is not None:
-                        report.problem(f"{where}: must be deleted; found {row}")
-                    else:
-                        done.append(key)
-                    continue
-                if row is None:
-                    report.problem(f"{where}: must be {action}d, found deleted")
+                if not self.settles(report, where, act, action, key, row, original, done):
                     continue
                 if action == "anonymize":
                     expected = original[:3] + (truncate_ip(original[3]), hmac_hex(original[4]), None, original[6])
