@@ -195,7 +195,11 @@ struct RetentionService: Service {
     func clockIsTrusted(_ state: StateDatabase) -> Bool {
         let now = Date()
         let drift = clock.watch.withLock { $0.drift(wall: now) }
-        guard drift > settings.maximumClockJump else { return true }
+        guard drift > settings.maximumClockJump else {
+            // Trusted again: a later jump is a new one, which an acceptance made before it must not cover.
+            clock.refusedSince.withLock { $0 = nil }
+            return true
+        }
         let refusedSince = clock.refusedSince.withLock { since in
             if since == nil { since = now }
             return since!
