@@ -39,6 +39,11 @@ public struct PlannedStage: Sendable, Hashable {
         }
     }
 
+    /// The stage of the rule's retention this is; nil for `retain: none`.
+    var period: Stage? {
+        rule.retention.stages.indices.contains(stageIndex) ? rule.retention.stages[stageIndex] : nil
+    }
+
     /// The identity of a stage among a dataset's jobs: a deferral's restriction and the erasure it
     /// defers share rule and stage, not action.
     public func isSame(rule: String, stage: Int, action: Action) -> Bool {
@@ -73,6 +78,15 @@ public struct DatasetPolicy: Sendable {
 
     /// The dataset's key column (files: the path).
     public var keyColumn: String { dataset.key ?? "path" }
+
+    /// The records holds on single records keep out of every job, as a predicate.
+    func excluding(_ holds: [Hold]) -> RecordPredicate {
+        let keys: [RecordKey] = holds.compactMap {
+            if case .record(let store, let dataset, let key) = $0.scope, store == self.store.id, dataset == self.dataset.id { return key }
+            return nil
+        }
+        return keys.isEmpty ? .always : .keyNotIn(column: keyColumn, keys: keys)
+    }
 
     func columns(_ anchor: Anchor?) -> [String] {
         (anchor?.fields ?? []).compactMap { dataset.fields[$0] }

@@ -47,11 +47,14 @@ extension Engine {
     /// Counts the erasures an obligation defers on a dataset, logs them (`erasure-deferred`) and
     /// adds them to the report; returns the note for the restriction job, if any is deferred. The
     /// journal hears of it as a notice when this pass restricts records (`restricting`), and at
-    /// debug level on later passes, which find the same records deferred.
+    /// debug level on later passes, which find the same records deferred; a dry run's (`quietly`) not at all.
     func reportDeferral(of stage: PlannedStage, _ deferral: PlannedStage.Deferral, restricting: Int, policy: DatasetPolicy,
-                        connection: any StoreConnection, excluded: RecordPredicate, report: inout PassReport) async throws -> String? {
+                        connection: any StoreConnection, excluded: RecordPredicate, report: inout PassReport,
+                        quietly: Bool = false) async throws -> String? {
         guard let found = try await deferredErasure(of: stage, deferral, policy: policy, connection: connection, excluded: excluded) else { return nil }
         report.deferred.append(found)
+        let note = "erasure under rule \(found.rule) deferred by \(found.byText)"
+        if quietly { return note }
         let restricted = policy.dataset.restrictColumn == nil
             ? "they cannot be restricted: the dataset has no 'restrict:' column"
             : restricting > 0 ? "\(restricting) of them restricted now" : "all restricted already"
@@ -61,7 +64,7 @@ extension Engine {
                               "dataset": "\(found.dataset)", "count": "\(found.count)",
                               "obligations": "\(found.obligations.map(\.rule).joined(separator: ","))",
                               "until": "\(found.firstRelease.map(TimeText.iso) ?? "")"])
-        return "erasure under rule \(found.rule) deferred by \(found.byText)"
+        return note
     }
 
     /// What an erasure stage's deferral holds back now, or nil when nothing is deferred.
@@ -83,9 +86,9 @@ extension Engine {
     /// from their earliest anchor.
     func firstRelease(of obligation: Rule, among predicate: RecordPredicate, policy: DatasetPolicy,
                       connection: any StoreConnection) async throws -> Date? {
-        guard let stage = DatasetPolicy.keepingStage(of: obligation) else { return nil }
+        guard let stage = DatasetPolicy.keepingStage(of: obligation), let reader = connection as? any RecordReader else { return nil }
         let columns = policy.columns(obligation.anchor)
-        let anchors = try await connection.earliest(policy.dataset, of: columns.map { EarliestQuery(column: $0, predicate: predicate && .representable($0)) })
+        let anchors = try await reader.earliest(policy.dataset, of: columns.map { EarliestQuery(column: $0, predicate: predicate && .representable($0)) })
         return anchors.compactMap { $0 }.min().map { obligation.calendar.due(after: stage.after, from: $0, alignment: obligation.alignment) }
     }
 }

@@ -32,9 +32,12 @@ extension Engine {
             throw StoreError(store: storeID, message: "no dataset '\(datasetID)' (it has \(store.datasets.map(\.id).joined(separator: ", ")))")
         }
         let policy = DatasetPolicy(store: store, dataset: dataset, rules: rules)
-        let connection = try await connector.connect(to: store)
-        let found = try await connection.record(dataset, key: key)
-        await connection.close()
+        let found = try await Connections.using(connector) { connections in
+            guard let reader = try await connections.connection(to: store) as? any RecordReader else {
+                throw StoreError(store: storeID, message: "a \(store.kind.rawValue) store cannot show single records")
+            }
+            return try await reader.record(dataset, key: key)
+        }
         guard let record = found else { return nil }
         let holds = try state.holds().filter {
             switch $0.scope {

@@ -12,36 +12,48 @@ public enum Change: Sendable, Hashable {
 
 /// An open connection to one store: the only way the engine reaches data.
 ///
-/// Queries run in the store (an indexed range query for SQL, a directory walk for files); nothing
-/// loads a dataset into memory. `keys` returns keys in the store's own order, and `after` continues
-/// from the last key of the previous batch.
+/// Every store counts; what else it does is in its roles, and a kind of store conforms to exactly
+/// the roles it has: `RecordReader` (SQL tables, directories: keys, single records, earliest
+/// anchors), `BatchWriter` (those two again: changes batch by batch), `JobExecutor` (an external
+/// system through a command: a whole job at once). Queries run in the store (an indexed range
+/// query for SQL, a directory walk for files); nothing loads a dataset into memory.
 public protocol StoreConnection: Sendable {
     /// How many records of `dataset` match `predicate`.
     func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int
     /// `count` for several predicates: planning asks one per stage, and a store may answer them all
     /// in one read with prepared statements.
     func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int]
-    /// `earliest` for several column and predicate pairs, likewise.
-    func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?]
     /// How many records `dataset` holds in all (for the mass-deletion guard).
     func total(_ dataset: Dataset) async throws -> Int
+    /// What `text`, typed by an operator (a hold, `explain`), names in `dataset`: the key in the
+    /// key column's own type and what has it now. Throws KeyError when it cannot be a key there.
+    func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup
+    /// Releases the connection.
+    func close() async
+}
+
+/// A store whose records the engine can name and read: keys in the store's own order, single
+/// records, the earliest anchor of a selection (for forecasts and deadlines).
+public protocol RecordReader: StoreConnection {
     /// Up to `limit` keys matching `predicate`, from `start`.
     func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey]
     /// Which of `keys` still match `predicate`.
     func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey]
+    /// The mapped columns of one record, or nil if there is none with that key.
+    func record(_ dataset: Dataset, key: RecordKey) async throws -> [String: StoreValue]?
+    /// The earliest value of `column` among records matching `predicate`.
+    func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date?
+    /// `earliest` for several column and predicate pairs, likewise answered in one read where the
+    /// store can.
+    func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?]
+}
+
+/// A store the engine changes batch by batch, each batch re-checked key by key against the
+/// predicate in one transaction of the store.
+public protocol BatchWriter: RecordReader {
     /// Applies `change` to those of `keys` that still match `predicate`, in one transaction;
     /// returns the keys changed.
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey]
-    /// The mapped columns of one record, or nil if there is none with that key.
-    func record(_ dataset: Dataset, key: RecordKey) async throws -> [String: StoreValue]?
-    /// What `text`, typed by an operator (a hold, `explain`), names in `dataset`: the key in the
-    /// key column's own type and what has it now. Throws KeyError when it cannot be a key there.
-    func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup
-    /// The earliest value of `column` among records matching `predicate` (for forecasts).
-    func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date?
-    /// Stores that act on a whole job at once (external commands) carry it out here and return what
-    /// they did; every other store returns nil and is driven batch by batch.
-    func execute(_ job: Job, change: Change, dataset: Dataset, predicate: RecordPredicate) async throws -> [RecordKey]?
     /// True when a deleted record is gone from the store, index entries and all (SQL stores): a
     /// delete job's batches then ask for the first matching keys in whatever order the store finds
     /// them fastest (the anchor's index range), without `after`. Anonymized and restricted records
@@ -53,8 +65,12 @@ public protocol StoreConnection: Sendable {
     var blocksWriters: Bool { get }
     /// Called after a job finished (files: remove emptied directories).
     func finish(_ dataset: Dataset) async throws
-    /// Releases the connection.
-    func close() async
+}
+
+/// A store that carries out a whole job itself (an external system through a command) and says
+/// what it did; it must be idempotent, as a job interrupted by a crash is sent again.
+public protocol JobExecutor: StoreConnection {
+    func execute(_ job: Job, change: Change, dataset: Dataset, predicate: RecordPredicate) async throws -> [RecordKey]
 }
 
 /// A key typed by an operator, read as the store reads its keys.
@@ -99,27 +115,25 @@ public struct EarliestQuery: Sendable, Hashable {
 }
 
 extension StoreConnection {
-    public var resumesByPredicate: Bool { false }
-    public var blocksWriters: Bool { false }
-
     public func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int] {
         var counts: [Int] = []
         for predicate in predicates { counts.append(try await count(dataset, where: predicate)) }
         return counts
     }
+}
 
+extension RecordReader {
     public func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?] {
         var dates: [Date?] = []
         for query in queries { dates.append(try await earliest(dataset, column: query.column, where: query.predicate)) }
         return dates
     }
+}
+
+extension BatchWriter {
+    public var resumesByPredicate: Bool { false }
+    public var blocksWriters: Bool { false }
     public func finish(_ dataset: Dataset) async throws {}
-    /// Keys as text, as a store without typed keys (a command) takes them.
-    public func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup {
-        let key = RecordKey.text(text)
-        return KeyLookup(key: key, type: .text, found: try await record(dataset, key: key) == nil ? .nothing : .record)
-    }
-    public func execute(_ job: Job, change: Change, dataset: Dataset, predicate: RecordPredicate) async throws -> [RecordKey]? { nil }
 }
 
 /// Opens connections to stores; the engine does not know the kinds' libraries.

@@ -11,7 +11,7 @@ import RetentionRules
 /// crash the same job is sent again. What the program gets and how it is bounded (environment,
 /// process group, deadline, output limit) is `CommandProgram`'s; the reply is read by
 /// `CommandReply.decode`. See docs/engine.md § Command stores.
-final class CommandConnection: StoreConnection {
+final class CommandConnection: JobExecutor {
     let store: Store
     let program: CommandProgram
 
@@ -77,7 +77,7 @@ final class CommandConnection: StoreConnection {
         return reply.total ?? reply.count ?? 0
     }
 
-    func execute(_ job: Job, change: Change, dataset: Dataset, predicate: RecordPredicate) async throws -> [RecordKey]? {
+    func execute(_ job: Job, change: Change, dataset: Dataset, predicate: RecordPredicate) async throws -> [RecordKey] {
         var body = try describe(dataset, predicate)
         body["operation"] = "execute"
         body["job"] = job.id
@@ -99,17 +99,10 @@ final class CommandConnection: StoreConnection {
         return reply.keys ?? (0..<count).map { .text("#\($0 + 1)") }
     }
 
-    func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey] { [] }
-    func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] { [] }
-    func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] { [] }
-    func record(_ dataset: Dataset, key: RecordKey) async throws -> [String: StoreValue]? {
-        throw StoreError(store: store.id, message: "a command store cannot show single records")
-    }
     /// The program is asked for jobs, not records: a key cannot be looked up, so a record hold
     /// needs `--not-yet-stored` (the operator vouches for the key).
     func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup {
         KeyLookup(key: .text(text), type: .text, found: .nothing)
     }
-    func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date? { nil }
     func close() async {}
 }

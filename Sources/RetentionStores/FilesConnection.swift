@@ -12,7 +12,7 @@ import Glibc
 /// holds locked. Keys are paths relative to the root; a file's record is its times.
 ///
 /// Every name is resolved beneath the root's descriptor (`DirectoryRoot`), never as a path string.
-final class FilesConnection: StoreConnection {
+final class FilesConnection: BatchWriter {
     let store: Store
     let root: DirectoryRoot
     /// Where a file that cannot be deleted is reported (and the job goes on).

@@ -8,7 +8,7 @@ import Synchronization
 /// A PostgreSQL store through postgres-nio. Queries carry every value as a bound parameter; the
 /// session runs in UTC so that `timestamp` columns compare like `timestamptz` ones; each batch is
 /// one transaction.
-final class PostgresConnection: StoreConnection {
+final class PostgresConnection: BatchWriter {
     let store: Store
     let connection: PostgresNIO.PostgresConnection
     let logger: Logger

@@ -6,7 +6,7 @@ import Synchronization
 
 /// A SQLite store through GRDB: every query runs in SQLite on its indexes, each batch is one
 /// short write transaction (so other writers wait at most one batch).
-final class SQLiteConnection: StoreConnection {
+final class SQLiteConnection: BatchWriter {
     let store: Store
     let queue: DatabaseQueue
     /// Column → how its timestamps are stored, per table.

@@ -1,82 +1,20 @@
 public import Foundation
 public import RetentionRules
 
-/// What one stage of one rule makes due on one dataset.
-public struct PlanEntry: Sendable, Hashable, Encodable {
-    public var store: String
-    public var dataset: String
-    public var rule: String
-    /// 1-based, as rule authors count.
-    public var stage: Int
-    public var action: Action
-    public var cutoff: Date
-    /// Records due at the plan's instant (record holds excluded).
-    public var due: Int
-    /// Records due by the end of the horizon, if one was asked for.
-    public var dueByHorizon: Int?
-    /// When the next record not yet due falls due, if any.
-    public var nextDue: Date?
-    /// A hold on the dataset or store blocks the stage.
-    public var heldBy: Int64?
-    /// `retain: none`: every record found is a violation.
-    public var isViolation: Bool
-    /// The rule's kind.
-    public var kind: Kind = .purpose
-    /// An erasure's delete stage with a deadline: records it deletes now that are past the deadline
-    /// (deferred erasures count from the end of their deferral).
-    public var overdue: Int?
-    /// The restriction of an erasure an obligation defers: every deferred record (`due` counts
-    /// those not restricted yet), by which obligations, released when.
-    public var deferred: DeferredErasure?
-    /// Whether the entry is the restriction of an erasure an obligation defers.
-    public var isDeferral = false
-
-    enum CodingKeys: String, CodingKey {
-        case store, dataset, rule, stage, action, cutoff, due, kind, overdue
-        case dueByHorizon = "due_by_horizon", nextDue = "next_due", heldBy = "held_by", isViolation = "violation"
-        case deferred = "deferred_by", isDeferral = "deferral"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(store, forKey: .store)
-        try container.encode(dataset, forKey: .dataset)
-        try container.encode(rule, forKey: .rule)
-        try container.encode(stage, forKey: .stage)
-        try container.encode(action, forKey: .action)
-        try container.encode(TimeText.iso(cutoff), forKey: .cutoff)
-        try container.encode(due, forKey: .due)
-        try container.encode(dueByHorizon, forKey: .dueByHorizon)
-        try container.encode(nextDue.map(TimeText.iso), forKey: .nextDue)
-        try container.encode(heldBy, forKey: .heldBy)
-        try container.encode(isViolation, forKey: .isViolation)
-        try container.encode(kind, forKey: .kind)
-        try container.encodeIfPresent(overdue, forKey: .overdue)
-        try container.encode(isDeferral, forKey: .isDeferral)
-        try container.encodeIfPresent(deferred, forKey: .deferred)
-    }
-}
-
-/// The plan at an instant: every stage of every bound rule, with counts.
-public struct Plan: Sendable {
-    public var at: Date
-    public var horizon: Duration?
-    public var entries: [PlanEntry]
-}
-
+/// The forecast: what is due when, read from the stores and written nowhere (`retentionctl plan`,
+/// the daemon's sleep until the next thing is due).
 extension Engine {
     /// What is due at `now` per rule, stage and dataset — and, with a horizon, what falls due by
     /// `now + horizon`. Writes nothing; `now` may be any instant, past or future.
     public func plan(at now: Date, horizon: Duration? = nil) async throws -> Plan {
-        var connections = Connections(connector: connector)
-        var entries: [PlanEntry] = []
         let holds = try state.holds()
-        do {
+        let entries = try await Connections.using(connector) { connections in
+            var entries: [PlanEntry] = []
             for policy in policies {
                 let store = policy.store, dataset = policy.dataset
                 let held = holds.first { $0.scope.covers(store: store.id, dataset: dataset.id) }
                 let connection = try await connections.connection(to: store)
-                let excluded = Self.excluding(holds, in: policy)
+                let excluded = policy.excluding(holds)
                 let later = horizon.map { policy.stages(at: policy.rules.first?.calendar.due(after: $0, from: now) ?? now) } ?? []
                 let stages = policy.stages(at: now)
                 // All of a dataset's questions at once: a store answers them in one read.
@@ -100,11 +38,8 @@ extension Engine {
                     entries.append(entry)
                 }
             }
-        } catch {
-            await connections.closeAll()
-            throw error
+            return entries
         }
-        await connections.closeAll()
         return Plan(at: now, horizon: horizon, entries: entries)
     }
 
@@ -113,10 +48,10 @@ extension Engine {
     /// added). Held datasets are skipped: nothing acts on them until the hold is released. Cheap:
     /// one `min()` per anchor column and stage, on the anchor's index.
     public func nextWake(after now: Date) async throws -> Date? {
-        var earliest = try state.jobs(in: [.planned]).map(\.notBefore).filter { $0 > now }.min()
+        let planned = try state.jobs(in: [.planned]).map(\.notBefore).filter { $0 > now }.min()
         let holds = try state.holds()
-        var connections = Connections(connector: connector)
-        do {
+        return try await Connections.using(connector) { connections in
+            var earliest = planned
             for policy in policies where !holds.contains(where: { $0.scope.covers(store: policy.store.id, dataset: policy.dataset.id) }) {
                 let connection = try await connections.connection(to: policy.store)
                 let stages = policy.stages(at: now)
@@ -132,12 +67,8 @@ extension Engine {
                     }
                 }
             }
-        } catch {
-            await connections.closeAll()
-            throw error
+            return earliest
         }
-        await connections.closeAll()
-        return earliest
     }
 
     /// When the first record of the stage that is not yet due falls due: the earliest anchor at or
@@ -147,7 +78,7 @@ extension Engine {
         var queries: [EarliestQuery] = []
         var owners: [Int] = []
         for (index, stage) in stages.enumerated() where !stage.isViolation && stage.deferral == nil
-            && stage.rule.retention.stages[safe: stage.stageIndex] != nil {
+            && stage.period != nil {
             for column in policy.columns(stage.rule.anchor) {
                 queries.append(EarliestQuery(column: column, predicate: policy.applies(stage.rule) && .notBefore(column: column, cutoff: stage.cutoff)
                                              && .representable(column)))
@@ -155,16 +86,31 @@ extension Engine {
             }
         }
         var earliest = [Date?](repeating: nil, count: stages.count)
-        for (owner, anchor) in zip(owners, try await connection.earliest(policy.dataset, of: queries)) {
+        // A store that cannot read its records (a command) forecasts nothing.
+        let anchors = try await (connection as? any RecordReader)?.earliest(policy.dataset, of: queries) ?? queries.map { _ in nil }
+        for (owner, anchor) in zip(owners, anchors) {
             if let anchor { earliest[owner] = min(earliest[owner] ?? anchor, anchor) }
         }
         return zip(stages, earliest).map { stage, anchor in
-            guard let anchor, let period = stage.rule.retention.stages[safe: stage.stageIndex] else { return nil }
+            guard let anchor, let period = stage.period else { return nil }
             return stage.rule.calendar.due(after: period.after, from: anchor, alignment: stage.rule.alignment)
         }
     }
 }
 
-extension Array {
-    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+
+extension Engine {
+    /// The earliest deadline among the records a stage makes due, for rules with a deadline; nil
+    /// without one, or when the store cannot read its records' anchors (a command).
+    func earliestDeadline(of stage: PlannedStage, policy: DatasetPolicy, connection: any StoreConnection,
+                          predicate: RecordPredicate) async throws -> Date? {
+        guard stage.rule.deadline != nil, let reader = connection as? any RecordReader else { return nil }
+        var earliest: Date?
+        for column in policy.columns(stage.rule.anchor) {
+            if let anchor = try await reader.earliest(policy.dataset, column: column, where: predicate && .representable(column)) {
+                earliest = min(earliest ?? anchor, anchor)
+            }
+        }
+        return earliest.flatMap { stage.rule.deadline(anchor: $0) }
+    }
 }

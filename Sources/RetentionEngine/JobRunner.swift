@@ -1,0 +1,271 @@
+import Foundation
+import Logging
+import RetentionRules
+
+/// Carries one job to its end: a store that executes whole jobs (`JobExecutor`) gets it at once;
+/// a store written batch by batch (`BatchWriter`) gets bounded batches.
+///
+/// Crash safety: a batch's keys are written to the state database before the store is touched;
+/// the store applies the batch in one transaction, re-checking each key against the predicate;
+/// then the count, the key digest and the last key are committed with the batch's keys
+/// forgotten. A batch found begun but not finished after a restart is settled by asking the
+/// store which of its keys still match: those that no longer match were done by the crashed
+/// batch, the rest are applied now. So counts stay exact and nothing not due is touched.
+///
+/// In a dry run the same checks decide the job's fate (cancelled, failed, paused by a hold,
+/// waiting for approval again); where a pass would apply batches, the dry run counts them.
+struct JobRunner {
+    let engine: Engine
+    let ledger: JobLedger
+    let connections: Connections
+    let counter: PassCounter
+    let progress: @Sendable (Job) -> Void
+
+    /// How a job left the runner.
+    enum Outcome {
+        /// Done, failed or cancelled.
+        case ended(Job)
+        /// Paused by a hold, waiting for approval again, or stopped between batches: a later
+        /// pass resumes it.
+        case waiting(Job)
+    }
+
+    /// What carrying out a job needs, resolved against the current rules and stores.
+    struct Work {
+        var policy: DatasetPolicy
+        /// The job's own predicate, narrowed by what the current rules say: a rule lengthened
+        /// since the job was planned must not lose records it now keeps.
+        var effective: RecordPredicate
+        var change: Change
+        var connection: any StoreConnection
+        var dataset: Dataset { policy.dataset }
+    }
+
+    func run(_ job: Job, at now: Date) async throws -> Outcome {
+        var job = job
+        guard let work = try await prepare(&job, at: now) else { return .ended(job) }
+        if job.state == .planned {
+            try transition { () throws(JobTransitionError) in try job.start(at: engine.clock()) }
+            try ledger.save(job)
+        }
+        do {
+            if try pause(&job, under: try engine.state.holds()) { return .waiting(job) }
+            switch work.connection {
+            case let executor as any JobExecutor:
+                try await runWhole(&job, work, executor)
+            case let writer as any BatchWriter:
+                try await settle(&job, work, writer)
+                if let waiting = try await runBatches(&job, work, writer) { return .waiting(waiting) }
+                if !ledger.dryRun { try await writer.finish(work.dataset) }
+            default:
+                return .ended(try fail(&job, "store \(job.store) can neither change records nor carry out jobs"))
+            }
+        } catch let error as StateError {
+            throw EngineError.state(error)
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            return .ended(try fail(&job, "\(error)"))
+        }
+        try transition { () throws(JobTransitionError) in try job.complete(at: engine.clock()) }
+        try ledger.end(job)
+        ledger.log(.notice, "job \(job.id) done: \(job.action.pastTense) \(job.doneCount) records of \(job.store)/\(job.dataset) under rule \(job.rule)",
+                   .jobDone, job)
+        return .ended(job)
+    }
+
+    /// Resolves the job against the current rules and stores; nil when it ended here (failed or
+    /// cancelled, saved with why).
+    private func prepare(_ job: inout Job, at now: Date) async throws -> Work? {
+        if let problem = job.unreadable { _ = try fail(&job, problem); return nil }
+        guard let store = engine.stores[job.store], let dataset = store.datasets.first(where: { $0.id == job.dataset }) else {
+            _ = try fail(&job, "store \(job.store) or its dataset \(job.dataset) is no longer in the stores files")
+            return nil
+        }
+        let policy = DatasetPolicy(store: store, dataset: dataset, rules: engine.rules)
+        guard engine.rules[job.rule] != nil,
+              let current = policy.stages(at: now).first(where: { $0.isSame(rule: job.rule, stage: job.stage, action: job.action) }) else {
+            let why = "rule \(job.rule) (stage \(job.stage + 1)) no longer applies to \(store.id)/\(dataset.id)"
+            try transition { () throws(JobTransitionError) in try job.cancel(why, at: engine.clock()) }
+            try ledger.end(job)
+            ledger.log(.notice, "job \(job.id) cancelled: \(why)", .jobCancelled, job)
+            return nil
+        }
+        let connection: any StoreConnection
+        do { connection = try await connections.connection(to: store) } catch {
+            _ = try fail(&job, "\(error)")
+            return nil
+        }
+        switch change(for: job, dataset: dataset, at: now) {
+        case .success(let change):
+            return Work(policy: policy, effective: job.predicate && current.predicate, change: change, connection: connection)
+        case .failure(let problem):
+            _ = try fail(&job, problem.reason)
+            return nil
+        }
+    }
+
+    private struct Unworkable: Error { var reason: String }
+
+    /// What the job does to each record, from the dataset's settings.
+    private func change(for job: Job, dataset: Dataset, at now: Date) -> Result<Change, Unworkable> {
+        switch job.action {
+        case .delete:
+            return .success(.delete)
+        case .anonymize:
+            if dataset.anonymize.values.contains(.hmacSHA256), engine.options.hmacKey == nil {
+                return .failure(Unworkable(reason: "hmac-sha256 needs a key: give --hmac-key FILE or the systemd credential '\(HMACKey.credentialName)'"))
+            }
+            return .success(.anonymize(strategies: dataset.anonymize, markColumn: dataset.anonymizedColumn, at: now, hmacKey: engine.options.hmacKey))
+        case .restrict:
+            guard let column = dataset.restrictColumn else { return .failure(Unworkable(reason: "the dataset has no 'restrict:' column")) }
+            return .success(.restrict(column: column, at: now))
+        }
+    }
+
+    /// The whole job, handed to a store that carries out jobs itself (a dry run asks it to count).
+    private func runWhole(_ job: inout Job, _ work: Work, _ executor: any JobExecutor) async throws {
+        let predicate = work.effective && work.policy.excluding(try engine.state.holds())
+        let keys: [RecordKey]
+        if ledger.dryRun {
+            let count = try await counter.count(predicate, for: job.action, store: job.store, dataset: work.dataset, connection: executor)
+            keys = (0..<count).map { .text("#\($0 + 1)") }
+            counter.took(predicate, with: job.action, store: job.store, dataset: job.dataset)
+        } else {
+            keys = try await executor.execute(job, change: work.change, dataset: work.dataset, predicate: predicate)
+        }
+        job.doneCount = keys.count
+        job.keysDigest = KeyDigest()
+        job.keysDigest.add(keys)
+        progress(job)
+    }
+
+    /// Settles a batch a crash interrupted: its keys that no longer match were done by it, the
+    /// rest are applied now. A dry run counts those done and leaves the rest to its count.
+    private func settle(_ job: inout Job, _ work: Work, _ writer: any BatchWriter) async throws {
+        guard let pending = try engine.state.pendingBatch(of: job.id) else { return }
+        let unsettled = try await writer.matching(work.dataset, keys: pending, where: job.predicate)
+        let settled = Set(pending).subtracting(unsettled)
+        job.doneCount += settled.count
+        job.keysDigest.add(pending.filter(settled.contains))
+        if ledger.dryRun { return }
+        let changed = try await writer.apply(work.change, to: work.dataset, keys: unsettled,
+                                             where: work.effective && work.policy.excluding(try engine.state.holds()))
+        job.doneCount += changed.count
+        job.keysDigest.add(changed)
+        job.lastKey = pending.last ?? job.lastKey
+        try engine.state.finishBatch(of: job)
+        ledger.log(.notice, "job \(job.id): settled a batch interrupted by a crash (\(settled.count) done before, \(changed.count) now)",
+                   .batchSettled, job)
+    }
+
+    /// Applies batches until nothing matches; returns the job when it must wait (paused by a
+    /// hold, waiting for approval again, stopped, cancelled by an operator meanwhile).
+    private func runBatches(_ job: inout Job, _ work: Work, _ writer: any BatchWriter) async throws -> Job? {
+        if ledger.dryRun { return try await countBatches(&job, work, writer) }
+        // A store that blocks nobody while a batch is applied gets longer batches: fewer commits of
+        // the state database (each an fsync).
+        let byPredicate = writer.resumesByPredicate && job.action == .delete
+        var sizer = BatchSizer(fixed: work.dataset.limits.batchSize ?? engine.options.batchSize,
+                               target: writer.blocksWriters ? engine.options.batchTarget : engine.options.batchTarget * 10)
+        while true {
+            // Between batches is the one place to stop: the job stays running and resumes.
+            if engine.stopRequested() { return job }
+            if let stored = try engine.state.job(job.id), stored.state == .cancelled { return stored }
+            let holds = try engine.state.holds()
+            if try pause(&job, under: holds) { return job }
+            let predicate = work.effective && work.policy.excluding(holds)
+            let keys = try await writer.keys(work.dataset, where: predicate, from: byPredicate ? .anywhere : .after(job.lastKey), limit: sizer.size)
+            if keys.isEmpty { return nil }
+            if job.action == .delete, job.doneCount + keys.count > Self.allowance(for: job) {
+                try waitForApproval(&job, remaining: try await writer.count(work.dataset, where: predicate))
+                return job
+            }
+            let started = ContinuousClock.now
+            let changed = try await apply(keys, of: &job, work, writer, where: predicate)
+            sizer.record(keys.count, took: .now - started)
+            // Keys that matched but were left unchanged (changed meanwhile by someone else) would
+            // be found again by the next query: end here; the next pass plans what is still due.
+            if byPredicate, changed == 0 { return nil }
+        }
+    }
+
+    /// One batch: its keys written down first, applied by the store in one transaction, the
+    /// progress committed. Returns how many records the store changed.
+    private func apply(_ keys: [RecordKey], of job: inout Job, _ work: Work, _ writer: any BatchWriter,
+                       where predicate: RecordPredicate) async throws -> Int {
+        try engine.state.beginBatch(of: job.id, keys: keys)
+        // The batch's keys are digested on another core while the store applies it: the store
+        // changes only listed keys, so when it changed as many as were listed, the digest of the
+        // list is the digest of what it did.
+        async let listed = { () -> KeyDigest in
+            var digest = KeyDigest()
+            digest.add(keys)
+            return digest
+        }()
+        let changed = try await writer.apply(work.change, to: work.dataset, keys: keys, where: predicate)
+        job.doneCount += changed.count
+        if changed.count == keys.count {
+            job.keysDigest.add(await listed)
+        } else {
+            job.keysDigest.add(changed)
+        }
+        job.lastKey = keys.last
+        try engine.state.finishBatch(of: job)
+        progress(job)
+        return changed.count
+    }
+
+    /// A dry run's batches: what they would touch, counted, with the same allowance check.
+    private func countBatches(_ job: inout Job, _ work: Work, _ writer: any BatchWriter) async throws -> Job? {
+        if engine.stopRequested() { return job }
+        let predicate = work.effective && work.policy.excluding(try engine.state.holds())
+        let remaining = try await counter.count(predicate, for: job.action, store: job.store, dataset: work.dataset, connection: writer)
+        if job.action == .delete, job.doneCount + remaining > Self.allowance(for: job) {
+            try waitForApproval(&job, remaining: remaining)
+            return job
+        }
+        job.doneCount += remaining
+        counter.took(predicate, with: job.action, store: job.store, dataset: job.dataset)
+        return nil
+    }
+
+    /// How many records a delete job may delete: what it was planned (and approved, or let through
+    /// by the guard) for, and a small tolerance for records that fell due while it ran.
+    static func allowance(for job: Job) -> Int {
+        job.plannedCount + max(10, job.plannedCount / 20)
+    }
+
+    /// A delete job that would go beyond its allowance — rows back-dated after the approval, a
+    /// rule shortened — stops before the batch and waits for a person to approve the new count.
+    private func waitForApproval(_ job: inout Job, remaining: Int) throws {
+        let approved = job.plannedCount
+        job.plannedCount = job.doneCount + remaining
+        let why = "would delete \(job.plannedCount) records, more than the \(approved) it was planned and approved for "
+            + "(records fell due while it ran: back-dated?); \(job.doneCount) deleted so far"
+        try transition { () throws(JobTransitionError) in try job.awaitApproval(why) }
+        try ledger.save(job)
+        ledger.log(.warning, "job \(job.id) waits for approval again: \(why)", .approvalNeeded, job)
+    }
+
+    /// Leaves the job where it is when a hold covers its dataset or store; true if it did.
+    private func pause(_ job: inout Job, under holds: [Hold]) throws -> Bool {
+        guard let hold = holds.first(where: { $0.scope.covers(store: job.store, dataset: job.dataset) }) else { return false }
+        job.reason = "paused by hold #\(hold.id) on \(hold.scope): \(hold.reason)"
+        try ledger.save(job)
+        ledger.log(.notice, "job \(job.id) paused: \(job.reason!)", .holdBlocked, job)
+        return true
+    }
+
+    /// Ends the job as failed, saved with why.
+    func fail(_ job: inout Job, _ reason: String) throws -> Job {
+        try transition { () throws(JobTransitionError) in try job.fail(reason, at: engine.clock()) }
+        try ledger.end(job)
+        ledger.log(.error, "job \(job.id) failed after \(job.doneCount) records: \(reason)", .jobFailed, job)
+        return job
+    }
+
+    private func transition(_ move: () throws(JobTransitionError) -> Void) throws(EngineError) {
+        do { try move() } catch { throw .transition(error) }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import RetentionRules
+
+/// The job a stage makes due on one dataset: how many records, whether it waits for approval (the
+/// mass-deletion guard, `review: required`), for its grace window, or not at all (a deadline
+/// always wins over grace).
+extension PassRunner {
+    /// Creates the stage's job, or returns nil when nothing is due.
+    mutating func newJob(for stage: PlannedStage, policy: DatasetPolicy, excluded: RecordPredicate,
+                         connection: any StoreConnection) async throws -> Job? {
+        let store = policy.store, dataset = policy.dataset
+        let predicate = stage.predicate && excluded
+        let due = try await counter.count(predicate, for: stage.action, store: store.id, dataset: dataset, connection: connection)
+        var note: String?
+        if let deferral = stage.deferral {
+            note = try await engine.reportDeferral(of: stage, deferral, restricting: due, policy: policy, connection: connection,
+                                                   excluded: excluded, report: &report, quietly: ledger.dryRun)
+        }
+        guard due > 0 else { return nil }
+        let total = stage.action == .delete ? try await counter.total(store: store.id, dataset: dataset, connection: connection) : nil
+        var job = Job(id: 0, store: store.id, dataset: dataset.id, rule: stage.rule.id, stage: stage.stageIndex, action: stage.action,
+                      isViolation: stage.isViolation, cutoff: stage.cutoff, predicate: stage.predicate, state: .planned,
+                      plannedAt: now, notBefore: now, plannedCount: due, datasetTotal: total, doneCount: 0, keysDigest: KeyDigest(),
+                      note: note)
+        if let grace = dataset.limits.grace, !grace.isZero {
+            job.notBefore = stage.rule.calendar.due(after: grace, from: now)
+        }
+        if let deadline = try await engine.earliestDeadline(of: stage, policy: policy, connection: connection, predicate: predicate) {
+            try await warnOverdue(stage, policy: policy, excluded: excluded, connection: connection)
+            job.notBefore = max(now, min(job.notBefore, deadline))
+        }
+        if let reason = approvalReason(for: stage, due: due, total: total, dataset: dataset) {
+            do { try job.awaitApproval(reason) } catch { throw EngineError.transition(error) }
+        }
+        job = try ledger.insert(job)
+        announce(job)
+        return job
+    }
+
+    /// Tells the journal of the new job.
+    private func announce(_ job: Job) {
+        if job.isViolation {
+            ledger.log(.error, "retain-none violation: \(job.plannedCount) records of \(job.store)/\(job.dataset) exist although rule \(job.rule) says they must never be stored; deleting them",
+                       .retainNoneViolation, job)
+        }
+        if job.state == .awaitingApproval {
+            ledger.log(.warning, "job \(job.id) waits for approval: \(job.reason!)", .approvalNeeded, job)
+        } else {
+            ledger.log(.info, "job \(job.id) planned: \(job.action.rawValue) \(job.plannedCount) records of \(job.store)/\(job.dataset) under rule \(job.rule) (cutoff \(TimeText.iso(job.cutoff)))",
+                       .jobPlanned, job)
+        }
+    }
+
+    /// Warns when some of the records a stage with a deadline deletes are past it.
+    private func warnOverdue(_ stage: PlannedStage, policy: DatasetPolicy, excluded: RecordPredicate,
+                             connection: any StoreConnection) async throws {
+        guard let overdue = stage.overdue, case let late = try await connection.count(policy.dataset, where: overdue && excluded), late > 0,
+              let oldest = try await engine.earliestDeadline(of: stage, policy: policy, connection: connection, predicate: overdue && excluded),
+              !ledger.dryRun else { return }
+        let store = policy.store.id, dataset = policy.dataset.id
+        engine.logger.warning("rule \(stage.rule.id) on \(store)/\(dataset): \(late) records are past their deadline of \(stage.rule.deadline!) (the oldest since \(TimeText.iso(oldest)))",
+                              metadata: ["event": "\(EngineEvent.deadlineMissed.rawValue)", "rule": "\(stage.rule.id)",
+                                         "store": "\(store)", "dataset": "\(dataset)", "count": "\(late)"])
+    }
+
+    /// Why a job must wait for `retentionctl approve`, if it must.
+    func approvalReason(for stage: PlannedStage, due: Int, total: Int?, dataset: Dataset) -> String? {
+        if stage.rule.review == .required {
+            return "rule \(stage.rule.id) requires review before it acts (review: required)"
+        }
+        guard stage.action == .delete, let total, total > 0 else { return nil }
+        let share = dataset.limits.maxDeleteShare ?? engine.options.maxDeleteShare
+        if let limit = dataset.limits.maxDeleteCount ?? engine.options.maxDeleteCount, due > limit {
+            return "would delete \(due) records of \(dataset.id), more than the guard's \(limit)"
+        }
+        if Double(due) > share * Double(total) {
+            let percent = (Double(due) / Double(total) * 1000).rounded() / 10
+            return "would delete \(due) of \(total) records of \(dataset.id) (\(percent)%), more than the guard's \(Int((share * 100).rounded()))%"
+        }
+        return nil
+    }
+}

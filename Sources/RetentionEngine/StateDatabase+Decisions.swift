@@ -1,0 +1,26 @@
+public import Foundation
+
+/// An operator's decisions on a job (`retentionctl approve`, `cancel`), checked against the job
+/// lifecycle (`Job+Lifecycle.swift`) and saved.
+extension StateDatabase {
+    /// Lets a job the guard or a review held back run at the next pass.
+    public func approve(_ id: Int64, by who: String, at now: Date) throws -> Job {
+        var job = try existing(id)
+        try job.approve(by: who, at: now)
+        try update(job)
+        return job
+    }
+
+    /// Stops a job that has not started: planned (in its grace window) or awaiting approval.
+    public func cancel(_ id: Int64, by who: String, at now: Date) throws -> Job {
+        var job = try existing(id)
+        try job.cancel(by: who, at: now)
+        try finish(job)
+        return job
+    }
+
+    private func existing(_ id: Int64) throws -> Job {
+        guard let job = try job(id) else { throw DecisionError(message: "no job \(id) (see retentionctl jobs)") }
+        return job
+    }
+}
