@@ -4,13 +4,16 @@ public import RetentionRules
 
 /// Evaluates the rules against the stores and carries out the jobs, one pass at a time.
 ///
-/// The engine owns no long-lived state: what must survive a crash is in the `StateDatabase`,
-/// written before data is touched, and every batch is re-checked against the store. Its work is
+/// The engine owns no long-lived state: what must survive a crash is in its `StateStore` (the
+/// `StateDatabase`), written before data is touched, and every batch is re-checked against the store. Its work is
 /// split by responsibility: a `PassRunner` finishes open jobs and creates new ones, a `JobRunner`
 /// carries one job out, and the forecast (`plan(at:horizon:)`, `nextWake(after:)`) only reads.
 public struct Engine: Sendable {
     public var rules: RuleSet
     public var stores: StoreSet
+    /// The state database. The engine reaches it only as a `StateStore` (`stateStore`); the CLI
+    /// and the daemon also ask it what only an operator needs (holds placed, the clock accepted,
+    /// the audit chain verified).
     public var state: StateDatabase
     public var connector: any StoreConnector
     public var options: EngineOptions
@@ -35,6 +38,10 @@ public struct Engine: Sendable {
         self.logger = logger
     }
 
+    /// What the engine needs of its state, and all it uses of it: passes, jobs, the forecast and
+    /// the lock check go through this seam, which another state backend implements.
+    var stateStore: any StateStore { state }
+
     /// The datasets the options select, with their policies.
     public var policies: [DatasetPolicy] {
         stores.stores.flatMap { store in
@@ -46,7 +53,7 @@ public struct Engine: Sendable {
     /// Refuses rules or stores that shorten, narrow, unbind or remove a rule the state database
     /// remembers as locked.
     public func checkLocks() throws(EngineError) {
-        let problems = RuleLocks.violations(of: try wrap { () throws(StateError) in try state.lockedRules() }, by: rules, stores: stores)
+        let problems = RuleLocks.violations(of: try wrap { () throws(StateError) in try stateStore.lockedRules() }, by: rules, stores: stores)
         if !problems.isEmpty { throw .lockedRules(problems) }
     }
 

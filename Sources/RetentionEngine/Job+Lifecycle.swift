@@ -62,6 +62,9 @@ extension Job {
         guard state == .awaitingApproval else {
             throw DecisionError(message: "job \(id) is \(state.rawValue), not awaiting approval; nothing to approve")
         }
+        if let unreadable {
+            throw DecisionError(message: "job \(id) cannot be approved: \(unreadable); cancel it, and plan the stage anew")
+        }
         do { try move(to: .planned) } catch { throw DecisionError(message: error.description) }
         decidedBy = "approved by \(who) at \(TimeText.iso(now))"
     }

@@ -59,9 +59,11 @@ public struct Job: Sendable, Hashable, Codable, Identifiable {
     /// What the job is for beyond its rule, kept in its audit record: a deferred erasure's
     /// restriction says `erasure under rule R deferred by rule O until T`.
     public var note: String? = nil
-    /// Set when the job's row could not be read as written (an unknown action or state): the
-    /// engine fails such a job rather than guess what it was meant to do.
+    /// Set when the job's row could not be read as written (an unknown action or state, a time,
+    /// predicate, key or digest that does not parse, a value of the wrong type), saying what: the
+    /// engine fails such a job rather than guess what it was meant to do (see `Job(reading:)`).
     public var unreadable: String? = nil
-    /// The action as the row wrote it, when this version does not know it (kept for the audit).
-    public var unknownAction: String? = nil
+    /// The row of an unreadable job as the state database holds it: saving the job's end leaves
+    /// the rest of it as written, and its audit record quotes it (the action as written, say).
+    var asWritten: JobRow? = nil
 }

@@ -6,7 +6,7 @@ import RetentionRules
 /// and the journal. A dry run's ledger writes nothing and logs nothing, so that a dry run can
 /// take the same path as a pass and make the same decisions.
 struct JobLedger: Sendable {
-    let state: StateDatabase
+    let state: any StateStore
     let logger: Logger
     let dryRun: Bool
 

@@ -17,6 +17,8 @@ import RetentionRules
 struct JobRunner {
     let engine: Engine
     let ledger: JobLedger
+    /// The engine's state, for reading and for a batch's keys (which a dry run never writes).
+    var state: any StateStore { ledger.state }
     let connections: Connections
     let counter: PassCounter
     let progress: @Sendable (Job) -> Void
@@ -49,7 +51,7 @@ struct JobRunner {
             try ledger.save(job)
         }
         do {
-            if try pause(&job, under: try engine.state.holds()) { return .waiting(job) }
+            if try pause(&job, under: try state.holds()) { return .waiting(job) }
             switch work.connection {
             case let executor as any JobExecutor:
                 try await runWhole(&job, work, executor)
@@ -125,7 +127,7 @@ struct JobRunner {
 
     /// The whole job, handed to a store that carries out jobs itself (a dry run asks it to count).
     private func runWhole(_ job: inout Job, _ work: Work, _ executor: any JobExecutor) async throws {
-        let predicate = work.effective && work.policy.excluding(try engine.state.holds())
+        let predicate = work.effective && work.policy.excluding(try state.holds())
         let keys: [RecordKey]
         if ledger.dryRun {
             let count = try await counter.count(predicate, for: job.action, store: job.store, dataset: work.dataset, connection: executor)
@@ -143,18 +145,18 @@ struct JobRunner {
     /// Settles a batch a crash interrupted: its keys that no longer match were done by it, the
     /// rest are applied now. A dry run counts those done and leaves the rest to its count.
     private func settle(_ job: inout Job, _ work: Work, _ writer: any BatchWriter) async throws {
-        guard let pending = try engine.state.pendingBatch(of: job.id) else { return }
+        guard let pending = try state.pendingBatch(of: job.id) else { return }
         let unsettled = try await writer.matching(work.dataset, keys: pending, where: job.predicate)
         let settled = Set(pending).subtracting(unsettled)
         job.doneCount += settled.count
         job.keysDigest.add(pending.filter(settled.contains))
         if ledger.dryRun { return }
         let changed = try await writer.apply(work.change, to: work.dataset, keys: unsettled,
-                                             where: work.effective && work.policy.excluding(try engine.state.holds()))
+                                             where: work.effective && work.policy.excluding(try state.holds()))
         job.doneCount += changed.count
         job.keysDigest.add(changed)
         job.lastKey = pending.last ?? job.lastKey
-        try engine.state.finishBatch(of: job)
+        try state.finishBatch(of: job)
         ledger.log(.notice, "job \(job.id): settled a batch interrupted by a crash (\(settled.count) done before, \(changed.count) now)",
                    .batchSettled, job)
     }
@@ -171,8 +173,8 @@ struct JobRunner {
         while true {
             // Between batches is the one place to stop: the job stays running and resumes.
             if engine.stopRequested() { return job }
-            if let stored = try engine.state.job(job.id), stored.state == .cancelled { return stored }
-            let holds = try engine.state.holds()
+            if let stored = try state.job(job.id), stored.state == .cancelled { return stored }
+            let holds = try state.holds()
             if try pause(&job, under: holds) { return job }
             let predicate = work.effective && work.policy.excluding(holds)
             let keys = try await writer.keys(work.dataset, where: predicate, from: byPredicate ? .anywhere : .after(job.lastKey), limit: sizer.size)
@@ -194,7 +196,7 @@ struct JobRunner {
     /// progress committed. Returns how many records the store changed.
     private func apply(_ keys: [RecordKey], of job: inout Job, _ work: Work, _ writer: any BatchWriter,
                        where predicate: RecordPredicate) async throws -> Int {
-        try engine.state.beginBatch(of: job.id, keys: keys)
+        try state.beginBatch(of: job.id, keys: keys)
         // The batch's keys are digested on another core while the store applies it: the store
         // changes only listed keys, so when it changed as many as were listed, the digest of the
         // list is the digest of what it did.
@@ -211,7 +213,7 @@ struct JobRunner {
             job.keysDigest.add(changed)
         }
         job.lastKey = keys.last
-        try engine.state.finishBatch(of: job)
+        try state.finishBatch(of: job)
         progress(job)
         return changed.count
     }
@@ -219,7 +221,7 @@ struct JobRunner {
     /// A dry run's batches: what they would touch, counted, with the same allowance check.
     private func countBatches(_ job: inout Job, _ work: Work, _ writer: any BatchWriter) async throws -> Job? {
         if engine.stopRequested() { return job }
-        let predicate = work.effective && work.policy.excluding(try engine.state.holds())
+        let predicate = work.effective && work.policy.excluding(try state.holds())
         let remaining = try await counter.count(predicate, for: job.action, store: job.store, dataset: work.dataset, connection: writer)
         if job.action == .delete, job.doneCount + remaining > Self.allowance(for: job) {
             try waitForApproval(&job, remaining: remaining)

@@ -78,3 +78,18 @@ public struct LockedRule: Sendable, Hashable {
         return "\(store.kind.rawValue):\(place)|\(dataset.table ?? dataset.match ?? "")"
     }
 }
+
+extension LockedRule {
+    /// What to remember of the locked `rule` as bound in `stores` at `now`. The bindings of what
+    /// was remembered before (`known`) are kept: a dataset a locked rule was ever bound to stays.
+    init(_ rule: Rule, in stores: StoreSet, at now: Date, known: LockedRule?) {
+        var form = Self.form(of: rule, in: stores)
+        for old in known?.form?.bindings ?? [] where !form.bindings.contains(where: { $0.store == old.store && $0.dataset == old.dataset }) {
+            form.bindings.append(old)
+        }
+        form.bindings.sort { ($0.store, $0.dataset) < ($1.store, $1.dataset) }
+        let retention = switch rule.retention { case .forever: "forever"; case .never: "none"; case .stages: "stages" }
+        self.init(rule: rule.id, anchor: rule.anchor?.fields ?? [], stages: rule.retention.stages, retention: retention,
+                  kind: rule.kind, recordedAt: now, form: form)
+    }
+}

@@ -11,6 +11,9 @@ import RetentionRules
 struct PassRunner {
     let engine: Engine
     let now: Date
+    /// The engine's state. Jobs are written through `ledger` (a dry run's writes nothing); the
+    /// pass's own record and the locked rules directly, in steps a dry run skips.
+    var state: any StateStore { ledger.state }
     let ledger: JobLedger
     let connections: Connections
     let counter: PassCounter
@@ -23,7 +26,7 @@ struct PassRunner {
     init(engine: Engine, now: Date, progress: @escaping @Sendable (Job) -> Void) {
         self.engine = engine
         self.now = now
-        ledger = JobLedger(state: engine.state, logger: engine.logger, dryRun: engine.options.dryRun)
+        ledger = JobLedger(state: engine.stateStore, logger: engine.logger, dryRun: engine.options.dryRun)
         connections = Connections(connector: engine.connector)
         counter = PassCounter(dryRun: engine.options.dryRun)
         jobs = JobRunner(engine: engine, ledger: ledger, connections: connections, counter: counter, progress: progress)
@@ -39,11 +42,11 @@ struct PassRunner {
             }
             report.stopped = engine.stopRequested()
             if let pass {
-                try engine.state.finishPass(pass, at: engine.clock(), result: (report.stopped ? "stopped" : "done")
+                try state.finishPass(pass, at: engine.clock(), result: (report.stopped ? "stopped" : "done")
                                             + ": \(report.finished.count) jobs finished, \(report.waiting.count) waiting")
             }
         } catch {
-            if let pass { try? engine.state.finishPass(pass, at: engine.clock(), result: "failed: \(error)") }
+            if let pass { try? state.finishPass(pass, at: engine.clock(), result: "failed: \(error)") }
             await connections.closeAll()
             throw error
         }
@@ -54,7 +57,6 @@ struct PassRunner {
     /// The checks before a pass acts: the audit key, the clock (recorded as the pass's start),
     /// the locks. A dry run makes the checks that only read, and records nothing; nil then.
     private func begin() throws -> Int64? {
-        let state = engine.state
         do { try state.checkAuditKey() } catch {
             engine.logger.critical("\(error.message)")
             throw EngineError.state(error)
@@ -77,8 +79,8 @@ struct PassRunner {
     /// earlier pass left running or planned are carried on.
     private mutating func resumeOpenJobs() async throws {
         let options = engine.options
-        report.waiting = try engine.state.jobs(in: [.awaitingApproval]).filter { options.includes(store: $0.store, dataset: $0.dataset) }
-        for job in try engine.state.jobs(in: [.running, .planned]) where options.includes(store: job.store, dataset: job.dataset) {
+        report.waiting = try state.jobs(in: [.awaitingApproval]).filter { options.includes(store: $0.store, dataset: $0.dataset) }
+        for job in try state.jobs(in: [.running, .planned]) where options.includes(store: job.store, dataset: job.dataset) {
             if engine.stopRequested() { break }
             if job.unreadable == nil, job.state == .planned, job.notBefore > now {
                 report.waiting.append(job)
@@ -111,7 +113,7 @@ struct PassRunner {
     /// and runs those due now, in the order a pass acts.
     private mutating func createJobs(for policy: DatasetPolicy) async throws {
         let store = policy.store, dataset = policy.dataset
-        let holds = try engine.state.holds()
+        let holds = try state.holds()
         if let hold = holds.first(where: { $0.scope.covers(store: store.id, dataset: dataset.id) }) {
             report.heldDatasets.append((store.id, dataset.id, hold))
             if !ledger.dryRun {
@@ -120,7 +122,7 @@ struct PassRunner {
             }
             return
         }
-        let open = try engine.state.jobs(in: [.planned, .awaitingApproval, .running])
+        let open = try state.jobs(in: [.planned, .awaitingApproval, .running])
             .filter { $0.store == store.id && $0.dataset == dataset.id && !ended.contains($0.id) }
         let connection = try await connections.connection(to: store)
         try await engine.reportBadValues(of: policy, connection: connection)

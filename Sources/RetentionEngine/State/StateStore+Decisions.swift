@@ -1,8 +1,8 @@
 public import Foundation
 
 /// An operator's decisions on a job (`retentionctl approve`, `cancel`), checked against the job
-/// lifecycle (`Job+Lifecycle.swift`) and saved.
-extension StateDatabase {
+/// lifecycle (`Job+Lifecycle.swift`) and saved, whichever backend keeps the state.
+extension StateStore {
     /// Lets a job the guard or a review held back run at the next pass.
     public func approve(_ id: Int64, by who: String, at now: Date) throws -> Job {
         var job = try existing(id)

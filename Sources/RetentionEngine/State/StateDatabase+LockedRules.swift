@@ -1,0 +1,54 @@
+import Foundation
+import GRDB
+import RetentionRules
+
+/// A row of the `locked_rule` table: what decides how long a locked rule keeps a record, the
+/// anchor, stages and form as JSON.
+struct LockedRuleRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "locked_rule"
+    var rule: String
+    var anchor: String
+    var stages: String
+    var retention: String
+    var kind: String
+    var recordedAt: String
+    var form: String?
+
+    enum CodingKeys: String, CodingKey {
+        case rule, anchor, stages, retention, kind, recordedAt = "recorded_at", form
+    }
+
+    init(_ locked: LockedRule) throws {
+        (rule, retention, kind, recordedAt) = (locked.rule, locked.retention, locked.kind.rawValue, TimeText.iso(locked.recordedAt))
+        anchor = try StateDatabase.json(locked.anchor)
+        stages = try StateDatabase.json(locked.stages)
+        form = try locked.form.map(StateDatabase.json)
+    }
+
+    var lockedRule: LockedRule {
+        get throws {
+            let decoder = JSONDecoder()
+            return LockedRule(rule: rule, anchor: try decoder.decode([String].self, from: Data(anchor.utf8)),
+                              stages: try decoder.decode([Stage].self, from: Data(stages.utf8)), retention: retention,
+                              kind: Kind(rawValue: kind) ?? .purpose, recordedAt: TimeText.parseISO(recordedAt) ?? .distantPast,
+                              form: try form.map { try decoder.decode(LockedRule.Form.self, from: Data($0.utf8)) })
+        }
+    }
+}
+
+/// Locked rules: what the state database remembers of each `lock: true` rule, so that no later
+/// rules or stores file shortens it (`RuleLocks`).
+extension StateDatabase {
+    /// The locked rules remembered so far.
+    public func lockedRules() throws(StateError) -> [LockedRule] {
+        try read { db in try LockedRuleRow.order(Column(LockedRuleRow.CodingKeys.rule)).fetchAll(db).map { try $0.lockedRule } }
+    }
+
+    /// Remembers these forms of locked rules, in one transaction, replacing what was remembered of
+    /// the same rules.
+    public func remember(_ locked: [LockedRule]) throws(StateError) {
+        try write { db in
+            for rule in locked { try LockedRuleRow(rule).insert(db, onConflict: .replace) }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+public import Foundation
+import GRDB
+
+/// A row of the `pass` table: when a pass started and how it ended; a pass recorded under a clock
+/// that ran ahead is set aside (voided) when a person accepts the clock.
+struct PassRow: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "pass"
+    var id: Int64?
+    var startedAt: String
+    var finishedAt: String?
+    var result: String?
+    var voidedAt: String?
+    var voidedBy: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, startedAt = "started_at", finishedAt = "finished_at", result, voidedAt = "voided_at", voidedBy = "voided_by"
+    }
+
+    enum Columns {
+        static let startedAt = Column(CodingKeys.startedAt)
+        static let finishedAt = Column(CodingKeys.finishedAt)
+        static let result = Column(CodingKeys.result)
+        static let voidedAt = Column(CodingKeys.voidedAt)
+        static let voidedBy = Column(CodingKeys.voidedBy)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    /// The latest start among the passes `request` selects.
+    static func latestStart(_ request: QueryInterfaceRequest<PassRow>, in db: Database) throws -> Date? {
+        try request.select(max(Columns.startedAt), as: String.self).fetchOne(db).flatMap(TimeText.parseISO)
+    }
+}
+
+/// Passes and the clock: a pass refuses to act under a clock that went backwards or jumped ahead
+/// since the last pass, until a person accepts the clock.
+extension StateDatabase {
+    /// Whether anything ever happened here: a pass, a job, a hold, a locked rule. A state database
+    /// without history is new (or the wrong file): commands say so rather than show an empty past.
+    public func hasHistory() throws(StateError) -> Bool {
+        try read { db in
+            try ["pass", "job", "hold", "locked_rule", "audit"].contains { table in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table))") ?? false
+            }
+        }
+    }
+
+    /// The clock of the latest pass that acted, if any.
+    public func lastPassClock() throws(StateError) -> Date? {
+        try read { db in try PassRow.latestStart(PassRow.all(), in: db) }
+    }
+
+    /// Records the start of a pass at `now`; refuses when the clock is earlier than the last pass's.
+    public func beginPass(at now: Date, maximumGap: TimeInterval? = nil) throws(StateError) -> Int64 {
+        try write { db in
+            if let last = try PassRow.latestStart(PassRow.filter(PassRow.Columns.voidedAt == nil), in: db) {
+                try refuseClock(now, after: last, maximumGap: maximumGap)
+            }
+            var pass = PassRow(startedAt: TimeText.iso(now))
+            try pass.insert(db)
+            return pass.id ?? 0
+        }
+    }
+
+    private func refuseClock(_ now: Date, after last: Date, maximumGap: TimeInterval?) throws(StateError) {
+        if now < last {
+            throw StateError(path: path, message: "refusing to act: the clock reads \(TimeText.iso(now)), earlier than the last pass at "
+                             + "\(TimeText.iso(last)); a clock running backwards would make records look due or not due wrongly. "
+                             + "Fix the system clock (timedatectl), then run again; if the clock is right now and the last pass ran "
+                             + "under a wrong one, say so with 'retentionctl clock accept'")
+        }
+        // A clock that jumped far ahead makes records due that are not: refuse until a person says it is right.
+        if let maximumGap, now.timeIntervalSince(last) > maximumGap {
+            let days = Int(now.timeIntervalSince(last) / 86_400)
+            throw StateError(path: path, message: "refusing to act: the clock reads \(TimeText.iso(now)), \(days) days after the last pass at "
+                             + "\(TimeText.iso(last)), more than a plausible gap of \(Int(maximumGap / 86_400)) days; a clock set ahead would "
+                             + "delete records that are not due. If the clock is right (the host was off that long), say so with "
+                             + "'retentionctl clock accept', then run again; otherwise fix the clock (timedatectl)")
+        }
+    }
+
+    /// A person's word that the clock reads right at `now`: passes recorded later than `now` (under
+    /// a clock that ran ahead) no longer count for the clock checks, and `now` is the new last pass.
+    /// Returns how many passes were set aside.
+    public func acceptClock(at now: Date, by who: String) throws(StateError) -> Int {
+        try write { db in
+            let stamp = TimeText.iso(now)
+            let voided = try PassRow.filter(PassRow.Columns.startedAt > stamp && PassRow.Columns.voidedAt == nil)
+                .updateAll(db, PassRow.Columns.voidedAt.set(to: stamp), PassRow.Columns.voidedBy.set(to: who))
+            var acceptance = PassRow(startedAt: stamp, finishedAt: stamp,
+                                     result: Self.clockAccepted + who + (voided > 0 ? "; \(voided) later passes set aside" : ""))
+            try acceptance.insert(db)
+            return voided
+        }
+    }
+
+    /// How the pass that records a person's acceptance of the clock begins its result.
+    private static let clockAccepted = "clock accepted by "
+
+    /// When a person last accepted the clock (`acceptClock`), if ever.
+    public func lastClockAcceptance() throws(StateError) -> Date? {
+        try read { db in try PassRow.latestStart(PassRow.filter(PassRow.Columns.result.like(Self.clockAccepted + "%")), in: db) }
+    }
+
+    /// Records how a pass ended.
+    public func finishPass(_ id: Int64, at now: Date, result: String) throws(StateError) {
+        try write { db in
+            _ = try PassRow.filter(key: id).updateAll(db, PassRow.Columns.finishedAt.set(to: TimeText.iso(now)), PassRow.Columns.result.set(to: result))
+        }
+    }
+}
