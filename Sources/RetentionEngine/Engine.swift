@@ -5,9 +5,10 @@ public import RetentionRules
 /// Evaluates the rules against the stores and carries out the jobs, one pass at a time.
 ///
 /// The engine owns no long-lived state: what must survive a crash is in its `StateStore` (the
-/// `StateDatabase`), written before data is touched, and every batch is re-checked against the store. Its work is
-/// split by responsibility: a `PassRunner` finishes open jobs and creates new ones, a `JobRunner`
-/// carries one job out, and the forecast (`plan(at:horizon:)`, `nextWake(after:)`) only reads.
+/// `StateDatabase`), written before data is touched, and every batch is re-checked against the
+/// store. Its work is split by responsibility: a `PassRunner` finishes open jobs and creates new
+/// ones, a `JobRunner` carries one job out, and the forecast (`plan(at:horizon:)`,
+/// `nextWake(after:)`) only reads.
 public struct Engine: Sendable {
     public var rules: RuleSet
     public var stores: StoreSet

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+@testable import RetentionEngine
+import RetentionRules
+import Testing
+
+/// What the engine relies on of its state, checked through `any StateStore` — so that another
+/// backend (PostgreSQL, next) can run the same checks — here on the SQLite `StateDatabase`, made
+/// through its creation path. The last test pins the text the SQLite rows hold, which existing
+/// state databases were written with.
+@Suite("State store")
+struct StateStoreTests {
+    static let now = Date(timeIntervalSince1970: 1_795_176_000)      // 2026-11-20T12:00:00Z
+    static let day: TimeInterval = 86_400
+
+    /// A new state database in its own directory (kept alive by the returned directory).
+    func sqlite() throws -> (TemporaryDirectory, StateDatabase) {
+        let directory = TemporaryDirectory()
+        return (directory, try StateDatabase(path: directory.path + "/state.sqlite", creation: .ifMissing))
+    }
+
+    static func job(_ state: Job.State = .planned) -> Job {
+        Job(id: 0, store: "app", dataset: "events", rule: "events", stage: 1, action: .anonymize, isViolation: false,
+            cutoff: now - day, predicate: .before(columns: ["created"], cutoff: now - day), state: state, plannedAt: now,
+            notBefore: now, plannedCount: 3, datasetTotal: 10, doneCount: 0, keysDigest: KeyDigest(), note: "a note")
+    }
+
+    @Test("jobs: inserted with an id, read back as saved, listed by state oldest first, ended with their audit record")
+    func jobs() throws {
+        let (directory, database) = try sqlite()
+        let state: any StateStore = database
+        let first = try state.insert(Self.job())
+        #expect(first.id > 0)
+        #expect(try state.job(first.id) == first)
+        var running = first
+        (running.state, running.startedAt, running.doneCount, running.lastKey) = (.running, Self.now, 2, .integer(7))
+        running.keysDigest.add([.integer(6), .integer(7)])
+        try state.update(running)
+        #expect(try state.job(first.id) == running)
+        let second = try state.insert(Self.job(.awaitingApproval))
+        #expect(try state.jobs(in: [.running]).map(\.id) == [first.id])
+        #expect(try state.jobs(in: [.awaitingApproval, .running]).map(\.id) == [first.id, second.id])
+        #expect(try state.jobs(in: []).count == 2)
+        var done = running
+        (done.state, done.finishedAt) = (.done, Self.now + 60)
+        let record = try state.finish(done)
+        #expect(record.sequence == 1 && record.job == first.id && record.action == "anonymize" && record.outcome == "done")
+        #expect(record.count == 2 && record.keysSHA256 == done.keysDigest.hex && record.note == "a note")
+        #expect(record.startedAt == "2026-11-20T12:00:00Z" && record.finishedAt == "2026-11-20T12:01:00Z")
+        #expect(try state.job(first.id) == done)
+        #expect(try database.verifyAudit().problems.isEmpty)
+        _ = directory
+    }
+
+    @Test("the batch in flight: its keys are kept until the batch is finished or the job ends")
+    func batches() throws {
+        let (directory, database) = try sqlite()
+        let state: any StateStore = database
+        let job = try state.insert(Self.job(.running))
+        #expect(try state.pendingBatch(of: job.id) == nil)
+        let keys: [RecordKey] = [.integer(1), .integer(2), .integer(3), .integer(4), .integer(9), .text("a")]
+        try state.beginBatch(of: job.id, keys: keys)
+        #expect(Set(try state.pendingBatch(of: job.id) ?? []) == Set(keys))
+        var progressed = job
+        progressed.doneCount = 6
+        try state.finishBatch(of: progressed)
+        #expect(try state.pendingBatch(of: job.id) == nil)
+        #expect(try state.job(job.id)?.doneCount == 6)
+        try state.beginBatch(of: job.id, keys: [.integer(10)])
+        var failed = progressed
+        (failed.state, failed.reason, failed.finishedAt) = (.failed, "the store went away", Self.now)
+        try state.finish(failed)
+        #expect(try state.pendingBatch(of: job.id) == nil)
+        _ = directory
+    }
+
+    @Test("passes: the clock may not go back, nor jump further ahead than the gap allowed")
+    func passes() throws {
+        let (directory, database) = try sqlite()
+        let state: any StateStore = database
+        try state.checkAuditKey()
+        let pass = try state.beginPass(at: Self.now, maximumGap: nil)
+        try state.finishPass(pass, at: Self.now, result: "done")
+        #expect(throws: StateError.self) { try state.beginPass(at: Self.now - 1, maximumGap: nil) }
+        #expect(throws: StateError.self) { try state.beginPass(at: Self.now + 40 * Self.day, maximumGap: 30 * Self.day) }
+        #expect(try state.beginPass(at: Self.now + Self.day, maximumGap: 30 * Self.day) > pass)
+        #expect(try database.lastPassClock() == Self.now + Self.day)
+        _ = directory
+    }
+
+    @Test("holds in force and locked rules, as remembered")
+    func holdsAndLocks() throws {
+        let (directory, database) = try sqlite()
+        let state: any StateStore = database
+        let held = try database.addHold(.record(store: "app", dataset: "events", key: .text("007")), reason: "case 1", by: "dpo", at: Self.now)
+        let released = try database.addHold(.store("app"), reason: "case 2", by: "dpo", at: Self.now)
+        #expect(try database.releaseHold(released.id, by: "dpo", at: Self.now))
+        #expect(try state.holds().map(\.scope) == [held.scope])
+        let locked = LockedRule(rule: "tax", anchor: ["closed_at"], stages: [], retention: "stages", kind: .obligation, recordedAt: Self.now, form: nil)
+        try state.remember([locked])
+        var later = locked
+        later.recordedAt = Self.now + Self.day
+        try state.remember([later])
+        #expect(try state.lockedRules() == [later])
+        _ = directory
+    }
+
+    @Test("a job row holds the text earlier versions wrote: ISO 8601 instants, sorted JSON, the digest's state text")
+    func rowText() throws {
+        let (directory, database) = try sqlite()
+        var job = try database.insert(Self.job(.running))
+        job.keysDigest.add([.integer(1)])
+        (job.doneCount, job.lastKey) = (1, .text("007"))
+        try database.update(job)
+        let row = try #require(try DatabaseQueue(path: database.path).read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM job WHERE id = ?", arguments: [job.id])
+        })
+        #expect(row["cutoff"] as String == "2026-11-19T12:00:00Z" && row["planned_at"] as String == "2026-11-20T12:00:00Z")
+        #expect(row["predicate"] as String == #"{"columns":["created"],"cutoff":"2026-11-19T12:00:00Z","op":"before"}"#)
+        #expect(row["last_key"] as String == #""007""# && row["keys_digest"] as String == job.keysDigest.stateText)
+        #expect(row["action"] as String == "anonymize" && row["state"] as String == "running" && row["violation"] as Int == 0)
+        #expect(row["started_at"] as String? == nil && row["note"] as String == "a note")
+        _ = directory
+    }
+}
