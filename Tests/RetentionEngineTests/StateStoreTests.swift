@@ -6,8 +6,8 @@ import Testing
 
 /// What the engine relies on of its state, checked through `any StateStore` — so that another
 /// backend (PostgreSQL, next) can run the same checks — here on the SQLite `StateDatabase`, made
-/// through its creation path. The last test pins the text the SQLite rows hold, which existing
-/// state databases were written with.
+/// through its creation path. The last two pin what existing state databases were written with:
+/// the text a SQLite job row holds, and the schema and migration identifiers.
 @Suite("State store")
 struct StateStoreTests {
     static let now = Date(timeIntervalSince1970: 1_795_176_000)      // 2026-11-20T12:00:00Z
@@ -120,6 +120,34 @@ struct StateStoreTests {
         #expect(row["last_key"] as String == #""007""# && row["keys_digest"] as String == job.keysDigest.stateText)
         #expect(row["action"] as String == "anonymize" && row["state"] as String == "running" && row["violation"] as Int == 0)
         #expect(row["started_at"] as String? == nil && row["note"] as String == "a note")
+        _ = directory
+    }
+
+    @Test("the schema is the one migrations v1…v5-audit-key have always made: existing state databases stay as they are")
+    func schema() throws {
+        let (directory, database) = try sqlite()
+        let (schema, migrations) = try DatabaseQueue(path: database.path).read { db in
+            (try Row.fetchAll(db, sql: "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
+                .map { "\($0["type"] as String) \($0["name"] as String): \($0["sql"] as String)" },
+             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid"))
+        }
+        #expect(migrations == ["v1", "v2-kinds", "v3-clock", "v4-locks", "v5-audit-key"])
+        #expect(schema == [
+            #"index job_on_state: CREATE INDEX "job_on_state" ON "job"("state")"#,
+            #"table audit: CREATE TABLE "audit" ("sequence" INTEGER PRIMARY KEY, "job" INTEGER NOT NULL, "rule" TEXT NOT NULL, "store" TEXT NOT NULL, "dataset" TEXT NOT NULL, "stage" INTEGER NOT NULL, "action" TEXT NOT NULL, "outcome" TEXT NOT NULL, "cutoff" TEXT NOT NULL, "count" INTEGER NOT NULL, "started_at" TEXT NOT NULL, "finished_at" TEXT NOT NULL, "keys_sha256" TEXT NOT NULL, "previous_hash" TEXT NOT NULL, "hash" TEXT NOT NULL, "note" TEXT, "mac" TEXT)"#,
+            #"table audit_chain: CREATE TABLE "audit_chain" ("id" TEXT NOT NULL)"#,
+            #"table batch: CREATE TABLE "batch" ("job" INTEGER PRIMARY KEY REFERENCES "job"("id"), "keys" TEXT NOT NULL)"#,
+            #"table grdb_migrations: CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)"#,
+            #"table hold: CREATE TABLE "hold" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "store" TEXT NOT NULL, "dataset" TEXT, "key" TEXT, "reason" TEXT NOT NULL, "created_by" TEXT NOT NULL, "created_at" TEXT NOT NULL, "released_at" TEXT, "released_by" TEXT)"#,
+            #"table job: CREATE TABLE "job" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "store" TEXT NOT NULL, "dataset" TEXT NOT NULL, "rule" TEXT NOT NULL, "stage" INTEGER NOT NULL, "action" TEXT NOT NULL, "violation" BOOLEAN NOT NULL, "cutoff" TEXT NOT NULL, "predicate" TEXT NOT NULL, "state" TEXT NOT NULL, "reason" TEXT, "planned_at" TEXT NOT NULL, "not_before" TEXT NOT NULL, "planned_count" INTEGER NOT NULL, "dataset_total" INTEGER, "done_count" INTEGER NOT NULL, "last_key" TEXT, "keys_digest" TEXT NOT NULL, "started_at" TEXT, "finished_at" TEXT, "decided_by" TEXT, "note" TEXT)"#,
+            #"table locked_rule: CREATE TABLE "locked_rule" ("rule" TEXT PRIMARY KEY, "anchor" TEXT NOT NULL, "stages" TEXT NOT NULL, "retention" TEXT NOT NULL, "recorded_at" TEXT NOT NULL, "kind" TEXT NOT NULL DEFAULT 'purpose', "form" TEXT)"#,
+            #"table pass: CREATE TABLE "pass" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "started_at" TEXT NOT NULL, "finished_at" TEXT, "result" TEXT, "voided_at" TEXT, "voided_by" TEXT)"#,
+            #"table sqlite_sequence: CREATE TABLE sqlite_sequence(name,seq)"#,
+            #"trigger audit_chain_no_delete: CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain BEGIN SELECT RAISE(ABORT, 'the audit chain id is fixed'); END"#,
+            #"trigger audit_chain_no_update: CREATE TRIGGER audit_chain_no_update BEFORE UPDATE ON audit_chain BEGIN SELECT RAISE(ABORT, 'the audit chain id is fixed'); END"#,
+            #"trigger audit_no_delete: CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"#,
+            #"trigger audit_no_update: CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"#,
+        ])
         _ = directory
     }
 }
