@@ -41,9 +41,7 @@ where ReloadTrigger.Element: Sendable, ReloadTrigger.Failure == Never {
         let engine = try start()
         notifier.ready(status: status.line(for: engine.current))
         logger.info("retentiond started: \(DaemonStatus.describe(engine.current))")
-        var lifecycleLogger = Logger(label: "\(Retentiond.identifier).lifecycle")
-        lifecycleLogger.logLevel = .warning
-        try await ServiceGroup(configuration: ServiceGroupConfiguration(services: services(engine), logger: lifecycleLogger)).run()
+        try await ServiceGroup(configuration: ServiceGroupConfiguration(services: services(engine), logger: Self.lifecycleLogger)).run()
     }
 
     /// The services on `engine`, in the order they start.
@@ -69,11 +67,16 @@ where ReloadTrigger.Element: Sendable, ReloadTrigger.Failure == Never {
     /// Runs the daemon until a signal in `gracefulShutdownSignals` stops it gracefully, or until
     /// it returns by itself (`--once`). Throws if it could not start.
     func runService(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
-        var lifecycleLogger = Logger(label: "\(Retentiond.identifier).lifecycle")
-        lifecycleLogger.logLevel = .warning
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: self, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: gracefulShutdownSignals, logger: lifecycleLogger))
+            gracefulShutdownSignals: gracefulShutdownSignals, logger: Self.lifecycleLogger))
         try await group.run()
+    }
+
+    /// The service groups' own log: their problems only, not each service starting and stopping.
+    static var lifecycleLogger: Logger {
+        var logger = Logger(label: "\(Retentiond.identifier).lifecycle")
+        logger.logLevel = .warning
+        return logger
     }
 }
