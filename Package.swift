@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3" ..< "5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
@@ -82,7 +83,8 @@ let package = Package(
             name: "Systemd",
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
-        // The daemon: the service lifecycle, signals, and the loop that sleeps until something is due.
+        // The daemon: small services in a ServiceGroup (passes, reloads, the watchdog); what wakes
+        // the passes (a reload, the next record falling due) is merged with swift-async-algorithms.
         .executableTarget(
             name: "retentiond",
             dependencies: [
@@ -93,6 +95,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -131,10 +134,19 @@ let package = Package(
             name: "RetentionCtlTests",
             dependencies: ["retentionctl", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        // retentiond against the real parts: a notify socket, systemd-journald, a systemd user manager.
+        // retentiond against the real parts (a notify socket, systemd-journald, a systemd user manager),
+        // and its services in-process, woken by injected triggers.
         .testTarget(
             name: "RetentiondTests",
-            dependencies: ["retentiond", "Systemd", "RetentionEngine", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "retentiond",
+                "Systemd",
+                "RetentionEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Fixtures"]
         ),
     ],

@@ -3,8 +3,6 @@ import Foundation
 import Logging
 import RetentionEngine
 import RetentionRules
-import ServiceLifecycle
-import Synchronization
 import Systemd
 import UnixSignals
 
@@ -106,18 +104,17 @@ struct Retentiond: AsyncParsableCommand {
             hmacKeyPath: hmacKeyPath, postgresPasswordFile: postgresPasswordFile,
             interval: Self.parseInterval(interval)!, once: once,
             maximumClockJump: Double(Self.parseInterval(maxClockJump)!.components.seconds), options: options)
-        let service = RetentionService(settings: settings, logger: logger)
-        var lifecycleLogger = Logger(label: "retentiond.lifecycle")
-        lifecycleLogger.logLevel = .warning
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycleLogger))
+        // Trapped before anything else: a reload asked for while the daemon starts waits for it,
+        // and one right after READY must not meet SIGHUP's default action.
+        let hangups = once ? nil : await UnixSignalsSequence(trapping: .sighup)
+        let daemon = RetentionDaemon(settings: settings, logger: logger, reloadTrigger: hangups)
         do {
-            try await group.run()
+            try await daemon.runService()
         } catch {
             // The cause is already in the log, located; systemd sees the exit status.
             throw ExitCode(1)
         }
-        if once, service.flags.failed.load(ordering: .relaxed) { throw ExitCode(1) }
+        if once, daemon.flags.anyFailed { throw ExitCode(1) }
     }
 
     /// `--init`, or the first start of the service: systemd made `StateDirectory=` for it

@@ -1,0 +1,19 @@
+import Foundation
+import RetentionEngine
+
+/// What the daemon was told on its command line.
+struct DaemonSettings: Sendable {
+    var rulesPaths: [String]
+    var storesPaths: [String]
+    var statePath: String
+    /// Whether a missing state database may be created (`--init`, or the daemon's own `StateDirectory=`).
+    var stateCreation: StateDatabase.Creation
+    var hmacKeyPath: String?
+    var postgresPasswordFile: String?
+    /// The longest sleep between passes, whatever the stores say.
+    var interval: Swift.Duration
+    var once: Bool
+    /// Seconds the wall clock may run ahead of the boot-time clock while the daemon runs.
+    var maximumClockJump: TimeInterval
+    var options: EngineOptions
+}
