@@ -82,6 +82,12 @@ let package = Package(
             name: "Systemd",
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
+        // The typed values of the executables' options (periods in the rules language's syntax, counts,
+        // instants, log levels), read alike by retentionctl and retentiond. Knows nothing of either.
+        .target(
+            name: "CommandLineOptions",
+            dependencies: ["RetentionRules", .product(name: "Logging", package: "swift-log")]
+        ),
         // The daemon: the service lifecycle, signals, and the loop that sleeps until something is due.
         .executableTarget(
             name: "retentiond",
@@ -90,6 +96,7 @@ let package = Package(
                 "RetentionEngine",
                 "RetentionStores",
                 "Systemd",
+                "CommandLineOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -102,6 +109,7 @@ let package = Package(
                 "RetentionRules",
                 "RetentionEngine",
                 "RetentionStores",
+                "CommandLineOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
