@@ -83,6 +83,12 @@ let package = Package(
             name: "Systemd",
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
+        // The typed values of the executables' options (periods in the rules language's syntax, counts,
+        // instants, log levels), read alike by retentionctl and retentiond. Knows nothing of either.
+        .target(
+            name: "CommandLineOptions",
+            dependencies: ["RetentionRules", .product(name: "Logging", package: "swift-log")]
+        ),
         // The daemon: small services in a ServiceGroup (passes, reloads, the watchdog); what wakes
         // the passes (a reload, the next record falling due) is merged with swift-async-algorithms.
         .executableTarget(
@@ -92,6 +98,7 @@ let package = Package(
                 "RetentionEngine",
                 "RetentionStores",
                 "Systemd",
+                "CommandLineOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -105,6 +112,7 @@ let package = Package(
                 "RetentionRules",
                 "RetentionEngine",
                 "RetentionStores",
+                "CommandLineOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineOptions
 import Foundation
 import RetentionEngine
 import RetentionRules
@@ -16,34 +17,31 @@ struct ExplainCommand: AsyncParsableCommand {
     @Argument(help: "The dataset.") var dataset: String
     @Argument(help: "The record's key (files: the path relative to the store).") var key: String
 
-    @Option(help: "Explain as of this instant (default now).")
-    var at: String?
+    @Option(help: "Explain as of this instant (default now).", transform: Date.init(instantOption:))
+    var at: Date?
 
     @Option(help: "table or json.")
     var format: OutputFormat = .table
 
     func run() async throws {
-        let now = try at.map(parseInstant) ?? Date()
+        let now = at ?? Date()
         let engine = try setup.engine()
-        let found: Explanation?
-        do {
-            // In the key column's type: `007` on a text key is that record, never record 7.
-            let lookup = try await engine.lookUp(store: store, dataset: dataset, typed: key)
-            found = try await engine.explain(store: store, dataset: dataset, key: lookup.key, at: now)
-        } catch {
-            Output.error("retentionctl: \(error)")
-            throw ExitCode(1)
+        // In the key column's type: `007` on a text key is that record, never record 7.
+        let lookup = try await engine.lookUp(store: store, dataset: dataset, typed: key)
+        guard let explanation = try await engine.explain(store: store, dataset: dataset, key: lookup.key, at: now) else {
+            throw CommandFailure("no record with key \(key) in \(store)/\(dataset)")
         }
-        guard let explanation = found else {
-            Output.error("retentionctl: no record with key \(key) in \(store)/\(dataset)")
-            throw ExitCode(1)
-        }
-        if format == .json { try printJSON(View(explanation)); return }
+        if format == .json { try JSONOutput.print(ExplanationView(explanation)); return }
         print("\(store)/\(dataset) key \(key), as of \(TimeText.iso(now))")
         for (column, value) in explanation.record.sorted(by: { $0.key < $1.key }) { print("  \(column) = \(value)") }
         for verdict in explanation.verdicts { printRule(verdict, now: now) }
         print("")
         for hold in explanation.holds { print("HOLD #\(hold.id) on \(hold.scope) by \(hold.createdBy): \(hold.reason) — nothing happens to this record while it stands") }
+        printDecision(explanation, now: now)
+    }
+
+    /// The outcome: held, deleted, deferred or kept, and when the record goes if nothing changes.
+    func printDecision(_ explanation: Explanation, now: Date) {
         let decision = explanation.decision
         // Instants in the zone of the rule they belong to, as the rules' own lines print them.
         func local(_ date: Date, _ rule: String) -> String {
@@ -85,49 +83,20 @@ struct ExplainCommand: AsyncParsableCommand {
         case .never: print("  retain: none — the record must not exist: a violation, deleted at once"); return
         case .stages: break
         }
-        guard let anchor = verdict.anchor else {
+        guard let anchor = verdict.anchor, let anchorField = rule.anchor else {
             print("  anchor \(rule.anchor?.description ?? "?") is null\(verdict.unreadable.isEmpty ? "" : " or unreadable (\(verdict.unreadable.joined(separator: ", ")))"): "
                   + (rule.kind == .erasure ? "the event has not happened" : "the period has not started, so the rule keeps the record"))
             return
         }
-        print("  anchor \(rule.anchor!.description) = \(rule.calendar.format(anchor))")
+        print("  anchor \(anchorField.description) = \(rule.calendar.format(anchor))")
         for due in verdict.stages {
             let state = due.due <= now ? "due since" : "due at"
             print("  after \(due.stage.after): \(due.stage.action.rawValue), \(state) \(rule.calendar.format(due.due))")
         }
-        if let deadline = rule.deadline(anchor: anchor) { print("  deadline \(rule.deadline!): \(rule.calendar.format(deadline))") }
+        if let deadline = rule.deadline(anchor: anchor), let period = rule.deadline { print("  deadline \(period): \(rule.calendar.format(deadline))") }
         if verdict.keeps {
             let end = verdict.keepsUntil.map { ($0 <= now ? "kept it until " : "keeps it until ") + rule.calendar.format($0) } ?? "keeps it"
             print("  \(rule.kind == .obligation ? "obligation" : "purpose"): \(end)")
-        }
-    }
-
-    struct View: Encodable {
-        struct Rule: Encodable {
-            var rule: String; var kind: String; var applies: Bool; var anchor: String?; var stages: [[String: String]]
-            var keeps: Bool; var keeps_until: String?
-        }
-        var store: String, dataset: String, key: String, at: String, record: [String: String], rules: [Rule]
-        var holds: [String], outcome: String, outcome_rule: String?, deferred_by: [String]?, until: String?, late: Bool?
-        var anonymized_by: String?, restricted_by: String?, deletion_rule: String?, deletion_at: String?
-
-        init(_ e: Explanation) {
-            (store, dataset, key, at) = (e.store, e.dataset, e.key.description, TimeText.iso(e.at))
-            record = e.record.mapValues(\.description)
-            rules = e.verdicts.map { v in
-                Rule(rule: v.rule.id, kind: v.rule.kind.rawValue, applies: v.applies, anchor: v.anchor.map(TimeText.iso),
-                     stages: v.stages.map { ["after": $0.stage.after.description, "action": $0.stage.action.rawValue, "due": TimeText.iso($0.due)] },
-                     keeps: v.keeps, keeps_until: v.keepsUntil.map(TimeText.iso))
-            }
-            holds = e.holds.map { "#\($0.id) \($0.scope): \($0.reason)" }
-            switch e.holds.isEmpty ? e.decision.outcome : .held(holdID: e.holds[0].id) {
-            case .held: (outcome, outcome_rule) = ("held", nil)
-            case .deleted(let rule, let isLate): (outcome, outcome_rule, late) = ("deleted", rule, isLate)
-            case .deferred(let erasure, let by, let end): (outcome, outcome_rule, deferred_by, until) = ("deferred", erasure, by, end.map(TimeText.iso))
-            case .kept(let by, let end): (outcome, outcome_rule, until) = ("kept", by, end.map(TimeText.iso))
-            }
-            (anonymized_by, restricted_by) = (e.decision.anonymizedBy, e.decision.restrictedBy)
-            (deletion_rule, deletion_at) = (e.deletion?.rule, e.deletion.map { TimeText.iso($0.at) })
         }
     }
 }

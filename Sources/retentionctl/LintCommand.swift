@@ -42,20 +42,15 @@ struct LintCommand: AsyncParsableCommand {
         var storesSummary = ""
         let storesPaths = live ? try StoresLocation.resolve(storesPaths) : storesPaths
         if !storesPaths.isEmpty {
-            do {
-                let stores = try StoreSet.load(paths: storesPaths, rules: load.ruleSet)
-                diagnostics += stores.diagnostics
-                let count = stores.storeSet.stores.count
-                storesSummary = ", \(count) store\(count == 1 ? "" : "s") in \(stores.storeSet.files.count) file\(stores.storeSet.files.count == 1 ? "" : "s")"
-                // A store whose file has errors is left out of the stores set, so only what parsed is inspected.
-                if live {
-                    diagnostics += await LiveCheck(connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile))
-                        .check(stores.storeSet, rules: load.ruleSet)
-                    storesSummary += " (checked live)"
-                }
-            } catch {
-                Output.error("retentionctl: \(error)")
-                throw ExitCode(1)
+            let stores = try StoreSet.load(paths: storesPaths, rules: load.ruleSet)
+            diagnostics += stores.diagnostics
+            let count = stores.storeSet.stores.count
+            storesSummary = ", \(count) store\(count == 1 ? "" : "s") in \(stores.storeSet.files.count) file\(stores.storeSet.files.count == 1 ? "" : "s")"
+            // A store whose file has errors is left out of the stores set, so only what parsed is inspected.
+            if live {
+                diagnostics += await LiveCheck(connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile))
+                    .check(stores.storeSet, rules: load.ruleSet)
+                storesSummary += " (checked live)"
             }
         }
         diagnostics.sort { $0.location < $1.location }
@@ -66,6 +61,6 @@ struct LintCommand: AsyncParsableCommand {
             print("\(load.ruleSet.rules.count) rules in \(files) file\(files == 1 ? "" : "s")\(storesSummary): "
                   + "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
         }
-        if errors > 0 || (strict && warnings > 0) { throw ExitCode(1) }
+        if errors > 0 || (strict && warnings > 0) { throw ExitCode.failure }
     }
 }

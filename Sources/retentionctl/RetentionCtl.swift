@@ -1,14 +1,15 @@
 import ArgumentParser
 import Foundation
 
-/// `retentionctl`: lint, print and check the retention rules (and, later, plan and run jobs).
+/// `retentionctl`: lint, print and check the retention rules; plan, run and inspect retention jobs.
 @main
 struct RetentionCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retentionctl",
         abstract: "Check the retention rules; plan, run and inspect retention jobs.",
         discussion: """
-            Exit status: 0 success, 1 problems found (errors, or warnings with --strict), 2 usage error.
+            Exit status: 0 success, 1 problems found (errors, or warnings with --strict) or a command \
+            that failed (a file it cannot read, a state database or store that failed), 2 usage error.
             """,
         version: "0.1.0",
         subcommands: [LintCommand.self, ScheduleCommand.self, WhenCommand.self, PlanCommand.self, RunCommand.self,
@@ -16,21 +17,32 @@ struct RetentionCtl: AsyncParsableCommand {
                       AuditCommand.self, TestCommand.self, ClockCommand.self]
     )
 
-    /// Like `ParsableCommand.main()`, but usage errors exit 2 as systemd's tools do, not 64.
+    /// Like `AsyncParsableCommand.main()`, with retentionctl's exit statuses (`ExitStatus`): a
+    /// command line the parser refuses exits 2, as systemd's tools do, not 64; whatever the command
+    /// then meets ends through `CommandFailure.exit(reporting:)`.
     static func main() async {
+        let command: any ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(refusing: error) }
         do {
-            var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
+                var command = command
                 try command.run()
             }
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
+            // `--help` and `help COMMAND` run as a command of the parser's own, whose "error" is the help.
+            if exitCode(for: error) == .success { exit(withError: error) }
+            CommandFailure.exit(reporting: error)
         }
+    }
+
+    /// The parser's own message and usage for a command line it refused; its help or version.
+    private static func exit(refusing error: any Error) -> Never {
+        if exitCode(for: error) == .validationFailure {
+            Output.error(fullMessage(for: error))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        }
+        exit(withError: error)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineOptions
 import Foundation
 import RetentionEngine
 import RetentionRules
@@ -11,7 +12,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Every job is written to the state database before a record is touched and runs in batches, \
             each one transaction; an interrupted run (even kill -9) is finished by the next. With \
-            --dry-run nothing is written anywhere: neither the stores nor the state database.
+            --dry-run nothing is written anywhere: neither the stores nor the state database. Exits 1 \
+            when a job failed, the pass was refused, or the state database or a store failed.
             """
     )
 
@@ -21,14 +23,16 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Show what would be done; change nothing.")
     var dryRun = false
 
-    @Option(help: "Records per batch (default: adapted so that a batch takes about 20 ms; a dataset's batch-size wins).")
+    @Option(help: "Records per batch (default: adapted so that a batch takes about 20 ms; a dataset's batch-size wins).",
+            transform: Int.init(countOption:))
     var batchSize: Int?
 
     @Option(help: "Deleting more than this percentage of a dataset in one job waits for approval (default 25).")
     var maxDeleteShare: Double?
 
-    @Option(help: "Refuse to act when the last pass was longer ago than this (default 31d): a clock set ahead would delete what is not due. 'retentionctl clock accept' lets a correct clock through.")
-    var maxClockGap: String?
+    @Option(help: "Refuse to act when the last pass was longer ago than this (default 31d): a clock set ahead would delete what is not due. 'retentionctl clock accept' lets a correct clock through.",
+            transform: RetentionRules.Duration.init(option:))
+    var maxClockGap: RetentionRules.Duration?
 
     @Flag(name: .shortAndLong, help: "Only warnings and errors.")
     var quiet = false
@@ -37,59 +41,53 @@ struct RunCommand: AsyncParsableCommand {
     var format: OutputFormat = .table
 
     func run() async throws {
+        let engine = try setup.engine(options: options, logger: ConsoleLogHandler.logger(quiet: quiet || format == .json))
+        let started = Date()
+        let report = try await runPass(engine)
+        let seconds = Date().timeIntervalSince(started)
+        switch (format, dryRun) {
+        case (.json, _): try JSONOutput.print(PassView(report, dryRun: dryRun, seconds: seconds))
+        case (.table, true): printDryRun(report)
+        case (.table, false): try printPass(report, seconds: seconds)
+        }
+    }
+
+    /// The engine's options from the command line.
+    var options: EngineOptions {
         var options = EngineOptions()
         options.store = scope.store
         options.dataset = scope.dataset
         options.dryRun = dryRun
-        if let maxClockGap {
-            do {
-                let period = try RetentionRules.Duration.parse(maxClockGap)
-                options.maximumClockGap = period.approximateDays * 86_400
-            } catch { throw ValidationError("--max-clock-gap: \(error.message)") }
-        }
-        if let batchSize {
-            guard batchSize > 0 else { throw ValidationError("--batch-size must be above 0") }
-            options.batchSize = batchSize
-        }
+        if let maxClockGap { options.maximumClockGap = maxClockGap.elapsedSeconds }
+        if let batchSize { options.batchSize = batchSize }
         if let maxDeleteShare { options.maxDeleteShare = maxDeleteShare / 100 }
-        let engine = try setup.engine(options: options, logger: ConsoleLogHandler.logger(quiet: quiet || format == .json))
+        return options
+    }
+
+    /// The pass, with each job's progress on a terminal.
+    func runPass(_ engine: Engine) async throws -> PassReport {
         let terminal = isatty(STDERR_FILENO) == 1 && !quiet
-        let started = Date()
-        let report: PassReport
-        do {
-            report = try await engine.runPass(at: Date()) { job in
-                if terminal {
-                    let total = max(job.plannedCount, job.doneCount)
-                    Output.progress("job \(job.id) \(job.action.rawValue) \(job.store)/\(job.dataset): \(job.doneCount)/\(total)")
-                }
+        // Cleared before a refused or failed pass is reported, too.
+        defer { if terminal { Output.progress("") } }
+        return try await engine.runPass(at: Date()) { job in
+            if terminal {
+                let total = max(job.plannedCount, job.doneCount)
+                Output.progress("job \(job.id) \(job.action.rawValue) \(job.store)/\(job.dataset): \(job.doneCount)/\(total)")
             }
-        } catch {
-            // A refused pass, a state database or a store that failed: the command's own message
-            // and exit status, not the argument parser's generic "Error:".
-            if terminal { Output.progress("") }
-            Output.error("retentionctl: \(error)")
-            throw ExitCode(1)
         }
-        if terminal { Output.progress("") }
-        let seconds = Date().timeIntervalSince(started)
-        if format == .json {
-            struct Output: Encodable {
-                var dryRun: Bool; var finished: [JobView]; var waiting: [JobView]; var wouldPlan: [PlanEntry]; var deferred: [DeferredErasure]; var seconds: Double
-                enum CodingKeys: String, CodingKey { case dryRun = "dry_run", finished, waiting, wouldPlan = "would_plan", deferred, seconds }
-            }
-            try printJSON(Output(dryRun: dryRun, finished: report.finished.map(JobView.init), waiting: report.waiting.map(JobView.init),
-                                 wouldPlan: report.wouldPlan, deferred: report.deferred, seconds: seconds))
-            return
+    }
+
+    func printDryRun(_ report: PassReport) {
+        var table = TextTable(["store", "dataset", "rule", "stage", "action", "would touch", "cutoff"])
+        for entry in report.wouldPlan {
+            table.add([entry.store, entry.dataset, entry.rule, String(entry.stage), entry.action.rawValue,
+                       String(entry.due) + (entry.heldBy.map { " (held by #\($0): skipped)" } ?? ""), TimeText.iso(entry.cutoff)])
         }
-        if dryRun {
-            var table = TextTable(["store", "dataset", "rule", "stage", "action", "would touch", "cutoff"])
-            for entry in report.wouldPlan {
-                table.add([entry.store, entry.dataset, entry.rule, String(entry.stage), entry.action.rawValue,
-                           String(entry.due) + (entry.heldBy.map { " (held by #\($0): skipped)" } ?? ""), TimeText.iso(entry.cutoff)])
-            }
-            print(report.wouldPlan.isEmpty ? "dry run: nothing is due" : "dry run: nothing was changed\n\n" + table.text)
-            return
-        }
+        print(report.wouldPlan.isEmpty ? "dry run: nothing is due" : "dry run: nothing was changed\n\n" + table.text)
+    }
+
+    /// The jobs the pass finished and a summary; a failed job fails the command.
+    func printPass(_ report: PassReport, seconds: Double) throws {
         if !report.finished.isEmpty {
             print(JobsCommand.table(report.finished))
         }
@@ -98,15 +96,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         let done = report.finished.filter { $0.state == .done }.reduce(0) { $0 + $1.doneCount }
         let perSecond = seconds > 0 ? Int(Double(done) / seconds) : done
+        let waiting = report.waiting.map { "job \($0.id) \($0.state.rawValue)" + ($0.reason.map { " (\($0))" } ?? "") }
         print("\npass finished in \(String(format: "%.2f", seconds)) s: \(report.finished.count) jobs, \(done) records (\(perSecond)/s)"
-              + (report.waiting.isEmpty ? "" : "; \(report.waiting.count) waiting: " + report.waiting.map { "job \($0.id) \($0.state.rawValue)" + ($0.reason.map { " (\($0))" } ?? "") }.joined(separator: "; ")))
-        if report.finished.contains(where: { $0.state == .failed }) { throw ExitCode(1) }
-    }
-}
-
-extension Output {
-    /// A status line overwritten in place on a terminal.
-    static func progress(_ line: String) {
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+              + (waiting.isEmpty ? "" : "; \(waiting.count) waiting: " + waiting.joined(separator: "; ")))
+        if report.finished.contains(where: { $0.state == .failed }) { throw ExitCode.failure }
     }
 }

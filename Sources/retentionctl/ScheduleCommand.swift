@@ -32,7 +32,7 @@ struct ScheduleCommand: ParsableCommand {
         case .table: print(ScheduleRenderer.table(schedule), terminator: "")
         case .markdown: print(ScheduleRenderer.markdown(schedule), terminator: "")
         case .csv: print(ScheduleRenderer.csv(schedule), terminator: "")
-        case .json: print(try ScheduleRenderer.json(schedule))
+        case .json: try JSONOutput.print(schedule)
         }
     }
 }

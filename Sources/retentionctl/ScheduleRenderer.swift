@@ -1,7 +1,8 @@
 import Foundation
 import RetentionRules
 
-/// Renders a schedule as a terminal table, Markdown, CSV (RFC 4180) or JSON.
+/// Renders a schedule as a terminal table, Markdown or CSV (RFC 4180); its JSON is `Schedule`'s own
+/// encoding, written by `JSONOutput`.
 enum ScheduleRenderer {
     static func flags(_ entry: Schedule.Entry) -> String {
         var flags: [String] = []
@@ -59,11 +60,5 @@ enum ScheduleRenderer {
 
     static func csv(_ schedule: Schedule) -> String {
         TextTable.csv(columns, schedule.rules.map(cells))
-    }
-
-    static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -25,10 +25,8 @@ struct TestCommand: ParsableCommand {
 
     func run() throws {
         let texts: [(file: String, text: String)]
-        do { texts = try ConfigurationFiles.texts(paths) } catch {
-            Output.error("retentionctl: \(error)")
-            throw ExitCode(2)
-        }
+        // The paths are the whole command line: one that cannot be read is a usage error (2).
+        do { texts = try ConfigurationFiles.texts(paths) } catch { throw CommandFailure("\(error)", status: .usage) }
         var diagnostics: [Diagnostic] = [], passed = 0, failed = 0
         for (file, text) in texts {
             let (parsed, problems) = RuleTestParser.parse(text, file: file)
@@ -51,6 +49,6 @@ struct TestCommand: ParsableCommand {
             print("\(texts.count) test file\(texts.count == 1 ? "" : "s"): \(passed) passed, \(failed) failed"
                   + (errors > 0 ? ", \(errors) error\(errors == 1 ? "" : "s")" : ""))
         }
-        if !diagnostics.errors.isEmpty { throw ExitCode(1) }
+        if !diagnostics.errors.isEmpty { throw ExitCode.failure }
     }
 }

@@ -21,8 +21,8 @@ struct WhenCommand: ParsableCommand {
     @Argument(help: "The rule id.")
     var rule: String
 
-    @Option(help: "The anchor instant (ISO 8601).")
-    var from: String
+    @Option(help: "The anchor instant (ISO 8601).", transform: Timestamp.parse)
+    var from: Timestamp
 
     @Option(name: .customLong("rules"), help: "Rules files or directories (repeatable).")
     var rulesPaths: [String] = []
@@ -30,72 +30,37 @@ struct WhenCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
-    func validate() throws {
-        do {
-            _ = try Timestamp.parse(from)
-        } catch {
-            throw ValidationError("--from: \(error)")
-        }
-    }
-
-    struct Report: Encodable {
-        struct Due: Encodable {
-            var after: String
-            var action: String
-            var due: String
-        }
-        var rule: String
-        var timezone: String
-        var retain: String
-        var anchor: String
-        var start: String
-        var stages: [Due]
-        var deadline: String?
-    }
-
     func run() throws {
         let ruleSet = try RulesLocation.loadUsable(rulesPaths)
         guard let rule = ruleSet[rule] else {
             let hint = Suggestion.closest(to: self.rule, among: ruleSet.rules.map(\.id)).map { "; did you mean '\($0)'?" } ?? ""
-            Output.error("retentionctl: no rule '\(self.rule)' in \(ruleSet.files.joined(separator: ", "))\(hint)")
-            throw ExitCode(1)
+            throw CommandFailure("no rule '\(self.rule)' in \(ruleSet.files.joined(separator: ", "))\(hint)")
         }
-        let anchor = try Timestamp.parse(from).instant(in: rule.calendar)
-        let calendar = rule.calendar
-        let start = calendar.due(after: Duration(0, .hours), from: anchor, alignment: rule.alignment)
-        let retain: String
-        switch rule.retention {
-        case .stages: retain = rule.isMultiStage ? "stages" : rule.retention.stages[0].after.description
-        case .forever: retain = "forever"
-        case .never: retain = "none"
-        }
-        let report = Report(
-            rule: rule.id, timezone: rule.timeZone, retain: retain, anchor: calendar.format(anchor),
-            start: calendar.format(start),
-            stages: rule.dueDates(anchor: anchor).map {
-                Report.Due(after: $0.stage.after.description, action: $0.stage.action.rawValue, due: calendar.format($0.due))
-            },
-            deadline: rule.deadline(anchor: anchor).map(calendar.format))
+        let anchor = from.instant(in: rule.calendar)
+        let report = WhenReport(rule, anchor: anchor)
         switch format {
-        case .json:
-            print(try ScheduleRenderer.json(report))
-        case .text:
-            print("rule     \(report.rule) (\(report.timezone))")
-            print("anchor   \(report.anchor)")
-            if let alignment = rule.alignment { print("start    \(report.start) (\(alignment.rawValue))") }
-            switch rule.retention {
-            case .forever: print("never due: retain: forever")
-            case .never: print("retain: none: the data must not be stored; any record found is deleted at once")
-            case .stages:
-                let width = report.stages.map { $0.after.count }.max() ?? 0
-                for (due, stage) in zip(report.stages, rule.retention.stages) {
-                    let clamped = calendar.isClamped(after: stage.after, from: anchor, alignment: rule.alignment)
-                    print("\(due.after.padding(toLength: max(width, 8), withPad: " ", startingAt: 0)) "
-                          + "\(due.action.padding(toLength: 9, withPad: " ", startingAt: 0)) \(due.due)"
-                          + (clamped ? "  (that month has no such day: the period ends with its last day)" : ""))
-                }
-            }
-            if let deadline = report.deadline { print("deadline \(deadline) (\(rule.deadline!))") }
+        case .json: try JSONOutput.print(report)
+        case .text: printText(report, rule: rule, anchor: anchor)
         }
+    }
+
+    func printText(_ report: WhenReport, rule: Rule, anchor: Date) {
+        let calendar = rule.calendar
+        print("rule     \(report.rule) (\(report.timezone))")
+        print("anchor   \(report.anchor)")
+        if let alignment = rule.alignment { print("start    \(report.start) (\(alignment.rawValue))") }
+        switch rule.retention {
+        case .forever: print("never due: retain: forever")
+        case .never: print("retain: none: the data must not be stored; any record found is deleted at once")
+        case .stages:
+            let width = report.stages.map { $0.after.count }.max() ?? 0
+            for (due, stage) in zip(report.stages, rule.retention.stages) {
+                let clamped = calendar.isClamped(after: stage.after, from: anchor, alignment: rule.alignment)
+                print("\(due.after.padding(toLength: max(width, 8), withPad: " ", startingAt: 0)) "
+                      + "\(due.action.padding(toLength: 9, withPad: " ", startingAt: 0)) \(due.due)"
+                      + (clamped ? "  (that month has no such day: the period ends with its last day)" : ""))
+            }
+        }
+        if let deadline = report.deadline, let period = rule.deadline { print("deadline \(deadline) (\(period))") }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineOptions
 import Foundation
 import Logging
 import RetentionEngine
@@ -41,11 +42,13 @@ struct Retentiond: AsyncParsableCommand {
     @Option(name: .customLong("postgres-password-file"), help: "File holding the PostgreSQL password (default: the credential 'postgres-password').")
     var postgresPasswordFile: String?
 
-    @Option(help: "The longest sleep between passes: 30s, 15min, 1h, 1d (default 1h).")
-    var interval: String = "1h"
+    @Option(help: "The longest sleep between passes, a period as the rules files write one: 1h, 12h, 1d (default 1h).",
+            transform: Swift.Duration.init(periodOption:))
+    var interval: Swift.Duration = .seconds(3_600)
 
-    @Option(help: "How far the wall clock may jump ahead of the time that really passed (the boot-time clock) while running before passes are refused until 'retentionctl clock accept' (default 1h).")
-    var maxClockJump: String = "1h"
+    @Option(help: "How far the wall clock may jump ahead of the time that really passed (the boot-time clock) while running before passes are refused until 'retentionctl clock accept' (default 1h).",
+            transform: Swift.Duration.init(periodOption:))
+    var maxClockJump: Swift.Duration = .seconds(3_600)
 
     @Flag(help: "Run one pass and exit (for retentiond-once.timer): 0 if it succeeded, 1 if not.")
     var once = false
@@ -53,14 +56,15 @@ struct Retentiond: AsyncParsableCommand {
     @Flag(help: "Plan and log what would be done; change nothing, write no jobs.")
     var dryRun = false
 
-    @Option(help: "Records per batch (default: adapted so that a batch takes about 20 ms; a dataset's batch-size wins).")
+    @Option(help: "Records per batch (default: adapted so that a batch takes about 20 ms; a dataset's batch-size wins).",
+            transform: Int.init(countOption:))
     var batchSize: Int?
 
     @Option(help: "Where log entries go: journal, console (stderr, as journalctl prints them), or auto (the journal when stderr is journald's stream).")
     var logTarget: LogTarget = .auto
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).", transform: Logger.Level.init(option:))
+    var logLevel: Logger.Level = .info
 
     enum LogTarget: String, ExpressibleByArgument, CaseIterable {
         case auto, journal, console
@@ -68,22 +72,9 @@ struct Retentiond: AsyncParsableCommand {
 
     static let identifier = "retentiond"
 
-    func validate() throws {
-        guard Self.parseInterval(interval) != nil else {
-            throw ValidationError("--interval: expected a number and a unit (s, min, h, d), such as 1h or 30min; found '\(interval)'")
-        }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level: expected one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); found '\(logLevel)'")
-        }
-        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be above 0") }
-        guard Self.parseInterval(maxClockJump) != nil else {
-            throw ValidationError("--max-clock-jump: expected a number and a unit (s, min, h, d), such as 1h; found '\(maxClockJump)'")
-        }
-    }
-
     func run() async throws {
         let toJournal = logTarget == .journal || (logTarget == .auto && Journal.isStandardErrorJournal)
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = toJournal
                 ? JournalLogHandler(identifier: Self.identifier, messageID: MessageIDs.forEvent(named:))
@@ -102,8 +93,8 @@ struct Retentiond: AsyncParsableCommand {
             statePath: StateDatabase.path(given: statePath),
             stateCreation: Self.stateCreation(for: StateDatabase.path(given: statePath), initialize: initialize),
             hmacKeyPath: hmacKeyPath, postgresPasswordFile: postgresPasswordFile,
-            interval: Self.parseInterval(interval)!, once: once,
-            maximumClockJump: Double(Self.parseInterval(maxClockJump)!.components.seconds), options: options)
+            interval: interval, once: once,
+            maximumClockJump: Double(maxClockJump.components.seconds), options: options)
         // Trapped before anything else: a reload asked for while the daemon starts waits for it,
         // and one right after READY must not meet SIGHUP's default action.
         let hangups = once ? nil : await UnixSignalsSequence(trapping: .sighup)
@@ -127,19 +118,5 @@ struct Retentiond: AsyncParsableCommand {
             URL(fileURLWithPath: String($0)).standardizedFileURL.resolvingSymlinksInPath().path
         }
         return own.contains(directory) ? .ifMissing : .refuse
-    }
-
-    /// A span in systemd's spelling: `30s`, `15min`, `1h`, `1d` (also `sec`, `m`, `hour(s)`, `day(s)`).
-    static func parseInterval(_ text: String) -> Swift.Duration? {
-        let digits = text.prefix { $0.isNumber }
-        guard let count = Int64(digits), count > 0 else { return nil }
-        let seconds: Int64? = switch text.dropFirst(digits.count).trimmingCharacters(in: .whitespaces) {
-        case "s", "sec", "second", "seconds": 1
-        case "m", "min", "minute", "minutes": 60
-        case "h", "hour", "hours": 3_600
-        case "d", "day", "days": 86_400
-        default: nil
-        }
-        return seconds.map { .seconds(count * $0) }
     }
 }

@@ -1,0 +1,33 @@
+public import RetentionRules
+
+/// Periods on the command line are written as in the rules language (`Duration.parse`: `12h`,
+/// `30d`, `3mo`), so that an operator learns one syntax and the ambiguous `m` is refused everywhere.
+extension RetentionRules.Duration {
+    /// Reads a period option (`--horizon`, `--max-clock-gap`): any period of the rules language,
+    /// `0d` included.
+    public init(option text: String) throws(OptionValueError) {
+        do {
+            self = try RetentionRules.Duration.parse(text)
+        } catch {
+            throw OptionValueError(expected: RetentionRules.Duration.expectedForm, found: text, problem: error.message)
+        }
+    }
+
+    /// The period as elapsed seconds, for what is not calendar arithmetic (how long to sleep, how
+    /// far a clock may jump): hours, days and weeks of 3600, 86 400 and 604 800 seconds, months and
+    /// years at their average length.
+    public var elapsedSeconds: Double { approximateDays * 86_400 }
+}
+
+extension Swift.Duration {
+    /// Reads a span option (`--interval`, `--max-clock-jump`): a period of the rules language
+    /// above zero, as elapsed time (`Duration.elapsedSeconds`).
+    public init(periodOption text: String) throws(OptionValueError) {
+        let period = try RetentionRules.Duration(option: text)
+        guard !period.isZero else {
+            throw OptionValueError(expected: "a period above zero, \(RetentionRules.Duration.expectedForm)", found: text,
+                                   problem: "'\(text)' is no time at all")
+        }
+        self = .seconds(period.elapsedSeconds)
+    }
+}

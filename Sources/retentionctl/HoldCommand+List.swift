@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import RetentionEngine
+
+extension HoldCommand {
+    /// `retentionctl hold list`: the holds in force, or all of them.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List holds in force (--all: released ones too).")
+
+        @OptionGroup var state: StateLocation
+
+        @Flag(help: "Include released holds.")
+        var all = false
+
+        @Option(help: "table or json.")
+        var format: OutputFormat = .table
+
+        func run() throws {
+            let state = try self.state.open()
+            let holds = try state.holds(includingReleased: all)
+            if format == .json { try JSONOutput.print(holds.map(HoldView.init)); return }
+            var table = TextTable(["id", "on", "reason", "by", "since", "released"])
+            for hold in holds {
+                table.add([String(hold.id), hold.scope.description, hold.reason, hold.createdBy, TimeText.iso(hold.createdAt),
+                           hold.releasedAt.map { TimeText.iso($0) + " by " + (hold.releasedBy ?? "?") } ?? ""])
+            }
+            print(holds.isEmpty ? "no holds" : table.text)
+        }
+    }
+}
