@@ -67,15 +67,16 @@ struct WakeTests {
         try await testGracefulShutdown { shutdown in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await watchdog.run() }
-                // Waits, not fixed sleeps: a loaded machine may run the timer late, never early.
-                #expect(await eventually(seconds: 10) { pings() >= 3 }, "\(pings()) pings while idle")
+                // Waits, not fixed sleeps, and long ones: a loaded machine may run the timer late, never early
+                // (a full parallel test run on 2 cores starved it for over 10 s).
+                #expect(await eventually(seconds: 60) { pings() >= 3 }, "\(pings()) pings while idle")
                 liveness.setIdle(false)
                 let lastBeat = ContinuousClock.now
                 try await Task.sleep(for: .milliseconds(700))
                 let stuck = pings()
                 try await Task.sleep(for: .milliseconds(600))
                 #expect(pings() == stuck, "no progress for \(lastBeat.duration(to: .now)) of a 400 ms watchdog, yet a ping")
-                #expect(await eventually(seconds: 10) { liveness.beat(); return pings() > stuck }, "progress again: pings again")
+                #expect(await eventually(seconds: 60) { liveness.beat(); return pings() > stuck }, "progress again: pings again")
                 shutdown.triggerGracefulShutdown()
                 try await group.waitForAll()
             }
