@@ -116,6 +116,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What the test targets share: temporary directories, the built executables, running a
+        // program, psql against the test cluster. Not a product: only the tests see it.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "RetentionRulesTests",
             dependencies: [
@@ -128,6 +131,7 @@ let package = Package(
             name: "RetentionEngineTests",
             dependencies: [
                 "CFileSystem",
+                "TestSupport",
                 "RetentionRules",
                 "RetentionEngine",
                 "RetentionStores",
@@ -140,7 +144,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RetentionCtlTests",
-            dependencies: ["retentionctl", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["retentionctl", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         // retentiond against the real parts (a notify socket, systemd-journald, a systemd user manager),
         // and its services in-process, woken by injected triggers.
@@ -148,6 +152,7 @@ let package = Package(
             name: "RetentiondTests",
             dependencies: [
                 "retentiond",
+                "TestSupport",
                 "Systemd",
                 "RetentionEngine",
                 .product(name: "GRDB", package: "GRDB.swift"),

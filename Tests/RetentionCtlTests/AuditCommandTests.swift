@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 /// `retentionctl audit verify|head` against the attack of issue 12 on a real state database: the
 /// triggers dropped, a count rewritten, the last record cut off (with its job) and every hash
@@ -95,16 +96,7 @@ struct AuditCommandTests {
         """#
 
     static func python(_ script: String, _ arguments: [String]) throws -> RetentionCtlTests.Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return .init(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try ProgramRun.run("/usr/bin/env", ["python3", "-c", script] + arguments)
     }
 
     /// The chain checker of docs/engine.md, pointed at `state` and `key`.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 /// Every error a command meets is told in the command's own words (`retentionctl: …`) with the
 /// documented exit status (1 for a failure, 2 for a command line), never through the argument

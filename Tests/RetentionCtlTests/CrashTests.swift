@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 /// `kill -9` at random moments — between batches and mid-batch — then restart: exactly the due,
 /// unheld records are gone, nothing else, and the counts and the audit chain agree.
@@ -97,7 +98,7 @@ struct CrashTests {
             for id in 1...records {
                 // Ages in days with half a day to spare, so that later passes do not move a boundary.
                 let age = Double(id % 200) + 0.5
-                let created = ISO8601Format.sqlite(now.addingTimeInterval(-age * 86_400))
+                let created = SQLiteText.seconds(now.addingTimeInterval(-age * 86_400))
                 try db.execute(sql: "INSERT INTO t VALUES (?, ?, 'someone', NULL)", arguments: [id, created])
                 try db.execute(sql: "INSERT INTO u VALUES (?, ?, 'someone')", arguments: [id, created])
             }
@@ -193,7 +194,7 @@ extension CrashTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let records = 8_000
         // Ages in days plus half a day, as for SQLite; `id % 200` is the age.
-        try Self.psql("""
+        try PostgresShell.psql("""
             DROP TABLE IF EXISTS crash_t, crash_u;
             CREATE TABLE crash_t (id bigint PRIMARY KEY, created_at timestamptz, name text, anonymized_at timestamptz);
             CREATE TABLE crash_u (id bigint PRIMARY KEY, created_at timestamptz);
@@ -216,34 +217,9 @@ extension CrashTests {
         print("postgres: survived \(kills) SIGKILLs")
         let expectedDeleted = (1...records).filter { $0 % 200 >= 90 }.count
         let expectedAnonymized = (1...records).filter { $0 % 200 >= 7 }.count
-        #expect(try Self.psql("SELECT count(*) FROM crash_u WHERE id % 200 >= 90") == "0")
-        #expect(try Self.psql("SELECT count(*) FROM crash_u") == String(records - expectedDeleted))
-        #expect(try Self.psql("SELECT count(*) FROM crash_t WHERE (name IS NULL) <> (id % 200 >= 7)") == "0")
+        #expect(try PostgresShell.psql("SELECT count(*) FROM crash_u WHERE id % 200 >= 90") == "0")
+        #expect(try PostgresShell.psql("SELECT count(*) FROM crash_u") == String(records - expectedDeleted))
+        #expect(try PostgresShell.psql("SELECT count(*) FROM crash_t WHERE (name IS NULL) <> (id % 200 >= 7)") == "0")
         try Self.checkState(directory, deleted: expectedDeleted, anonymized: expectedAnonymized)
-    }
-
-    @discardableResult
-    static func psql(_ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "psql failed: \(sql)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
-enum ISO8601Format {
-    /// SQLite's UTC text, to the second.
-    static func sqlite(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: date)
     }
 }

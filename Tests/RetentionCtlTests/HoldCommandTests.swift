@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 /// `retentionctl hold add` refuses what would protect nothing (issue 12, item 2): a store or
 /// dataset not in the stores files, a key not in the store, a key not in the key column's type.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 /// `retentionctl lint --live` against real SQLite files and the real PostgreSQL server.
 @Suite("lint --live")
@@ -184,7 +185,7 @@ struct LiveLintTests {
         }
         let directory = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try CrashTests.psql("""
+        try PostgresShell.psql("""
             DROP TABLE IF EXISTS live_events, live_devices;
             CREATE TABLE live_events (id bigint PRIMARY KEY, created_at timestamptz, ip inet, email varchar(40),
                                       country text NOT NULL, restricted_at text, anonymized_at timestamptz);
@@ -236,7 +237,7 @@ struct LiveLintTests {
         // The suggested statement, run as printed, makes the warning go.
         let statement = try #require(run.stdout.split(separator: "\n").first { $0.contains("run: CREATE INDEX") }?
             .components(separatedBy: "run: ").last)
-        try CrashTests.psql(statement)
+        try PostgresShell.psql(statement)
         let fixed = try Self.lint(directory, stores)
         #expect(!fixed.stdout.contains("'live_events' has no index"), "\(fixed.stdout)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// No command prints a PostgreSQL password: not lint on a DSN that holds one, not `plan` or
 /// `lint --live` when a server asks for it in cleartext.

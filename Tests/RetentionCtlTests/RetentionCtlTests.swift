@@ -1,47 +1,22 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 
 /// The built `retentionctl`, run as a user runs it: exit codes, output formats, located errors.
 @Suite("retentionctl")
 struct RetentionCtlTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Repository.root
 
-    static var executable: URL {
-        if let path = ProcessInfo.processInfo.environment["RETENTIONCTL"] { return URL(fileURLWithPath: path) }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("retentionctl")
-    }
+    /// What a run of `retentionctl` printed and how it ended.
+    typealias Run = ProgramRun
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    /// The built `retentionctl`, or the one `RETENTIONCTL` names (to check a test against another build).
+    static var binary: URL { URL(fileURLWithPath: BuiltProduct.path("retentionctl", override: "RETENTIONCTL")) }
 
-    static var binary: URL {
-        var binary = executable
-        if !FileManager.default.isExecutableFile(atPath: binary.path) {
-            // `swift test` runs from a bundle one level deeper on some set-ups.
-            binary = executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("retentionctl")
-        }
-        return binary
-    }
-
+    /// Runs `retentionctl` from the repository's top directory, as the README's examples do.
     static func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+        try ProgramRun.run(binary.path, arguments, in: repository)
     }
 
     static func temporaryRules(_ text: String) throws -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `retentionctl test` (rule tests) and what `lint` says of kinds and bindings, run as a rule author
 /// runs them.

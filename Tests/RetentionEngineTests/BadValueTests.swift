@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Issue 12 item 3: one value in a table or one file's time must not stop retention. Each attack

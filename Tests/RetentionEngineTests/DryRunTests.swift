@@ -5,6 +5,7 @@ import RetentionEngine
 import RetentionRules
 import RetentionStores
 import Testing
+import TestSupport
 
 /// `run --dry-run` makes the decisions of the pass that would follow, and only skips the writes
 /// (issue 13): each test runs a dry pass, then the real pass at the same instant, and compares

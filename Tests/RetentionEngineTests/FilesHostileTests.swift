@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// A files store in hostile surroundings: whoever can write below its root swaps directories for
@@ -386,11 +387,6 @@ struct FilesHostileTests {
     static func chattr(_ flag: String, _ path: String) -> Bool { run("/usr/bin/chattr", flag, path) }
 
     static func run(_ program: String, _ arguments: String...) -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        (try? ProgramRun.run(program, arguments, standardError: .discarded))?.status == 0
     }
 }

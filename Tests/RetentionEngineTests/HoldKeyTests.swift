@@ -4,6 +4,7 @@ import RetentionEngine
 import RetentionRules
 import RetentionStores
 import Testing
+import TestSupport
 
 /// Holds name exactly the record whose key is the text typed, in the key column's own type
 /// (issue 12, item 2): `007` and `+4512345678` on a text key once held records 7 and 4512345678.

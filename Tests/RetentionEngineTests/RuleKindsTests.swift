@@ -6,6 +6,7 @@ import RetentionRules
 import RetentionStores
 import Synchronization
 import Testing
+import TestSupport
 
 /// The seeds' own rules bound together as a privacy officer binds them (issue 11), against real
 /// SQLite and PostgreSQL stores:
@@ -329,18 +330,3 @@ extension RuleKindsTests {
 }
 
 /// `psql` against the server of scripts/with-postgres (PG* variables).
-enum PostgresShell {
-    @discardableResult
-    static func psql(_ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "psql failed: \(sql)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}

@@ -3,6 +3,7 @@ import GRDB
 @testable import RetentionEngine
 import RetentionRules
 import Testing
+import TestSupport
 
 /// What the engine relies on of its state, checked through `any StateStore` — so that another
 /// backend (PostgreSQL, next) can run the same checks — here on the SQLite `StateDatabase`, made

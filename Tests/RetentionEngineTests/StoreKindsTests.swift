@@ -5,6 +5,7 @@ import RetentionStores
 import Testing
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// Files, PostgreSQL and command stores against the real thing.

@@ -5,18 +5,7 @@ import RetentionEngine
 import RetentionRules
 import RetentionStores
 import Testing
-
-/// A directory under /tmp removed when the value goes away.
-final class TemporaryDirectory: Sendable {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "retentiond-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
+import TestSupport
 
 /// A real SQLite store and state database in a temporary directory, with rules and a stores file.
 struct Fixture {

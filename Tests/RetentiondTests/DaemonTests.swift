@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -239,13 +240,8 @@ struct DaemonTests {
 
         // The operator says the clock is right (under the same clock); the next pass acts.
         let ctl = URL(fileURLWithPath: Support.binary).deletingLastPathComponent().appendingPathComponent("retentionctl").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ctl)
-        process.arguments = ["clock", "accept", "--state", scenario.statePath, "--by", "operator"]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let accepted = try ProgramRun.run(ctl, ["clock", "accept", "--state", scenario.statePath, "--by", "operator"], environment: environment)
+        #expect(accepted.status == 0, "\(accepted.stderr)")
         daemon.signal(SIGHUP)
         #expect(daemon.waitForOutput("passes run again", seconds: 30), "\(daemon.output)")
         let deadline = Date().addingTimeInterval(30)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,46 +9,21 @@ import Glibc
 /// The built `retentiond`, a throwaway configuration with a real SQLite store, and a real
 /// `NOTIFY_SOCKET` bound by the test: what systemd would give the daemon.
 enum Support {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Repository.root
 
-    static var binary: String {
-        if let path = ProcessInfo.processInfo.environment["RETENTIOND"] { return path }
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("retentiond").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return repository.appendingPathComponent(".build/debug/retentiond").path
-    }
+    /// The built `retentiond`, or the one `RETENTIOND` names.
+    static var binary: String { BuiltProduct.path("retentiond", override: "RETENTIOND") }
 
     /// Runs a program to its end: its exit status and what it printed (stderr too, unless not wanted).
     static func run(_ arguments: [String], standardError: Bool = true) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = standardError ? out : FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try ProgramRun.run(arguments[0], Array(arguments.dropFirst()), standardError: standardError ? .merged : .discarded)
+        return (run.status, run.stdout)
     }
 
-    static func directory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("retentiond-test-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    static func directory() throws -> String { try TemporaryDirectory.kept(prefix: "retentiond-test-") }
 
     /// SQLite's UTC text, to the second.
-    static func sqliteText(_ date: Date) -> String {
-        let style = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC")!).year().month().day().dateSeparator(.dash)
-            .time(includingFractionalSeconds: false).timeSeparator(.colon).dateTimeSeparator(.space)
-        return date.formatted(style)
-    }
+    static func sqliteText(_ date: Date) -> String { SQLiteText.seconds(date) }
 }
 
 /// A rules file, a stores file and `app.sqlite` with `events(id, created_at)`: rows with the given
