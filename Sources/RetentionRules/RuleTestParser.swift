@@ -3,75 +3,75 @@ import Yams
 
 /// Reads a rule test file, reporting every problem with its location, as the rules parser does.
 public enum RuleTestParser: Sendable {
-    static let topLevelKeys = ["version", "rules", "tests"]
-    static let testKeys = ["rules", "fields", "restrict", "anonymized-at", "records", "expect"]
-    static let expectationKeys = ["at", "record", "outcome", "rule", "by", "until"]
+    /// The keys at the top of a test file.
+    enum TopLevelKey: String, FileKey {
+        case version, rules, tests
+    }
+
+    /// The keys of one test, a dataset binding.
+    enum TestKey: String, MappingKey {
+        case rules, fields, restrict
+        case anonymizedAt = "anonymized-at"
+        case records, expect
+    }
+
+    /// The keys of one expectation.
+    enum ExpectationKey: String, MappingKey {
+        case at, record, outcome, rule, by, until
+    }
 
     /// Parses one test file's text. `file` is the name used in diagnostics and to resolve `rules:`.
     public static func parse(_ text: String, file: String) -> (file: RuleTestFile?, diagnostics: [Diagnostic]) {
         var source = YAMLSource(file: file)
-        guard let (root, top) = source.topLevel(of: text, known: topLevelKeys, contents: ["version", "rules", "tests"],
-                                                in: "the test file", versionRequired: true) else {
+        guard var top = source.topLevel(of: text, as: TopLevelKey.self, contents: ["version", "rules", "tests"],
+                                        in: "the test file", versionRequired: true) else {
             return (nil, source.diagnostics)
         }
-        let value = { (key: String) in top.first { $0.key == key } }
         let directory = (file as NSString).deletingLastPathComponent
         var paths: [String] = []
-        if let rules = value("rules") {
-            for node in rules.value.sequence.map(Array.init) ?? [rules.value] {
-                guard let path = source.string(node, expected: "a rules file or directory") else { continue }
-                paths.append(path.hasPrefix("/") || directory.isEmpty ? path : directory + "/" + path)
-            }
+        if let rules = top.strings(.rules, expected: "a rules file or directory", &source) {
+            paths = rules.map { $0.text.hasPrefix("/") || directory.isEmpty ? $0.text : directory + "/" + $0.text }
         } else {
-            source.error("missing 'rules:': name the rules files the tests use", at: root)
+            source.error("missing 'rules:': name the rules files the tests use", at: top.node)
         }
         var tests: [RuleTest] = []
-        if let node = value("tests") {
-            if node.value.mapping == nil {
-                source.error("'tests' must be a mapping from a test name to a binding; found \(YAMLSource.describe(node.value))", at: node.value)
-            }
-            for pair in source.pairs(of: node.value) {
-                if let test = readTest(pair.key, keyNode: pair.keyNode, node: pair.value, &source) { tests.append(test) }
+        if let entry = top[.tests] {
+            _ = source.expectMapping(entry.value, "'tests' must be a mapping from a test name to a binding")
+            for test in source.entries(of: entry.value) {
+                if let test = readTest(test, &source) { tests.append(test) }
             }
         } else {
-            source.error("missing 'tests:'", at: root)
+            source.error("missing 'tests:'", at: top.node)
         }
         return (RuleTestFile(file: file, rulePaths: paths, tests: tests), source.diagnostics)
     }
 
-    static func readTest(_ name: String, keyNode: Node, node: Node, _ source: inout YAMLSource) -> RuleTest? {
-        guard node.mapping != nil else {
-            source.error("test '\(name)' must be a mapping (rules, fields, records, expect); found \(YAMLSource.describe(node))", at: node)
+    static func readTest(_ entry: MappingEntry, _ source: inout YAMLSource) -> RuleTest? {
+        let name = entry.key
+        guard var binding = MappingReader<TestKey>(
+            entry.value, notAMapping: "test '\(name)' must be a mapping (rules, fields, records, expect)", &source) else {
             return nil
         }
-        let pairs = source.pairs(of: node)
-        source.checkKeys(of: pairs, known: testKeys, in: "test '\(name)'")
-        let value = { (key: String) in pairs.first { $0.key == key } }
-        var test = RuleTest(name: name, location: source.location(of: keyNode), rules: [], fields: [:],
+        binding.checkKeys(in: "test '\(name)'", &source)
+        var test = RuleTest(name: name, location: source.location(of: entry.keyNode), rules: [], fields: [:],
                             restrictField: "restricted_at", anonymizedField: "anonymized_at", records: [], expectations: [])
-        if let rules = value("rules") {
-            for item in rules.value.sequence.map(Array.init) ?? [rules.value] {
-                if let id = source.string(item, expected: "a rule id") { test.rules.append((id, source.location(of: item))) }
-            }
+        if let rules = binding.strings(.rules, expected: "a rule id", &source) {
+            test.rules = rules.map { ($0.text, source.location(of: $0.node)) }
         } else {
-            source.error("test '\(name)' binds no rules: add 'rules: [RULE, ...]'", at: keyNode)
+            source.error("test '\(name)' binds no rules: add 'rules: [RULE, ...]'", at: entry.keyNode)
         }
-        for pair in value("fields").map({ source.pairs(of: $0.value) }) ?? [] {
-            if let column = source.string(pair.value, expected: "a record field name") { test.fields[pair.key] = column }
+        for field in binding.entries(.fields, &source) ?? [] {
+            if let column = source.string(field.value, expected: "a record field name") { test.fields[field.key] = column }
         }
-        if let pair = value("restrict"), let field = source.string(pair.value, expected: "a record field name") { test.restrictField = field }
-        if let pair = value("anonymized-at"), let field = source.string(pair.value, expected: "a record field name") { test.anonymizedField = field }
-        for pair in value("records").map({ source.pairs(of: $0.value) }) ?? [] {
-            var record = RuleTestRecord(name: pair.key, values: [:], location: source.location(of: pair.keyNode))
-            if pair.value.mapping == nil, !(pair.value.scalar?.isNull ?? false) {
-                source.error("record '\(pair.key)' must be a mapping of field: value; found \(YAMLSource.describe(pair.value))", at: pair.value)
-            }
-            for field in source.pairs(of: pair.value) { record.values[field.key] = readValue(field.value, &source) }
-            test.records.append(record)
+        if let field = binding.string(.restrict, expected: "a record field name", &source) { test.restrictField = field }
+        if let field = binding.string(.anonymizedAt, expected: "a record field name", &source) { test.anonymizedField = field }
+        for record in binding.entries(.records, &source) ?? [] {
+            test.records.append(readRecord(record, &source))
         }
-        if let expect = value("expect") {
+        if let expect = binding[.expect] {
             guard let items = expect.value.sequence else {
-                source.error("'expect' must be a list of {at, record, outcome, ...}; found \(YAMLSource.describe(expect.value))", at: expect.value)
+                source.error("'expect' must be a list of {at, record, outcome, ...}; found \(YAMLSource.describe(expect.value))",
+                             at: expect.value)
                 return test
             }
             for item in items {
@@ -79,6 +79,16 @@ public enum RuleTestParser: Sendable {
             }
         }
         return test
+    }
+
+    static func readRecord(_ entry: MappingEntry, _ source: inout YAMLSource) -> RuleTestRecord {
+        var record = RuleTestRecord(name: entry.key, values: [:], location: source.location(of: entry.keyNode))
+        if entry.value.mapping == nil, !(entry.value.scalar?.isNull ?? false) {
+            source.error("record '\(entry.key)' must be a mapping of field: value; found \(YAMLSource.describe(entry.value))",
+                         at: entry.value)
+        }
+        for field in source.entries(of: entry.value) { record.values[field.key] = readValue(field.value, &source) }
+        return record
     }
 
     static func readValue(_ node: Node, _ source: inout YAMLSource) -> RuleTestValue {
@@ -103,43 +113,39 @@ public enum RuleTestParser: Sendable {
     }
 
     static func readExpectation(_ node: Node, _ source: inout YAMLSource) -> RuleTestExpectation? {
-        guard node.mapping != nil else {
-            source.error("an expectation must be a mapping {at, record, outcome, ...}; found \(YAMLSource.describe(node))", at: node)
-            return nil
+        guard var expectation = MappingReader<ExpectationKey>(
+            node, notAMapping: "an expectation must be a mapping {at, record, outcome, ...}", &source) else { return nil }
+        expectation.checkKeys(in: "an expectation", &source)
+        let errors = source.errorCount
+        for key in [ExpectationKey.at, .record, .outcome] where expectation[key] == nil {
+            source.error("this expectation has no '\(key.rawValue):'", at: node)
         }
-        let pairs = source.pairs(of: node)
-        source.checkKeys(of: pairs, known: expectationKeys, in: "an expectation")
-        let value = { (key: String) in pairs.first { $0.key == key } }
-        let errors = source.diagnostics.errors.count
-        for key in ["at", "record", "outcome"] where value(key) == nil {
-            source.error("this expectation has no '\(key):'", at: node)
+        let at = expectation.value(.at, expected: "an instant such as 2026-09-01T10:00:00+02:00", as: instant,
+                                   otherwise: { "'at': '\($0)' is not an ISO 8601 instant (2026-09-01T10:00:00+02:00)" }, &source)
+        let record = expectation.string(.record, expected: "a record's name", &source)
+        let outcome = expectation.choice(.outcome, as: RuleTestExpectation.Outcome.self, &source)
+        let until = expectation.value(.until, expected: "an instant or never", as: parseUntil,
+                                      otherwise: { "'until': '\($0)' is neither 'never' nor an ISO 8601 instant" }, &source)
+        if let outcome, let by = expectation[.by], outcome != .deferred {
+            source.error("'by' names the obligation that defers an erasure: it goes with 'outcome: deferred' only", at: by.keyNode)
         }
-        var at: Date?
-        if let pair = value("at"), let text = source.string(pair.value, expected: "an instant such as 2026-09-01T10:00:00+02:00") {
-            at = instant(text)
-            if at == nil { source.error("'at': '\(text)' is not an ISO 8601 instant (2026-09-01T10:00:00+02:00)", at: pair.value) }
+        if let outcome, let until = expectation[.until], outcome != .deferred, outcome != .kept {
+            source.error("'until' goes with 'outcome: kept' or 'deferred' only", at: until.keyNode)
         }
-        let record = value("record").flatMap { source.string($0.value, expected: "a record's name") }
-        let outcome = value("outcome").flatMap { source.choice($0.value, key: "outcome", as: RuleTestExpectation.Outcome.self) }
-        var until: RuleTestExpectation.Until?
-        if let pair = value("until"), let text = source.string(pair.value, expected: "an instant or never") {
-            if text == "never" { until = .never } else if let date = instant(text) { until = .instant(date) } else {
-                source.error("'until': '\(text)' is neither 'never' nor an ISO 8601 instant", at: pair.value)
-            }
-        }
-        if let outcome, value("by") != nil, outcome != .deferred {
-            source.error("'by' names the obligation that defers an erasure: it goes with 'outcome: deferred' only", at: value("by")!.keyNode)
-        }
-        if let outcome, value("until") != nil, outcome != .deferred, outcome != .kept {
-            source.error("'until' goes with 'outcome: kept' or 'deferred' only", at: value("until")!.keyNode)
-        }
-        guard source.diagnostics.errors.count == errors, let at, let record, let outcome else { return nil }
-        return RuleTestExpectation(at: at, record: record, outcome: outcome,
-                                   rule: value("rule").flatMap { source.string($0.value, expected: "a rule id") },
-                                   by: value("by").flatMap { source.string($0.value, expected: "a rule id") }, until: until,
-                                   location: source.location(of: value("outcome")!.value),
-                                   ruleLocation: value("rule").map { source.location(of: $0.value) },
-                                   byLocation: value("by").map { source.location(of: $0.value) },
-                                   recordLocation: source.location(of: value("record")!.value))
+        guard source.errorCount == errors, let at, let record, let outcome,
+              let recordNode = expectation[.record]?.value, let outcomeNode = expectation[.outcome]?.value else { return nil }
+        // Problems in the names are reported, but leave the expectation in.
+        let rule = expectation.string(.rule, expected: "a rule id", &source)
+        let by = expectation.string(.by, expected: "a rule id", &source)
+        return RuleTestExpectation(at: at, record: record, outcome: outcome, rule: rule, by: by, until: until,
+                                   location: source.location(of: outcomeNode),
+                                   ruleLocation: expectation[.rule].map { source.location(of: $0.value) },
+                                   byLocation: expectation[.by].map { source.location(of: $0.value) },
+                                   recordLocation: source.location(of: recordNode))
+    }
+
+    /// `never`, or an ISO 8601 instant.
+    static func parseUntil(_ text: String) -> RuleTestExpectation.Until? {
+        text == "never" ? .never : instant(text).map { .instant($0) }
     }
 }

@@ -9,69 +9,79 @@ public enum RulesParser: Sendable {
     /// The format version this build reads.
     public static let formatVersion = 1
 
-    static let topLevelKeys = ["version", "defaults", "rules"]
-    static let defaultsKeys = ["timezone"]
-    static let ruleKeys = ["title", "kind", "retain", "then", "stages", "from", "align", "when", "deadline", "lock",
-                           "review", "timezone", "basis", "source", "note", "ambiguous", "enforced-by"]
-    static let stageKeys = ["after", "then"]
+    /// The keys at the top of a rules file.
+    enum TopLevelKey: String, FileKey {
+        case version, defaults, rules
+    }
+
+    /// The keys of `defaults:`.
+    enum DefaultsKey: String, MappingKey {
+        case timezone
+    }
+
+    /// The keys of a rule.
+    enum RuleKey: String, MappingKey {
+        case title, kind, retain, then, stages, from, align, when, deadline, lock, review, timezone, basis, source, note,
+             ambiguous
+        case enforcedBy = "enforced-by"
+
+        /// Text for people, which changes no date the rule computes: a value that is not text is
+        /// reported but does not leave the rule out, so the checks against it (duplicate ids,
+        /// stores bound to it) still run.
+        var isDescriptive: Bool {
+            switch self {
+            case .title, .basis, .source, .note: true
+            default: false
+            }
+        }
+    }
+
+    /// The keys of one stage of `stages:`.
+    enum StageKey: String, MappingKey {
+        case after, then
+    }
 
     /// Parses the text of one rules file. `file` is the name used in diagnostics.
     public static func parse(_ text: String, file: String) -> (rules: [Rule], diagnostics: [Diagnostic]) {
         var source = YAMLSource(file: file)
-        guard let (root, top) = source.topLevel(of: text, known: topLevelKeys, contents: ["version", "rules"],
-                                                in: "the rules file", versionRequired: true) else {
+        guard var top = source.topLevel(of: text, as: TopLevelKey.self, contents: ["version", "rules"],
+                                        in: "the rules file", versionRequired: true) else {
             return ([], source.diagnostics)
         }
-        let value = { (key: String) in top.first { $0.key == key } }
-
-        var zone: (name: String, calendar: RetentionCalendar)?
-        var zoneWritten = false
-        if let defaults = value("defaults") {
-            if defaults.value.mapping == nil {
-                source.error("'defaults' must be a mapping (timezone: ...); found \(YAMLSource.describe(defaults.value))",
-                             at: defaults.value)
-            } else {
-                let pairs = source.pairs(of: defaults.value)
-                source.checkKeys(of: pairs, known: defaultsKeys, in: "'defaults'")
-                if let node = pairs.first(where: { $0.key == "timezone" })?.value {
-                    zoneWritten = true
-                    zone = timeZone(node, source: &source)
-                }
-            }
-        }
-        if !zoneWritten {
-            source.warning("no 'defaults: timezone:' in this file: calendar arithmetic uses UTC; "
-                           + "name the zone the policy's dates are meant in (for example Europe/Brussels)",
-                           at: value("defaults")?.keyNode ?? root)
-        }
-        let fileZone = zone ?? ("UTC", RetentionCalendar(identifier: "UTC")!)
-
+        let calendar = readDefaults(&top, &source)
         var rules: [Rule] = []
-        if let rulesNode = value("rules") {
-            if rulesNode.value.mapping == nil {
-                source.error("'rules' must be a mapping from rule id to rule; found \(YAMLSource.describe(rulesNode.value))",
-                             at: rulesNode.value)
-            } else {
-                let pairs = source.pairs(of: rulesNode.value)
-                if pairs.isEmpty { source.warning("'rules' is empty", at: rulesNode.keyNode) }
-                for pair in pairs {
-                    var reader = RuleReader(id: pair.key, idNode: pair.keyNode, node: pair.value, zone: fileZone)
+        if let entry = top[.rules] {
+            if source.expectMapping(entry.value, "'rules' must be a mapping from rule id to rule") {
+                let entries = source.entries(of: entry.value)
+                if entries.isEmpty { source.warning("'rules' is empty", at: entry.keyNode) }
+                for rule in entries {
+                    var reader = RuleReader(id: rule.key, idNode: rule.keyNode, node: rule.value, calendar: calendar)
                     if let rule = reader.read(source: &source) { rules.append(rule) }
                 }
             }
         } else {
-            source.error("missing 'rules:' in the rules file", at: root)
+            source.error("missing 'rules:' in the rules file", at: top.node)
         }
         checkDuplicatePeriods(rules, source: &source)
         return (rules, source.diagnostics)
     }
 
-    static func timeZone(_ node: Node, source: inout YAMLSource) -> (String, RetentionCalendar)? {
-        guard let name = source.string(node, expected: "an IANA time zone such as Europe/Brussels") else { return nil }
-        if let calendar = RetentionCalendar(identifier: name) { return (name, calendar) }
-        let hint = Suggestion.hint(for: name, among: TimeZone.knownTimeZoneIdentifiers)
-        source.error("unknown time zone '\(name)': expected an IANA zone name such as Europe/Brussels" + hint, at: node)
-        return nil
+    /// The calendar of the file's `defaults: timezone:`; UTC, with a warning, when none is written.
+    static func readDefaults(_ top: inout MappingReader<TopLevelKey>, _ source: inout YAMLSource) -> RetentionCalendar {
+        var calendar: RetentionCalendar?
+        var zoneWritten = false
+        if var defaults = top.mapping(.defaults, as: DefaultsKey.self, notAMapping: "'defaults' must be a mapping (timezone: ...)",
+                                      &source) {
+            defaults.checkKeys(in: "'defaults'", &source)
+            zoneWritten = defaults[.timezone] != nil
+            calendar = defaults.timeZone(.timezone, &source)
+        }
+        if !zoneWritten {
+            source.warning("no 'defaults: timezone:' in this file: calendar arithmetic uses UTC; "
+                           + "name the zone the policy's dates are meant in (for example Europe/Brussels)",
+                           at: top[.defaults]?.keyNode ?? top.node)
+        }
+        return calendar ?? RetentionCalendar(identifier: "UTC")!
     }
 
     /// Two rules of one file with the same period from the same anchor are usually a copy and paste.

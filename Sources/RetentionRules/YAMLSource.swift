@@ -42,12 +42,11 @@ struct YAMLSource {
     /// The largest file read (rules, stores, rule tests).
     static let maximumBytes = 4 << 20
 
-
-    /// The top-level mapping of a rules or stores file, its keys checked against `known`, and a
-    /// `version:` (required or not) checked to be 1. Nil, with the problem reported, when there is
-    /// no usable mapping. `contents` names what the file should hold, for the messages.
-    mutating func topLevel(of text: String, known: [String], contents: [String], in context: String,
-                           versionRequired: Bool) -> (root: Node, pairs: [(key: String, keyNode: Node, value: Node)])? {
+    /// The top-level mapping of a rules, stores or test file, its keys checked, and a `version:`
+    /// (required or not) checked to be 1. Nil, with the problem reported, when there is no usable
+    /// mapping. `contents` names what the file should hold, for the messages.
+    mutating func topLevel<Key: FileKey>(of text: String, as _: Key.Type, contents: [String], in context: String,
+                                         versionRequired: Bool) -> MappingReader<Key>? {
         guard let root = compose(text) else {
             if diagnostics.isEmpty {
                 let expected = contents.map { $0 == "version" ? "'version: 1'" : "'\($0):'" }.joined(separator: " and ")
@@ -55,20 +54,17 @@ struct YAMLSource {
             }
             return nil
         }
-        guard root.mapping != nil else {
-            error("expected a mapping with \(contents.map { "'\($0)'" }.joined(separator: " and ")); found \(Self.describe(root))", at: root)
-            return nil
-        }
-        let pairs = pairs(of: root)
-        checkKeys(of: pairs, known: known, in: context)
-        if let version = pairs.first(where: { $0.key == "version" }) {
-            if let text = string(version.value, expected: "the format version 1"), text != "1" {
-                error("unsupported format version '\(text)': this retentiond reads version 1", at: version.value)
+        let wanted = contents.map { "'\($0)'" }.joined(separator: " and ")
+        guard var top = MappingReader<Key>(root, notAMapping: "expected a mapping with \(wanted)", &self) else { return nil }
+        top.checkKeys(in: context, &self)
+        if let entry = top[.version] {
+            if let version = top.string(.version, expected: "the format version 1", &self), version != "1" {
+                error("unsupported format version '\(version)': this retentiond reads version 1", at: entry.value)
             }
         } else if versionRequired {
             error("missing 'version: 1' at the top of \(context)", at: root)
         }
-        return (root, pairs)
+        return top
     }
 
     func location(of node: Node) -> SourceLocation {
@@ -100,19 +96,30 @@ struct YAMLSource {
         diagnostics.append(.warning(message, at: location(of: node)))
     }
 
-    /// A mapping's pairs with string keys; reports non-scalar keys.
-    mutating func pairs(of node: Node) -> [(key: String, keyNode: Node, value: Node)] {
+    /// A mapping's entries with names for keys; reports keys that are not names.
+    mutating func entries(of node: Node) -> [MappingEntry] {
         guard let mapping = node.mapping else { return [] }
-        var result: [(String, Node, Node)] = []
+        var result: [MappingEntry] = []
         for (key, value) in mapping {
             guard let name = key.scalar?.string else {
                 error("expected a key name; found \(Self.describe(key))", at: key)
                 continue
             }
-            result.append((name, key, value))
+            result.append(MappingEntry(key: name, keyNode: key, value: value))
         }
         return result
     }
+
+    /// Whether `node` is a mapping; when it is not, reports `problem` at it, followed by what was found.
+    mutating func expectMapping(_ node: Node, _ problem: String) -> Bool {
+        guard node.mapping == nil else { return true }
+        error("\(problem); found \(Self.describe(node))", at: node)
+        return false
+    }
+
+    /// How many errors have been found so far: a reader compares counts to tell whether the part
+    /// it read was sound.
+    var errorCount: Int { diagnostics.errors.count }
 
     /// A scalar's text, or a located error naming what was expected.
     mutating func string(_ node: Node, expected: String) -> String? {
@@ -148,13 +155,6 @@ struct YAMLSource {
         error("'\(key)' must be one of \(options.joined(separator: ", ")); found '\(text)'"
               + Suggestion.hint(for: text, among: options), at: node)
         return nil
-    }
-
-    /// Reports every key of `node` not in `known`, with a suggestion.
-    mutating func checkKeys(of pairs: [(key: String, keyNode: Node, value: Node)], known: [String], in context: String) {
-        for pair in pairs where !known.contains(pair.key) {
-            error("unknown key '\(pair.key)' in \(context)" + Suggestion.hint(for: pair.key, among: known), at: pair.keyNode)
-        }
     }
 
     static func describe(_ node: Node) -> String {
