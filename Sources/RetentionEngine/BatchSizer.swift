@@ -11,17 +11,17 @@ struct BatchSizer: Sendable {
     static let largest = 50_000
 
     let fixed: Int?
-    let target: Swift.Duration
+    let target: Duration
     private(set) var size: Int
 
-    init(fixed: Int?, target: Swift.Duration) {
+    init(fixed: Int?, target: Duration) {
         self.fixed = fixed
         self.target = target
         size = fixed ?? Self.initial
     }
 
     /// Learns from one batch: `records` taken, applied in `took`.
-    mutating func record(_ records: Int, took: Swift.Duration) {
+    mutating func record(_ records: Int, took: Duration) {
         guard fixed == nil, records > 0 else { return }
         let ideal = took > .zero ? Double(records) * (target / took) : Double(Self.largest)
         // Grow at most twofold per batch (a first batch on a cold cache says little), shrink at once

@@ -6,7 +6,7 @@ public struct EngineOptions: Sendable {
     public var batchSize: Int?
     /// How long one batch should hold the store when the batch size is adapted: other writers of
     /// a SQLite database wait that long at most.
-    public var batchTarget: Swift.Duration = .milliseconds(20)
+    public var batchTarget: Duration = .milliseconds(20)
     /// Deleting more than this share of a dataset in one job waits for approval.
     public var maxDeleteShare = 0.25
     /// Deleting more than this many records in one job waits for approval (none by default).

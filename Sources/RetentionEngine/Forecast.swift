@@ -6,7 +6,7 @@ public import RetentionRules
 extension Engine {
     /// What is due at `now` per rule, stage and dataset — and, with a horizon, what falls due by
     /// `now + horizon`. Writes nothing; `now` may be any instant, past or future.
-    public func plan(at now: Date, horizon: Duration? = nil) async throws -> Plan {
+    public func plan(at now: Date, horizon: Period? = nil) async throws -> Plan {
         let holds = try stateStore.holds()
         let entries = try await Connections.using(connector) { connections in
             var entries: [PlanEntry] = []

@@ -60,6 +60,6 @@ public struct PlanEntry: Sendable, Hashable, Encodable {
 /// The plan at an instant: every stage of every bound rule, with counts.
 public struct Plan: Sendable {
     public var at: Date
-    public var horizon: Duration?
+    public var horizon: Period?
     public var entries: [PlanEntry]
 }

@@ -139,7 +139,7 @@ struct DatasetReader {
             let share = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : nil
             return share.flatMap { (0...1).contains($0) ? $0 : nil }
         }, otherwise: { "'max-delete-share' must be a percentage from 0% to 100%, such as 25%; found '\($0)'" }, &source)
-        let grace = dataset.parsed(.grace, expected: "a duration such as 2d", pointing: false, Duration.parse, &source)
+        let grace = dataset.parsed(.grace, expected: "a duration such as 2d", pointing: false, Period.parse, &source)
         return DatasetLimits(batchSize: batchSize, maxDeleteShare: maxDeleteShare, maxDeleteCount: maxDeleteCount, grace: grace)
     }
 

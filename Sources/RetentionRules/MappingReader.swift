@@ -127,8 +127,8 @@ struct MappingReader<Key: MappingKey> {
     }
 
     /// A period of the rules language (`10y`, `14 months`), located to the column on a mistake.
-    mutating func duration(_ key: Key, _ source: inout YAMLSource) -> Duration? {
-        parsed(key, expected: "a duration for '\(key.rawValue)', \(Duration.expectedForm)", Duration.parse, &source)
+    mutating func duration(_ key: Key, _ source: inout YAMLSource) -> Period? {
+        parsed(key, expected: "a duration for '\(key.rawValue)', \(Period.expectedForm)", Period.parse, &source)
     }
 
     /// An IANA time zone, as the calendar of its dates, with "did you mean" on a typo.

@@ -40,7 +40,7 @@ public struct RetentionCalendar: Sendable, Hashable {
     private static let knownZones = Set(TimeZone.knownTimeZoneIdentifiers)
 
     /// When a period of `duration`, counted from `anchor` after `alignment`, ends.
-    public func due(after duration: Duration, from anchor: Date, alignment: Alignment? = nil) -> Date {
+    public func due(after duration: Period, from anchor: Date, alignment: Alignment? = nil) -> Date {
         let (start, local) = periodStart(anchor, alignment: alignment)
         switch duration.unit {
         case .hours:
@@ -62,7 +62,7 @@ public struct RetentionCalendar: Sendable, Hashable {
 
     /// Whether `duration` from `anchor` lands on a day that does not exist in the target month,
     /// so that it ends with the month's last day instead.
-    public func isClamped(after duration: Duration, from anchor: Date, alignment: Alignment? = nil) -> Bool {
+    public func isClamped(after duration: Period, from anchor: Date, alignment: Alignment? = nil) -> Bool {
         guard duration.unit == .months || duration.unit == .years else { return false }
         let local = periodStart(anchor, alignment: alignment).local
         return local.addingMonths(duration.unit == .years ? duration.count * 12 : duration.count).day < local.day

@@ -27,7 +27,7 @@ extension Rule {
     private static let cutoffs = Mutex<[CutoffKey: Date]>([:])
 
     private struct CutoffKey: Hashable {
-        var after: Duration
+        var after: Period
         var alignment: Alignment?
         var calendar: RetentionCalendar
         var now: Date

@@ -21,7 +21,7 @@ public struct Rule: Sendable, Hashable, Identifiable {
     /// Which records the rule applies to; nil for all.
     public var condition: Condition?
     /// The delete-by period from the (aligned) anchor; later is a compliance violation.
-    public var deadline: Duration?
+    public var deadline: Period?
     /// Whether a later rules file may only lengthen the rule.
     public var lock: Bool
     /// Whether the rule's jobs need approval.
@@ -48,7 +48,7 @@ public struct Rule: Sendable, Hashable, Identifiable {
     /// Creates a rule. `RulesParser` builds rules from files; this is for code and tests.
     public init(id: String, title: String? = nil, kind: Kind? = nil, retention: Retention, isMultiStage: Bool = false,
                 anchor: Anchor?, alignment: Alignment? = nil, condition: Condition? = nil,
-                deadline: Duration? = nil, lock: Bool = false, review: Review = .none,
+                deadline: Period? = nil, lock: Bool = false, review: Review = .none,
                 calendar: RetentionCalendar, basis: String? = nil, source: String? = nil,
                 note: String? = nil, ambiguous: Bool = false, enforcedBy: Enforcement = .retentiond,
                 location: SourceLocation, conditionLocation: SourceLocation? = nil) {

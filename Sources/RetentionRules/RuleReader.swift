@@ -88,7 +88,7 @@ struct RuleReader {
 
     /// The keys that mean nothing, or cannot work, with the period the rule states.
     private mutating func checkCombinations(of rule: MappingReader<Key>, _ retention: Retention?, kind: Kind?, anchor: Anchor?,
-                                            deadline: Duration?, basis: String?, _ source: inout YAMLSource) {
+                                            deadline: Period?, basis: String?, _ source: inout YAMLSource) {
         switch retention {
         case .stages(let stages)?:
             if anchor == nil, rule[.from] == nil {

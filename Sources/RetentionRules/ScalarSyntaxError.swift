@@ -7,5 +7,5 @@ protocol ScalarSyntaxError: Error {
     var offset: Int { get }
 }
 
-extension DurationSyntaxError: ScalarSyntaxError {}
+extension PeriodSyntaxError: ScalarSyntaxError {}
 extension ConditionSyntaxError: ScalarSyntaxError {}

@@ -1,12 +1,12 @@
 /// One step of a rule: `after` a period counted from the anchor, `then` an action.
 public struct Stage: Sendable, Hashable, Codable {
     /// The period from the (aligned) anchor.
-    public var after: Duration
+    public var after: Period
     /// The action taken when the period has passed.
     public var action: Action
 
     /// Creates a stage.
-    public init(after: Duration, then action: Action) {
+    public init(after: Period, then action: Action) {
         self.after = after
         self.action = action
     }

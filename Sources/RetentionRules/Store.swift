@@ -96,9 +96,9 @@ public struct DatasetLimits: Sendable, Hashable {
     /// A job that would delete more than this many records waits for approval.
     public var maxDeleteCount: Int?
     /// How long a job waits after planning, during which `retentionctl cancel` stops it.
-    public var grace: Duration?
+    public var grace: Period?
 
-    public init(batchSize: Int? = nil, maxDeleteShare: Double? = nil, maxDeleteCount: Int? = nil, grace: Duration? = nil) {
+    public init(batchSize: Int? = nil, maxDeleteShare: Double? = nil, maxDeleteCount: Int? = nil, grace: Period? = nil) {
         self.batchSize = batchSize
         self.maxDeleteShare = maxDeleteShare
         self.maxDeleteCount = maxDeleteCount

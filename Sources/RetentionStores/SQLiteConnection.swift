@@ -268,7 +268,7 @@ final class SQLiteConnection: BatchWriter {
         try? queue.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
     }
 
-    static let checkpointInterval = Swift.Duration.milliseconds(200)
+    static let checkpointInterval = Duration.milliseconds(200)
 
     static func databaseValue(_ value: StoreValue) -> (any DatabaseValueConvertible)? {
         switch value {

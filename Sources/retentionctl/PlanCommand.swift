@@ -23,8 +23,8 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Plan as of this instant (ISO date or date-time; default now).", transform: Date.init(instantOption:))
     var at: Date?
 
-    @Option(help: "Also count what falls due within this period (e.g. 30d, 3mo).", transform: RetentionRules.Duration.init(option:))
-    var horizon: RetentionRules.Duration?
+    @Option(help: "Also count what falls due within this period (e.g. 30d, 3mo).", transform: Period.init(option:))
+    var horizon: Period?
 
     @Flag(help: "Also list stages with nothing due.")
     var all = false

@@ -31,8 +31,8 @@ struct RunCommand: AsyncParsableCommand {
     var maxDeleteShare: Double?
 
     @Option(help: "Refuse to act when the last pass was longer ago than this (default 31d): a clock set ahead would delete what is not due. 'retentionctl clock accept' lets a correct clock through.",
-            transform: RetentionRules.Duration.init(option:))
-    var maxClockGap: RetentionRules.Duration?
+            transform: Period.init(option:))
+    var maxClockGap: Period?
 
     @Flag(name: .shortAndLong, help: "Only warnings and errors.")
     var quiet = false

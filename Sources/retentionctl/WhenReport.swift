@@ -28,7 +28,7 @@ struct WhenReport: Encodable {
         self.rule = rule.id
         timezone = rule.timeZone
         self.anchor = calendar.format(anchor)
-        start = calendar.format(calendar.due(after: RetentionRules.Duration(0, .hours), from: anchor, alignment: rule.alignment))
+        start = calendar.format(calendar.due(after: Period(0, .hours), from: anchor, alignment: rule.alignment))
         stages = rule.dueDates(anchor: anchor).map {
             Due(after: $0.stage.after.description, action: $0.stage.action.rawValue, due: calendar.format($0.due))
         }

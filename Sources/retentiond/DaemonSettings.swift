@@ -11,7 +11,7 @@ struct DaemonSettings: Sendable {
     var hmacKeyPath: String?
     var postgresPasswordFile: String?
     /// The longest sleep between passes, whatever the stores say.
-    var interval: Swift.Duration
+    var interval: Duration
     var once: Bool
     /// Seconds the wall clock may run ahead of the boot-time clock while the daemon runs.
     var maximumClockJump: TimeInterval

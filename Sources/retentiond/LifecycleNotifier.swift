@@ -9,7 +9,7 @@ protocol LifecycleNotifier: Sendable {
     func stopping(status: String)
     func watchdog()
     /// The watchdog's timeout for this process, or nil when there is no watchdog.
-    var watchdogTimeout: Swift.Duration? { get }
+    var watchdogTimeout: Duration? { get }
 }
 
 extension ServiceNotifier: LifecycleNotifier {}

@@ -20,9 +20,9 @@ final class Liveness: Sendable {
         idle.store(value, ordering: .relaxed)
     }
 
-    func isAlive(within timeout: Swift.Duration) -> Bool {
+    func isAlive(within timeout: Duration) -> Bool {
         if idle.load(ordering: .relaxed) { return true }
         let elapsed = ServiceNotifier.monotonicMicroseconds() &- lastBeat.load(ordering: .relaxed)
-        return Swift.Duration.microseconds(Int64(clamping: elapsed)) < timeout
+        return Duration.microseconds(Int64(clamping: elapsed)) < timeout
     }
 }

@@ -43,12 +43,12 @@ struct Retentiond: AsyncParsableCommand {
     var postgresPasswordFile: String?
 
     @Option(help: "The longest sleep between passes, a period as the rules files write one: 1h, 12h, 1d (default 1h).",
-            transform: Swift.Duration.init(periodOption:))
-    var interval: Swift.Duration = .seconds(3_600)
+            transform: Duration.init(periodOption:))
+    var interval: Duration = .seconds(3_600)
 
     @Option(help: "How far the wall clock may jump ahead of the time that really passed (the boot-time clock) while running before passes are refused until 'retentionctl clock accept' (default 1h).",
-            transform: Swift.Duration.init(periodOption:))
-    var maxClockJump: Swift.Duration = .seconds(3_600)
+            transform: Duration.init(periodOption:))
+    var maxClockJump: Duration = .seconds(3_600)
 
     @Flag(help: "Run one pass and exit (for retentiond-once.timer): 0 if it succeeded, 1 if not.")
     var once = false

@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// `Liveness`'s sense (idle, or making progress within the timeout). A pass stuck on a store
 /// stops the pings, and systemd restarts the service, which resumes the job.
 struct WatchdogService: Service {
-    let timeout: Swift.Duration
+    let timeout: Duration
     let liveness: Liveness
     let notifier: any LifecycleNotifier
 

@@ -74,7 +74,7 @@ struct CalendarTests {
     func due(_ example: CalendarCase) throws {
         let calendar = try #require(RetentionCalendar(identifier: example.zone))
         let anchor = try Timestamp.parse(example.anchor).instant(in: calendar)
-        let due = calendar.due(after: try RetentionRules.Duration.parse(example.period), from: anchor, alignment: example.align)
+        let due = calendar.due(after: try Period.parse(example.period), from: anchor, alignment: example.align)
         #expect(calendar.format(due) == example.due)
     }
 

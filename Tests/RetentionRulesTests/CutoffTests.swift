@@ -8,7 +8,7 @@ import Testing
 @Suite("Cutoff")
 struct CutoffTests {
     static func rule(_ retain: String, align: Alignment? = nil, zone: String = "Europe/Brussels") throws -> Rule {
-        let duration = try RetentionRules.Duration.parse(retain)
+        let duration = try Period.parse(retain)
         return Rule(id: "r", retention: .stages([Stage(after: duration, then: .delete)]), anchor: Anchor(["created_at"]),
                     alignment: align, calendar: RetentionCalendar(identifier: zone)!,
                     location: .init(file: "t", line: 1, column: 1))

@@ -2,20 +2,19 @@ import PropertyBased
 import RetentionRules
 import Testing
 
-typealias RDuration = RetentionRules.Duration
 
 @Suite("Durations")
 struct DurationTests {
     @Test("valid durations parse", arguments: [
-        ("10y", RDuration(10, .years)), ("14mo", RDuration(14, .months)), ("35d", RDuration(35, .days)),
-        ("365 days", RDuration(365, .days)), ("1 year", RDuration(1, .years)), ("2 weeks", RDuration(2, .weeks)),
-        ("1 week", RDuration(1, .weeks)), ("24h", RDuration(24, .hours)), ("12 hours", RDuration(12, .hours)),
-        ("1 hour", RDuration(1, .hours)), ("0d", RDuration(0, .days)), ("6 months", RDuration(6, .months)),
-        ("1 month", RDuration(1, .months)), ("7y", RDuration(7, .years)), ("3w", RDuration(3, .weeks)),
-        (" 30d ", RDuration(30, .days)), ("1 day", RDuration(1, .days)),
+        ("10y", Period(10, .years)), ("14mo", Period(14, .months)), ("35d", Period(35, .days)),
+        ("365 days", Period(365, .days)), ("1 year", Period(1, .years)), ("2 weeks", Period(2, .weeks)),
+        ("1 week", Period(1, .weeks)), ("24h", Period(24, .hours)), ("12 hours", Period(12, .hours)),
+        ("1 hour", Period(1, .hours)), ("0d", Period(0, .days)), ("6 months", Period(6, .months)),
+        ("1 month", Period(1, .months)), ("7y", Period(7, .years)), ("3w", Period(3, .weeks)),
+        (" 30d ", Period(30, .days)), ("1 day", Period(1, .days)),
     ])
-    func parses(text: String, expected: RDuration) throws {
-        #expect(try RDuration.parse(text) == expected)
+    func parses(text: String, expected: Period) throws {
+        #expect(try Period.parse(text) == expected)
     }
 
     @Test("invalid durations are errors with a hint, never a guess", arguments: [
@@ -28,51 +27,51 @@ struct DurationTests {
     ])
     func rejects(text: String, fragment: String) {
         #expect {
-            _ = try RDuration.parse(text)
+            _ = try Period.parse(text)
         } throws: { error in
-            (error as? DurationSyntaxError)?.message.contains(fragment) == true
+            (error as? PeriodSyntaxError)?.message.contains(fragment) == true
         }
     }
 
     @Test("the unit error points at the unit")
     func unitOffset() {
-        #expect(throws: DurationSyntaxError("'6m' is ambiguous (minutes or months?): write 6mo for months", offset: 1)) {
-            _ = try RDuration.parse("6m")
+        #expect(throws: PeriodSyntaxError("'6m' is ambiguous (minutes or months?): write 6mo for months", offset: 1)) {
+            _ = try Period.parse("6m")
         }
     }
 
     @Test("printing then parsing gives the same duration")
     func roundTrip() async {
-        await propertyCheck(count: 500, input: Gen.int(in: 0...100_000), Gen<RDuration.Unit>.case) { count, unit in
-            let duration = RDuration(count, unit)
+        await propertyCheck(count: 500, input: Gen.int(in: 0...100_000), Gen<Period.Unit>.case) { count, unit in
+            let duration = Period(count, unit)
             // Periods over 1000 years are refused (no date past the year 9999 may be computed).
-            guard duration.approximateDays <= Double(RDuration.maximumYears) * 365.2425 else {
-                #expect((try? RDuration.parse(duration.description)) == nil)
+            guard duration.approximateDays <= Double(Period.maximumYears) * 365.2425 else {
+                #expect((try? Period.parse(duration.description)) == nil)
                 return
             }
-            #expect((try? RDuration.parse(duration.description)) == duration)
+            #expect((try? Period.parse(duration.description)) == duration)
             for spelling in unit.spellings {
-                #expect((try? RDuration.parse("\(count) \(spelling)")) == duration)
-                #expect((try? RDuration.parse("\(count)\(spelling)")) == duration)
+                #expect((try? Period.parse("\(count) \(spelling)")) == duration)
+                #expect((try? Period.parse("\(count)\(spelling)")) == duration)
             }
         }
     }
 
     @Test("stage ordering is decided for every anchor or not at all", arguments: [
-        (RDuration(7, .days), RDuration(90, .days), true),
-        (RDuration(30, .days), RDuration(1, .months), false),
-        (RDuration(1, .months), RDuration(35, .days), true),
-        (RDuration(12, .months), RDuration(1, .years), false),
-        (RDuration(1, .years), RDuration(10, .years), true),
-        (RDuration(365, .days), RDuration(1, .years), false),
-        (RDuration(24, .hours), RDuration(1, .days), false),
-        (RDuration(7, .days), RDuration(1, .weeks), false),
-        (RDuration(6, .months), RDuration(1, .years), true),
-        (RDuration(1, .months), RDuration(32, .days), true),
-        (RDuration(1, .months), RDuration(31, .days), false),
-        (RDuration(2, .months), RDuration(63, .days), true),
+        (Period(7, .days), Period(90, .days), true),
+        (Period(30, .days), Period(1, .months), false),
+        (Period(1, .months), Period(35, .days), true),
+        (Period(12, .months), Period(1, .years), false),
+        (Period(1, .years), Period(10, .years), true),
+        (Period(365, .days), Period(1, .years), false),
+        (Period(24, .hours), Period(1, .days), false),
+        (Period(7, .days), Period(1, .weeks), false),
+        (Period(6, .months), Period(1, .years), true),
+        (Period(1, .months), Period(32, .days), true),
+        (Period(1, .months), Period(31, .days), false),
+        (Period(2, .months), Period(63, .days), true),
     ])
-    func ordering(shorter: RDuration, longer: RDuration, decided: Bool) {
+    func ordering(shorter: Period, longer: Period, decided: Bool) {
         #expect(shorter.isAlwaysShorter(than: longer) == decided)
         #expect(!longer.isAlwaysShorter(than: shorter))
     }

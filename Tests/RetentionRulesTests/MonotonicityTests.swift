@@ -29,7 +29,7 @@ struct MonotonicityTests {
         1_788_134_400, // 2026-08-31T00:00Z, Aug 31 + 6mo clamps to Feb 28
     ]
 
-    static let durations: [RetentionRules.Duration] = [
+    static let durations: [Period] = [
         .init(0, .days), .init(1, .hours), .init(24, .hours), .init(1, .days), .init(7, .days), .init(1, .weeks),
         .init(1, .months), .init(14, .months), .init(1, .years), .init(3, .years), .init(365, .days), .init(6, .months),
     ]

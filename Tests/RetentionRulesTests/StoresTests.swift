@@ -100,7 +100,7 @@ struct StoresTests {
         let visits = load.storeSet["crm"]?.datasets.first { $0.id == "web_visits" }
         #expect(visits?.anonymize == ["ip": .truncateIP, "email": .hmacSHA256, "name": .null, "city": .fixed("unknown")])
         #expect(visits?.anonymizedColumn == "anonymized_at")
-        #expect(visits?.limits == DatasetLimits(batchSize: 500, maxDeleteShare: 0.1, grace: RetentionRules.Duration(2, .days)))
+        #expect(visits?.limits == DatasetLimits(batchSize: 500, maxDeleteShare: 0.1, grace: Period(2, .days)))
         #expect(load.storeSet["kfs-logs"]?.datasets.first?.fields == ["created_at": "mtime"])
         #expect(load.storeSet["kfs-logs"]?.datasets.first?.removeEmptyDirectories == true)
         #expect(load.storeSet["ga-export"]?.timeoutSeconds == 60)

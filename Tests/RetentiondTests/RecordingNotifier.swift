@@ -12,9 +12,9 @@ final class RecordingNotifier: LifecycleNotifier {
     }
 
     private let messages = Mutex<[Message]>([])
-    let watchdogTimeout: Swift.Duration?
+    let watchdogTimeout: Duration?
 
-    init(watchdogTimeout: Swift.Duration? = nil) { self.watchdogTimeout = watchdogTimeout }
+    init(watchdogTimeout: Duration? = nil) { self.watchdogTimeout = watchdogTimeout }
 
     var all: [Message] { messages.withLock { $0 } }
 

@@ -30,13 +30,13 @@ let anchors: [Date] = [
 
 func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let text = text(data, size)
-    guard let duration = try? Duration.parse(text) else { return 0 }
+    guard let duration = try? Period.parse(text) else { return 0 }
     let printed = duration.description
-    guard let again = try? Duration.parse(printed), again == duration else {
+    guard let again = try? Period.parse(printed), again == duration else {
         fatalError("\(text.debugDescription) parsed as \(duration), which prints as \(printed.debugDescription) and does not parse back")
     }
     require(duration.count >= 0 && duration.count <= 100_000, "\(text.debugDescription): count \(duration.count)")
-    require(duration.approximateDays <= Double(Duration.maximumYears) * 365.2425, "\(duration) is too long")
+    require(duration.approximateDays <= Double(Period.maximumYears) * 365.2425, "\(duration) is too long")
     let range = duration.secondsRange
     require(range.lowerBound >= 0, "\(duration): negative shortest length")
     // The zone and the alignment are taken from the input, so that every one is reached without

@@ -23,7 +23,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     for rule in load.ruleSet.rules {
         for duration in rule.retention.stages.map(\.after) + [rule.deadline].compactMap({ $0 }) {
-            require((try? Duration.parse(duration.description)) == duration, "rule \(rule.id): \(duration) does not parse back")
+            require((try? Period.parse(duration.description)) == duration, "rule \(rule.id): \(duration) does not parse back")
         }
         if let condition = rule.condition {
             require((try? Condition.parse(condition.description))?.description == condition.description,

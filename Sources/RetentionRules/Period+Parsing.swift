@@ -1,5 +1,5 @@
 /// Why a text is not a duration, with a hint that says what to write instead.
-public struct DurationSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct PeriodSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What was wrong, including the text found and the expected form.
     public var message: String
     /// Column offset inside the text where the problem starts (0-based).
@@ -14,7 +14,7 @@ public struct DurationSyntaxError: Error, Sendable, Hashable, CustomStringConver
     public var description: String { message }
 }
 
-extension Duration {
+extension Period {
     /// The accepted forms, for messages.
     public static let expectedForm =
         "a whole number and a unit: h, d, w, mo or y (for example 35d, 14mo, 10y)"
@@ -24,30 +24,30 @@ extension Duration {
     /// The longest period: dates computed from now with it stay well within the years 0001–9999.
     public static let maximumYears = 1000
 
-    public static func parse(_ text: String) throws(DurationSyntaxError) -> Duration {
+    public static func parse(_ text: String) throws(PeriodSyntaxError) -> Period {
         let trimmed = text.trimmingSpaces()
         let leading = text.prefix { $0 == " " || $0 == "\t" }.count
         guard !trimmed.isEmpty else {
-            throw DurationSyntaxError("expected a duration, \(expectedForm); found nothing")
+            throw PeriodSyntaxError("expected a duration, \(expectedForm); found nothing")
         }
         let scalars = Array(trimmed.unicodeScalars)
         var index = 0
         if scalars[0] == "-" || scalars[0] == "+" {
             let sign = scalars[0] == "-" ? "negative" : "signed"
-            throw DurationSyntaxError(
+            throw PeriodSyntaxError(
                 "a duration cannot be \(sign): found '\(trimmed)'; write \(expectedForm)", offset: leading)
         }
         while index < scalars.count, ("0"..."9").contains(scalars[index]) { index += 1 }
         guard index > 0 else {
             if let unit = unitNamed(trimmed) {
-                throw DurationSyntaxError(
+                throw PeriodSyntaxError(
                     "'\(trimmed)' has no number; write for example 1\(unit.symbol)", offset: leading)
             }
-            throw DurationSyntaxError("expected a duration, \(expectedForm); found '\(trimmed)'", offset: leading)
+            throw PeriodSyntaxError("expected a duration, \(expectedForm); found '\(trimmed)'", offset: leading)
         }
         let digits = String(String.UnicodeScalarView(scalars[0..<index]))
         if index < scalars.count, scalars[index] == "." || scalars[index] == "," {
-            throw DurationSyntaxError(
+            throw PeriodSyntaxError(
                 "a duration must be a whole number of units: found '\(trimmed)'; use a smaller unit "
                     + "(1.5y is 18mo, 0.5d is 12h)", offset: leading + index)
         }
@@ -55,25 +55,25 @@ extension Duration {
         while unitStart < scalars.count, scalars[unitStart] == " " { unitStart += 1 }
         let unitText = String(String.UnicodeScalarView(scalars[unitStart...]))
         guard !unitText.isEmpty else {
-            throw DurationSyntaxError(
+            throw PeriodSyntaxError(
                 "'\(trimmed)' has no unit: \(digits) what? Write \(digits)d, \(digits)w, \(digits)mo or \(digits)y",
                 offset: leading)
         }
         guard let count = Int(digits), count <= 100_000 else {
-            throw DurationSyntaxError("'\(digits)' is too large for a retention period", offset: leading)
+            throw PeriodSyntaxError("'\(digits)' is too large for a retention period", offset: leading)
         }
         let unitOffset = leading + unitStart
         if let unit = unitNamed(unitText) {
             // Every date retentiond writes (a grace window's end, a cutoff, a due instant) must stay
             // within the years 0001–9999, or the state database could not read it back.
-            let duration = Duration(count, unit)
+            let duration = Period(count, unit)
             guard duration.approximateDays <= Double(maximumYears) * 365.2425 else {
-                throw DurationSyntaxError("'\(trimmed)' is longer than \(maximumYears) years: no period retentiond computes may be; "
+                throw PeriodSyntaxError("'\(trimmed)' is longer than \(maximumYears) years: no period retentiond computes may be; "
                                           + "for data kept indefinitely write 'forever'", offset: leading)
             }
             return duration
         }
-        throw DurationSyntaxError(unitProblem(unitText, count: digits), offset: unitOffset)
+        throw PeriodSyntaxError(unitProblem(unitText, count: digits), offset: unitOffset)
     }
 
     static func unitNamed(_ text: String) -> Unit? {

@@ -1,15 +1,15 @@
 public import RetentionRules
 
-/// Periods on the command line are written as in the rules language (`Duration.parse`: `12h`,
+/// Periods on the command line are written as in the rules language (`Period.parse`: `12h`,
 /// `30d`, `3mo`), so that an operator learns one syntax and the ambiguous `m` is refused everywhere.
-extension RetentionRules.Duration {
+extension Period {
     /// Reads a period option (`--horizon`, `--max-clock-gap`): any period of the rules language,
     /// `0d` included.
     public init(option text: String) throws(OptionValueError) {
         do {
-            self = try RetentionRules.Duration.parse(text)
+            self = try Period.parse(text)
         } catch {
-            throw OptionValueError(expected: RetentionRules.Duration.expectedForm, found: text, problem: error.message)
+            throw OptionValueError(expected: Period.expectedForm, found: text, problem: error.message)
         }
     }
 
@@ -19,13 +19,13 @@ extension RetentionRules.Duration {
     public var elapsedSeconds: Double { approximateDays * 86_400 }
 }
 
-extension Swift.Duration {
+extension Duration {
     /// Reads a span option (`--interval`, `--max-clock-jump`): a period of the rules language
-    /// above zero, as elapsed time (`Duration.elapsedSeconds`).
+    /// above zero, as elapsed time (`Period.elapsedSeconds`).
     public init(periodOption text: String) throws(OptionValueError) {
-        let period = try RetentionRules.Duration(option: text)
+        let period = try Period(option: text)
         guard !period.isZero else {
-            throw OptionValueError(expected: "a period above zero, \(RetentionRules.Duration.expectedForm)", found: text,
+            throw OptionValueError(expected: "a period above zero, \(Period.expectedForm)", found: text,
                                    problem: "'\(text)' is no time at all")
         }
         self = .seconds(period.elapsedSeconds)

@@ -2,7 +2,7 @@
 ///
 /// The unit is kept as written: `365d` and `1y` are different periods (a leap year has 366 days),
 /// and `12mo` is not normalised to `1y` in the schedule a DPO files.
-public struct Duration: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A unit of calendar or elapsed time.
     public enum Unit: String, Sendable, Hashable, Codable, CaseIterable {
         /// Exact elapsed time: 3600 seconds.
@@ -51,7 +51,7 @@ public struct Duration: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        self = try Duration.parse(text)
+        self = try Period.parse(text)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -60,7 +60,7 @@ public struct Duration: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-extension Duration {
+extension Period {
     /// The shortest and longest this duration can be in seconds, over every anchor and every
     /// realistic zone. Used to check that stages are ordered for every anchor, not just most.
     public var secondsRange: ClosedRange<Int64> {
@@ -104,13 +104,13 @@ extension Duration {
     }
 
     /// Whether this duration ends strictly before `other` for every anchor.
-    public func isAlwaysShorter(than other: Duration) -> Bool {
+    public func isAlwaysShorter(than other: Period) -> Bool {
         if unit == other.unit { return count < other.count }
         return secondsRange.upperBound < other.secondsRange.lowerBound
     }
 
     /// Whether this duration ends at or after `other` for every anchor.
-    public func isNeverShorter(than other: Duration) -> Bool {
+    public func isNeverShorter(than other: Period) -> Bool {
         if unit == other.unit { return count >= other.count }
         return secondsRange.lowerBound >= other.secondsRange.upperBound
     }
