@@ -15,17 +15,11 @@ extension AuditCommand {
 
         func run() throws {
             let state = try self.state.open()
-            let records = try state.auditRecords()
+            let records = try state.auditRecords().map(AuditRecordView.init)
             switch format {
             case .json: try JSONOutput.print(records)
             case .csv:
-                let header = ["sequence", "job", "rule", "store", "dataset", "stage", "action", "outcome", "cutoff", "count",
-                              "started_at", "finished_at", "keys_sha256", "previous_hash", "hash", "note", "mac"]
-                let rows = records.map { r in
-                    [String(r.sequence), String(r.job), r.rule, r.store, r.dataset, String(r.stage + 1), r.action, r.outcome, r.cutoff,
-                     String(r.count), r.startedAt, r.finishedAt, r.keysSHA256, r.previousHash, r.hash, r.note ?? "", r.mac ?? ""]
-                }
-                print(TextTable.csv(header, rows), terminator: "")
+                print(TextTable.csv(AuditRecordView.csvHeader, records.map(\.csvRow)), terminator: "")
             }
         }
     }
