@@ -163,7 +163,7 @@ public struct LiveCheck: Sendable {
             let fits = switch type {
             case .integer: Int64(value) != nil
             case .real: Double(value) != nil
-            case .time: TimeText.parseSQLite(value) != nil
+            case .time: InstantText.parseCivil(value) != nil
             case .text(let maxLength): maxLength.map { value.count <= $0 } ?? true
             case .ipAddress: isIPAddress(value)
             case .boolean: ["true", "false", "t", "f", "1", "0", "yes", "no"].contains(value.lowercased())

@@ -93,7 +93,7 @@ final class PostgresConnection: BatchWriter {
     func table(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.table ?? "") }
     func key(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.key ?? "id") }
 
-    static func bindings(_ binds: [SQLFragment.Bind]) throws -> PostgresBindings {
+    static func bindings(_ binds: [StoreValue]) throws -> PostgresBindings {
         var bindings = PostgresBindings()
         for bind in binds {
             switch bind {
@@ -107,7 +107,7 @@ final class PostgresConnection: BatchWriter {
         return bindings
     }
 
-    func query(_ sql: String, _ binds: [SQLFragment.Bind]) async throws -> [[String?]] {
+    func query(_ sql: String, _ binds: [StoreValue]) async throws -> [[String?]] {
         do {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(binds)), logger: logger)
             // Collected in one go, then decoded: iterating the rows one `await` at a time costs
@@ -131,12 +131,16 @@ final class PostgresConnection: BatchWriter {
         if Self.isTime(type) {
             var trimmed = text
             if trimmed.hasSuffix("+00") { trimmed.removeLast(3) }
-            return TimeText.parseSQLite(trimmed).map(StoreValue.date) ?? .text(text)
+            return InstantText.parseCivil(trimmed).map(StoreValue.date) ?? .text(text)
         }
         if Self.isInteger(type), let value = Int64(text) { return .integer(value) }
         if Self.isNumber(type), let value = Double(text) { return .real(value) }
         return .text(text)
     }
+
+    /// Times come back native (`value`), numbers as numbers; a text anchor is bound and compared as
+    /// text, as in SQLite (`SQLDialect`): SQLite's codec means these values as the queries do.
+    var codec: any StoreCodec { SQLiteCodec() }
 
     var resumesByPredicate: Bool { true }
     var blocksWriters: Bool { true }
@@ -234,7 +238,7 @@ final class PostgresConnection: BatchWriter {
     /// consecutive keys (KeyRuns, computed as gaps and islands) and expanded here: a batch of
     /// 20,000 ids from an append-only table crosses the wire as one row, not 20,000. `with` puts a
     /// data-modifying statement at the top level, where PostgreSQL requires it.
-    func runs(from source: String, with prefix: String = "", _ binds: [SQLFragment.Bind]) async throws -> [RecordKey] {
+    func runs(from source: String, with prefix: String = "", _ binds: [StoreValue]) async throws -> [RecordKey] {
         let rows = try await query("""
             \(prefix) SELECT min(retentiond_key)::text, max(retentiond_key)::text
             FROM (SELECT retentiond_key, retentiond_key - row_number() OVER (ORDER BY retentiond_key) AS island FROM \(source)) AS numbered
@@ -261,7 +265,7 @@ final class PostgresConnection: BatchWriter {
 
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         guard !keys.isEmpty else { return [] }
-        func scope(after base: Int) -> (String, [SQLFragment.Bind]) {
+        func scope(after base: Int) -> (String, [StoreValue]) {
             let list = dialect(dataset).membership(keys, column: key(dataset), placeholderBase: base)
             let filter = dialect(dataset).render(predicate, placeholderBase: base + list.binds.count)
             return ("\(list.sql) AND \(filter.sql)", list.binds + filter.binds)
@@ -308,12 +312,12 @@ final class PostgresConnection: BatchWriter {
                 let keyPlaceholder = "$\(columns.count + (marker == nil ? 1 : 2))"
                 let update = "UPDATE \(table(dataset)) SET \(assignments.joined(separator: ", ")) WHERE \(key(dataset)) = \(keyPlaceholder)"
                 for row in try await query(select, binds) {
-                    var values: [SQLFragment.Bind] = []
+                    var values: [StoreValue] = []
                     for (index, column) in columns.enumerated() {
                         let old = value(dataset, column, row[index + 1])
                         switch try Anonymizer.apply(strategies[column]!, to: old, key: hmacKey) {
                         case .null: values.append(.null)
-                        case .date(let date): values.append(.text(TimeText.sqlite(date)))
+                        case .date(let date): values.append(.text(InstantText.civil(date)))
                         case let other: values.append(.text(other.description))
                         }
                     }
@@ -346,7 +350,7 @@ final class PostgresConnection: BatchWriter {
     func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date? {
         let filter = dialect(dataset).render(predicate)
         let rows = try await query("SELECT min(\(SQLIdentifier.quoted(column)))::text FROM \(table(dataset)) WHERE \(filter.sql)", filter.binds)
-        return Engine.instant(value(dataset, column, rows.first?.first ?? nil))
+        return codec.instant(value(dataset, column, rows.first?.first ?? nil))
     }
 
     func close() async {

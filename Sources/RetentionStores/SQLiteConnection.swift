@@ -63,6 +63,8 @@ final class SQLiteConnection: BatchWriter {
         }
     }
 
+    var codec: any StoreCodec { SQLiteCodec() }
+
     var resumesByPredicate: Bool { true }
     var blocksWriters: Bool { true }
 
@@ -82,16 +84,8 @@ final class SQLiteConnection: BatchWriter {
     func table(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.table ?? "") }
     func key(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.key ?? "rowid") }
 
-    static func arguments(_ binds: [SQLFragment.Bind]) -> StatementArguments {
-        StatementArguments(binds.map { bind -> (any DatabaseValueConvertible)? in
-            switch bind {
-            case .null: nil
-            case .integer(let value): value
-            case .real(let value): value
-            case .text(let value): value
-            case .date(let value): TimeText.sqlite(value)
-            }
-        })
+    static func arguments(_ binds: [StoreValue]) -> StatementArguments {
+        StatementArguments(binds.map(databaseValue))
     }
 
     static func key(_ value: DatabaseValue) -> RecordKey {
@@ -146,7 +140,7 @@ final class SQLiteConnection: BatchWriter {
                     let filter = dialect.render(query.predicate)
                     let column = SQLIdentifier.quoted(query.column)
                     let statement = try db.cachedStatement(sql: "SELECT min(\(column)) FROM \(table(dataset)) WHERE \(filter.sql) AND \(column) IS NOT NULL")
-                    return Engine.instant(Self.value(try DatabaseValue.fetchOne(statement, arguments: Self.arguments(filter.binds)) ?? .null))
+                    return codec.instant(Self.value(try DatabaseValue.fetchOne(statement, arguments: Self.arguments(filter.binds)) ?? .null))
                 }
             }
         }
@@ -199,7 +193,7 @@ final class SQLiteConnection: BatchWriter {
         let arguments = Self.arguments(list.binds + filter.binds)
         let encodings = self.encodings[dataset.table ?? ""] ?? [:]
         func stamp(_ column: String, _ date: Date) -> any DatabaseValueConvertible {
-            encodings[column] == .unixSeconds ? Int64(date.timeIntervalSince1970) : TimeText.sqlite(date)
+            encodings[column] == .unixSeconds ? Int64(date.timeIntervalSince1970) : SQLiteTimeText.text(date)
         }
         wrote.withLock { $0 = true }
         return try run {
@@ -270,13 +264,14 @@ final class SQLiteConnection: BatchWriter {
 
     static let checkpointInterval = Swift.Duration.milliseconds(200)
 
+    /// A value as SQLite stores it: a date as its UTC text (`SQLiteTimeText`).
     static func databaseValue(_ value: StoreValue) -> (any DatabaseValueConvertible)? {
         switch value {
         case .null: nil
         case .integer(let v): v
         case .real(let v): v
         case .text(let v): v
-        case .date(let v): TimeText.sqlite(v)
+        case .date(let v): SQLiteTimeText.text(v)
         }
     }
 

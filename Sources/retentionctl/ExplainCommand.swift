@@ -39,7 +39,7 @@ struct ExplainCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if format == .json { try printJSON(View(explanation)); return }
-        print("\(store)/\(dataset) key \(key), as of \(TimeText.iso(now))")
+        print("\(store)/\(dataset) key \(key), as of \(InstantText.format(now))")
         for (column, value) in explanation.record.sorted(by: { $0.key < $1.key }) { print("  \(column) = \(value)") }
         for verdict in explanation.verdicts { printRule(verdict, now: now) }
         print("")
@@ -47,7 +47,7 @@ struct ExplainCommand: AsyncParsableCommand {
         let decision = explanation.decision
         // Instants in the zone of the rule they belong to, as the rules' own lines print them.
         func local(_ date: Date, _ rule: String) -> String {
-            explanation.verdicts.first { $0.rule.id == rule }.map { $0.rule.calendar.format(date) } ?? TimeText.iso(date)
+            explanation.verdicts.first { $0.rule.id == rule }.map { $0.rule.calendar.format(date) } ?? InstantText.format(date)
         }
         if explanation.holds.isEmpty, let rule = decision.anonymizedBy { print("anonymized now under rule \(rule)") }
         if explanation.holds.isEmpty, let rule = decision.restrictedBy { print("restricted now under rule \(rule)") }
@@ -112,22 +112,22 @@ struct ExplainCommand: AsyncParsableCommand {
         var anonymized_by: String?, restricted_by: String?, deletion_rule: String?, deletion_at: String?
 
         init(_ e: Explanation) {
-            (store, dataset, key, at) = (e.store, e.dataset, e.key.description, TimeText.iso(e.at))
+            (store, dataset, key, at) = (e.store, e.dataset, e.key.description, InstantText.format(e.at))
             record = e.record.mapValues(\.description)
             rules = e.verdicts.map { v in
-                Rule(rule: v.rule.id, kind: v.rule.kind.rawValue, applies: v.applies, anchor: v.anchor.map(TimeText.iso),
-                     stages: v.stages.map { ["after": $0.stage.after.description, "action": $0.stage.action.rawValue, "due": TimeText.iso($0.due)] },
-                     keeps: v.keeps, keeps_until: v.keepsUntil.map(TimeText.iso))
+                Rule(rule: v.rule.id, kind: v.rule.kind.rawValue, applies: v.applies, anchor: v.anchor.map(InstantText.format),
+                     stages: v.stages.map { ["after": $0.stage.after.description, "action": $0.stage.action.rawValue, "due": InstantText.format($0.due)] },
+                     keeps: v.keeps, keeps_until: v.keepsUntil.map(InstantText.format))
             }
             holds = e.holds.map { "#\($0.id) \($0.scope): \($0.reason)" }
             switch e.holds.isEmpty ? e.decision.outcome : .held(holdID: e.holds[0].id) {
             case .held: (outcome, outcome_rule) = ("held", nil)
             case .deleted(let rule, let isLate): (outcome, outcome_rule, late) = ("deleted", rule, isLate)
-            case .deferred(let erasure, let by, let end): (outcome, outcome_rule, deferred_by, until) = ("deferred", erasure, by, end.map(TimeText.iso))
-            case .kept(let by, let end): (outcome, outcome_rule, until) = ("kept", by, end.map(TimeText.iso))
+            case .deferred(let erasure, let by, let end): (outcome, outcome_rule, deferred_by, until) = ("deferred", erasure, by, end.map(InstantText.format))
+            case .kept(let by, let end): (outcome, outcome_rule, until) = ("kept", by, end.map(InstantText.format))
             }
             (anonymized_by, restricted_by) = (e.decision.anonymizedBy, e.decision.restrictedBy)
-            (deletion_rule, deletion_at) = (e.deletion?.rule, e.deletion.map { TimeText.iso($0.at) })
+            (deletion_rule, deletion_at) = (e.deletion?.rule, e.deletion.map { InstantText.format($0.at) })
         }
     }
 }

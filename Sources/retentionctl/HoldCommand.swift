@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RetentionEngine
+import RetentionRules
 
 /// `retentionctl hold add|list|release`: legal holds.
 struct HoldCommand: AsyncParsableCommand {
@@ -107,15 +108,15 @@ struct HoldCommand: AsyncParsableCommand {
                     }
                     let type: String? = key.map { if case .integer = $0 { "integer" } else { "text" } }
                     return View(id: hold.id, scope: hold.scope.description, store: hold.scope.store, dataset: dataset, key: key, key_type: type,
-                                reason: hold.reason, created_by: hold.createdBy, created_at: TimeText.iso(hold.createdAt),
-                                released_at: hold.releasedAt.map(TimeText.iso), released_by: hold.releasedBy)
+                                reason: hold.reason, created_by: hold.createdBy, created_at: InstantText.format(hold.createdAt),
+                                released_at: hold.releasedAt.map(InstantText.format), released_by: hold.releasedBy)
                 })
                 return
             }
             var table = TextTable(["id", "on", "reason", "by", "since", "released"])
             for hold in holds {
-                table.add([String(hold.id), hold.scope.description, hold.reason, hold.createdBy, TimeText.iso(hold.createdAt),
-                           hold.releasedAt.map { TimeText.iso($0) + " by " + (hold.releasedBy ?? "?") } ?? ""])
+                table.add([String(hold.id), hold.scope.description, hold.reason, hold.createdBy, InstantText.format(hold.createdAt),
+                           hold.releasedAt.map { InstantText.format($0) + " by " + (hold.releasedBy ?? "?") } ?? ""])
             }
             print(holds.isEmpty ? "no holds" : table.text)
         }

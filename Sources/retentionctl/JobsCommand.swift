@@ -11,9 +11,9 @@ struct JobView: Encodable {
 
     init(_ job: Job) {
         (id, store, dataset, rule, stage, action, state) = (job.id, job.store, job.dataset, job.rule, job.stage + 1, job.action.rawValue, job.state.rawValue)
-        (reason, cutoff, plannedAt, notBefore) = (job.reason, TimeText.iso(job.cutoff), TimeText.iso(job.plannedAt), TimeText.iso(job.notBefore))
+        (reason, cutoff, plannedAt, notBefore) = (job.reason, InstantText.format(job.cutoff), InstantText.format(job.plannedAt), InstantText.format(job.notBefore))
         (plannedCount, datasetTotal, doneCount) = (job.plannedCount, job.datasetTotal, job.doneCount)
-        (startedAt, finishedAt, decidedBy, violation) = (job.startedAt.map(TimeText.iso), job.finishedAt.map(TimeText.iso), job.decidedBy, job.isViolation)
+        (startedAt, finishedAt, decidedBy, violation) = (job.startedAt.map(InstantText.format), job.finishedAt.map(InstantText.format), job.decidedBy, job.isViolation)
         note = job.note
     }
 
@@ -53,7 +53,7 @@ struct JobsCommand: ParsableCommand {
         var table = TextTable(["id", "state", "store", "dataset", "rule", "stage", "action", "done", "planned", "cutoff", "reason"])
         for job in jobs {
             table.add([String(job.id), job.state.rawValue, job.store, job.dataset, job.rule, String(job.stage + 1), job.action.rawValue,
-                       String(job.doneCount), String(job.plannedCount), TimeText.iso(job.cutoff), job.reason ?? job.note ?? job.decidedBy ?? ""])
+                       String(job.doneCount), String(job.plannedCount), InstantText.format(job.cutoff), job.reason ?? job.note ?? job.decidedBy ?? ""])
         }
         return table.text
     }

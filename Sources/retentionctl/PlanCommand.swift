@@ -46,7 +46,7 @@ struct PlanCommand: AsyncParsableCommand {
         switch format {
         case .json:
             struct Output: Encodable { var at: String; var horizon: String?; var entries: [PlanEntry] }
-            try printJSON(Output(at: TimeText.iso(now), horizon: horizon, entries: entries))
+            try printJSON(Output(at: InstantText.format(now), horizon: horizon, entries: entries))
         case .table:
             var header = ["store", "dataset", "rule", "kind", "stage", "action", "due", "cutoff"]
             if horizon != nil { header.insert("by +\(horizon!)", at: 7) }
@@ -60,9 +60,9 @@ struct PlanCommand: AsyncParsableCommand {
                 if let hold = entry.heldBy { due += " (hold #\(hold))" }
                 var row = [entry.store, entry.dataset, entry.rule, entry.kind.rawValue, String(entry.stage),
                            entry.isDeferral ? "restrict (deferred erasure)" : entry.action.rawValue,
-                           due, TimeText.iso(entry.cutoff)]
+                           due, InstantText.format(entry.cutoff)]
                 if horizon != nil { row.insert(entry.dueByHorizon.map(String.init) ?? "-", at: 7) }
-                row.append(entry.nextDue.map(TimeText.iso) ?? "-")
+                row.append(entry.nextDue.map(InstantText.format) ?? "-")
                 table.add(row)
             }
             print(table.text)
@@ -74,7 +74,7 @@ struct PlanCommand: AsyncParsableCommand {
             let overdue = entries.reduce(0) { $0 + ($1.overdue ?? 0) }
             if overdue > 0 { print("\n\(overdue) records are past their erasure deadline (deadline violations)") }
             let due = entries.reduce(0) { $0 + $1.due }
-            print("\nas of \(TimeText.iso(now)): \(due) records due in \(entries.filter { $0.due > 0 }.count) stages"
+            print("\nas of \(InstantText.format(now)): \(due) records due in \(entries.filter { $0.due > 0 }.count) stages"
                   + (horizon.map { ", \(entries.reduce(0) { $0 + ($1.dueByHorizon ?? 0) }) due by +\($0)" } ?? ""))
         }
     }

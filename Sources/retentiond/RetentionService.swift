@@ -171,9 +171,9 @@ struct RetentionService: Service {
             let records = report.finished.filter { $0.state == .done }.reduce(0) { $0 + $1.doneCount }
             if settings.options.dryRun {
                 for entry in report.wouldPlan {
-                    logger.info("dry run: would \(entry.action.rawValue) \(entry.due) records of \(entry.store)/\(entry.dataset) under rule \(entry.rule) (cutoff \(TimeText.iso(entry.cutoff)))",
+                    logger.info("dry run: would \(entry.action.rawValue) \(entry.due) records of \(entry.store)/\(entry.dataset) under rule \(entry.rule) (cutoff \(InstantText.format(entry.cutoff)))",
                                 metadata: ["rule": "\(entry.rule)", "store": "\(entry.store)", "dataset": "\(entry.dataset)", "action": "\(entry.action.rawValue)",
-                                           "stage": "\(entry.stage)", "count": "\(entry.due)", "cutoff": "\(TimeText.iso(entry.cutoff))"])
+                                           "stage": "\(entry.stage)", "count": "\(entry.due)", "cutoff": "\(InstantText.format(entry.cutoff))"])
                 }
             }
             let summary = settings.options.dryRun
@@ -207,11 +207,11 @@ struct RetentionService: Service {
         if let accepted = try? state.lastClockAcceptance(), accepted >= refusedSince.addingTimeInterval(-settings.maximumClockJump) {
             clock.watch.withLock { $0.rebase(wall: now) }
             clock.refusedSince.withLock { $0 = nil }
-            logger.notice("the clock was accepted at \(TimeText.iso(accepted)); passes run again", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
+            logger.notice("the clock was accepted at \(InstantText.format(accepted)); passes run again", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
             return true
         }
         let hours = Int(drift / 3_600), minutes = Int(drift.truncatingRemainder(dividingBy: 3_600) / 60)
-        let message = "refusing to act: the clock reads \(TimeText.iso(now)), \(hours) h \(minutes) min ahead of the time that passed since "
+        let message = "refusing to act: the clock reads \(InstantText.format(now)), \(hours) h \(minutes) min ahead of the time that passed since "
             + "the daemon started (more than \(Int(settings.maximumClockJump)) s); a clock set ahead would delete records that are not due. "
             + "If the clock is right now, say so with 'retentionctl clock accept'; otherwise fix it (timedatectl)"
         logger.critical("\(message)", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
