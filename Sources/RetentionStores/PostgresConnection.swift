@@ -12,16 +12,16 @@ final class PostgresConnection: BatchWriter {
     let store: Store
     let connection: PostgresNIO.PostgresConnection
     let logger: Logger
-    /// Table → column → data type (information_schema's `data_type`).
-    let types: [String: [String: String]]
+    /// Table → its columns' types and what their text means.
+    let tables: [String: PostgresColumns]
     /// Per dataset: where the last delete batch ended on its anchor (`keysAlong`).
     let bounds = Mutex<[String: (predicate: RecordPredicate, anchor: String)]>([:])
 
-    private init(store: Store, connection: PostgresNIO.PostgresConnection, logger: Logger, types: [String: [String: String]]) {
+    private init(store: Store, connection: PostgresNIO.PostgresConnection, logger: Logger, tables: [String: PostgresColumns]) {
         self.store = store
         self.connection = connection
         self.logger = logger
-        self.types = types
+        self.tables = tables
     }
 
     /// The credential that holds the password under `$CREDENTIALS_DIRECTORY` (`LoadCredential=`).
@@ -52,7 +52,7 @@ final class PostgresConnection: BatchWriter {
         let connection = try await connect(dsn, store: store, password: password, logger: logger)
         do {
             try await connection.query("SET TIME ZONE 'UTC'", logger: logger)
-            var types: [String: [String: String]] = [:]
+            var tables: [String: PostgresColumns] = [:]
             for dataset in store.datasets {
                 guard let table = dataset.table else { continue }
                 let (schema, name) = split(table)
@@ -66,9 +66,9 @@ final class PostgresConnection: BatchWriter {
                     if inspecting { continue }
                     throw StoreError(store: store.id, message: "table \(table) does not exist")
                 }
-                types[table] = columns
+                tables[table] = PostgresColumns(types: columns)
             }
-            return PostgresConnection(store: store, connection: connection, logger: logger, types: types)
+            return PostgresConnection(store: store, connection: connection, logger: logger, tables: tables)
         } catch {
             try? await connection.close()
             if let error = error as? StoreError { throw error }
@@ -76,18 +76,13 @@ final class PostgresConnection: BatchWriter {
         }
     }
 
-    func type(_ dataset: Dataset, _ column: String) -> String { types[dataset.table ?? ""]?[column] ?? "text" }
+    func columns(_ dataset: Dataset) -> PostgresColumns { tables[dataset.table ?? ""] ?? PostgresColumns(types: [:]) }
 
-    static func isTime(_ type: String) -> Bool { type.hasPrefix("timestamp") || type == "date" }
-    static func isInteger(_ type: String) -> Bool { ["integer", "bigint", "smallint"].contains(type) }
-    static func isNumber(_ type: String) -> Bool { isInteger(type) || ["numeric", "real", "double precision"].contains(type) }
+    func type(_ dataset: Dataset, _ column: String) -> String { columns(dataset).type(column) }
 
     func dialect(_ dataset: Dataset) -> SQLDialect {
-        let columns = types[dataset.table ?? ""] ?? [:]
-        return SQLDialect(numberedPlaceholders: true, keyType: keyType(dataset)) { column in
-            let type = columns[column] ?? "text"
-            return Self.isTime(type) ? .native : Self.isNumber(type) ? .unixSeconds : .text
-        }
+        let table = columns(dataset)
+        return SQLDialect(numberedPlaceholders: true, keyType: keyType(dataset)) { table.encoding($0) }
     }
 
     func table(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.table ?? "") }
@@ -120,22 +115,13 @@ final class PostgresConnection: BatchWriter {
 
     func recordKey(_ dataset: Dataset, _ text: String?) -> RecordKey {
         let text = text ?? ""
-        if Self.isInteger(type(dataset, dataset.key ?? "id")), let value = Int64(text) { return .integer(value) }
+        if integerKeys(dataset), let value = Int64(text) { return .integer(value) }
         return .text(text)
     }
 
     /// A value as PostgreSQL prints it in a UTC session, read back into the engine's shapes.
     func value(_ dataset: Dataset, _ column: String, _ text: String?) -> StoreValue {
-        guard let text else { return .null }
-        let type = type(dataset, column)
-        if Self.isTime(type) {
-            var trimmed = text
-            if trimmed.hasSuffix("+00") { trimmed.removeLast(3) }
-            return InstantText.parseCivil(trimmed).map(StoreValue.date) ?? .text(text)
-        }
-        if Self.isInteger(type), let value = Int64(text) { return .integer(value) }
-        if Self.isNumber(type), let value = Double(text) { return .real(value) }
-        return .text(text)
+        columns(dataset).value(column, text)
     }
 
     /// Times come back native (`value`), numbers as numbers; a text anchor is bound and compared as
@@ -221,7 +207,7 @@ final class PostgresConnection: BatchWriter {
         return try await runs(from: "(\(batch)) AS batch", filter.binds)
     }
 
-    func integerKeys(_ dataset: Dataset) -> Bool { Self.isInteger(type(dataset, dataset.key ?? "id")) }
+    func integerKeys(_ dataset: Dataset) -> Bool { columns(dataset).isInteger(dataset.key ?? "id") }
 
     func keyType(_ dataset: Dataset) -> KeyType { integerKeys(dataset) ? .integer : .text }
 
@@ -265,68 +251,17 @@ final class PostgresConnection: BatchWriter {
 
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         guard !keys.isEmpty else { return [] }
-        func scope(after base: Int) -> (String, [StoreValue]) {
-            let list = dialect(dataset).membership(keys, column: key(dataset), placeholderBase: base)
-            let filter = dialect(dataset).render(predicate, placeholderBase: base + list.binds.count)
+        let scope = { (base: Int) -> (String, [StoreValue]) in
+            let list = self.dialect(dataset).membership(keys, column: self.key(dataset), placeholderBase: base)
+            let filter = self.dialect(dataset).render(predicate, placeholderBase: base + list.binds.count)
             return ("\(list.sql) AND \(filter.sql)", list.binds + filter.binds)
         }
         _ = try await query("BEGIN", [])
         do {
-            var changed: [RecordKey] = []
-            switch change {
-            case .delete, .restrict:
-                var (clause, binds) = scope(after: 0)
-                var statement = "DELETE FROM \(table(dataset)) WHERE \(clause) RETURNING \(key(dataset)) AS retentiond_key"
-                if case .restrict(let column, let at) = change {
-                    (clause, binds) = scope(after: 1)
-                    statement = "UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = $1 WHERE \(clause) RETURNING \(key(dataset)) AS retentiond_key"
-                    binds.insert(.date(at), at: 0)
-                }
-                // The statement changes only listed keys, each at most once: when it changed as many
-                // rows as keys were listed, it changed exactly them, and only the count crosses the
-                // wire. Otherwise the keys it changed come back too.
-                if integerKeys(dataset) {
-                    binds.append(.integer(Int64(keys.count)))
-                    let rows = try await query("""
-                        WITH changed AS (\(statement))
-                        SELECT count(*)::text, CASE WHEN count(*) < $\(binds.count) THEN string_agg(retentiond_key::text, ',') END FROM changed
-                        """, binds)
-                    let count = rows.first?[0].flatMap { Int($0) } ?? 0
-                    if count == keys.count {
-                        changed = keys
-                    } else {
-                        changed = (rows.first?[1] ?? nil).map { $0.split(separator: ",").compactMap { Int64($0) }.map(RecordKey.integer) } ?? []
-                    }
-                } else {
-                    changed = try await query("WITH changed AS (\(statement)) SELECT retentiond_key::text FROM changed", binds).map { recordKey(dataset, $0[0]) }
-                }
+            let changed = switch change {
+            case .delete, .restrict: try await deleteOrRestrict(change, dataset, keys: keys, scope: scope)
             case .anonymize(let strategies, let marker, let at, let hmacKey):
-                let columns = strategies.keys.sorted()
-                let (clause, binds) = scope(after: 0)
-                let select = "SELECT \(key(dataset))::text, " + columns.map { SQLIdentifier.quoted($0) + "::text" }.joined(separator: ", ")
-                    + " FROM \(table(dataset)) WHERE \(clause) FOR UPDATE"
-                var assignments = columns.enumerated().map { index, column in
-                    "\(SQLIdentifier.quoted(column)) = CAST($\(index + 1)::text AS \(type(dataset, column)))"
-                }
-                if let marker { assignments.append("\(SQLIdentifier.quoted(marker)) = $\(columns.count + 1)") }
-                let keyPlaceholder = "$\(columns.count + (marker == nil ? 1 : 2))"
-                let update = "UPDATE \(table(dataset)) SET \(assignments.joined(separator: ", ")) WHERE \(key(dataset)) = \(keyPlaceholder)"
-                for row in try await query(select, binds) {
-                    var values: [StoreValue] = []
-                    for (index, column) in columns.enumerated() {
-                        let old = value(dataset, column, row[index + 1])
-                        switch try Anonymizer.apply(strategies[column]!, to: old, key: hmacKey) {
-                        case .null: values.append(.null)
-                        case .date(let date): values.append(.text(InstantText.civil(date)))
-                        case let other: values.append(.text(other.description))
-                        }
-                    }
-                    if marker != nil { values.append(.date(at)) }
-                    let key = recordKey(dataset, row[0])
-                    values.append(SQLDialect.bind(key))
-                    _ = try await query(update, values)
-                    changed.append(key)
-                }
+                try await anonymize(dataset, strategies, marker: marker, at: at, key: hmacKey, scope: scope)
             }
             _ = try await query("COMMIT", [])
             return changed
@@ -334,6 +269,71 @@ final class PostgresConnection: BatchWriter {
             _ = try? await query("ROLLBACK", [])
             throw error
         }
+    }
+
+    /// Deletes the listed rows still in scope (`scope(n)`: the clause and its binds after `n`
+    /// others), or stamps a restrict's column on them, in the open transaction; the keys changed.
+    private func deleteOrRestrict(_ change: Change, _ dataset: Dataset, keys: [RecordKey],
+                                  scope: (Int) -> (String, [StoreValue])) async throws -> [RecordKey] {
+        var (clause, binds) = scope(0)
+        var statement = "DELETE FROM \(table(dataset)) WHERE \(clause) RETURNING \(key(dataset)) AS retentiond_key"
+        if case .restrict(let column, let at) = change {
+            (clause, binds) = scope(1)
+            statement = "UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = $1 WHERE \(clause) RETURNING \(key(dataset)) AS retentiond_key"
+            binds.insert(.date(at), at: 0)
+        }
+        // The statement changes only listed keys, each at most once: when it changed as many
+        // rows as keys were listed, it changed exactly them, and only the count crosses the
+        // wire. Otherwise the keys it changed come back too.
+        if integerKeys(dataset) {
+            binds.append(.integer(Int64(keys.count)))
+            let rows = try await query("""
+                WITH changed AS (\(statement))
+                SELECT count(*)::text, CASE WHEN count(*) < $\(binds.count) THEN string_agg(retentiond_key::text, ',') END FROM changed
+                """, binds)
+            let count = rows.first?[0].flatMap { Int($0) } ?? 0
+            if count == keys.count {
+                return keys
+            } else {
+                return (rows.first?[1] ?? nil).map { $0.split(separator: ",").compactMap { Int64($0) }.map(RecordKey.integer) } ?? []
+            }
+        } else {
+            return try await query("WITH changed AS (\(statement)) SELECT retentiond_key::text FROM changed", binds).map { recordKey(dataset, $0[0]) }
+        }
+    }
+
+    /// Anonymizes the listed rows still in scope one by one, locked, in the open transaction; the
+    /// keys changed.
+    private func anonymize(_ dataset: Dataset, _ strategies: [String: AnonymizationStrategy], marker: String?, at: Date,
+                           key hmacKey: HMACKey?, scope: (Int) -> (String, [StoreValue])) async throws -> [RecordKey] {
+        var changed: [RecordKey] = []
+        let columns = strategies.keys.sorted()
+        let (clause, binds) = scope(0)
+        let select = "SELECT \(key(dataset))::text, " + columns.map { SQLIdentifier.quoted($0) + "::text" }.joined(separator: ", ")
+            + " FROM \(table(dataset)) WHERE \(clause) FOR UPDATE"
+        var assignments = columns.enumerated().map { index, column in
+            "\(SQLIdentifier.quoted(column)) = CAST($\(index + 1)::text AS \(type(dataset, column)))"
+        }
+        if let marker { assignments.append("\(SQLIdentifier.quoted(marker)) = $\(columns.count + 1)") }
+        let keyPlaceholder = "$\(columns.count + (marker == nil ? 1 : 2))"
+        let update = "UPDATE \(table(dataset)) SET \(assignments.joined(separator: ", ")) WHERE \(key(dataset)) = \(keyPlaceholder)"
+        for row in try await query(select, binds) {
+            var values: [StoreValue] = []
+            for (index, column) in columns.enumerated() {
+                let old = value(dataset, column, row[index + 1])
+                switch try Anonymizer.apply(strategies[column]!, to: old, key: hmacKey) {
+                case .null: values.append(.null)
+                case .date(let date): values.append(.text(InstantText.civil(date)))
+                case let other: values.append(.text(other.description))
+                }
+            }
+            if marker != nil { values.append(.date(at)) }
+            let key = recordKey(dataset, row[0])
+            values.append(SQLDialect.bind(key))
+            _ = try await query(update, values)
+            changed.append(key)
+        }
+        return changed
     }
 
     func record(_ dataset: Dataset, key recordKey: RecordKey) async throws -> [String: StoreValue]? {

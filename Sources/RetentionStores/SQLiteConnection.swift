@@ -9,8 +9,8 @@ import Synchronization
 final class SQLiteConnection: BatchWriter {
     let store: Store
     let queue: DatabaseQueue
-    /// Column → how its timestamps are stored, per table.
-    let encodings: [String: [String: SQLDialect.TimeEncoding]]
+    /// Table → how its columns store times.
+    let tables: [String: SQLiteColumns]
     /// Dataset → the type of its key column, by SQLite's affinity rules: INTEGER affinity (and
     /// the rowid) holds integers; any other column compares a bound text as text would be stored.
     let keyTypes: [String: KeyType]
@@ -38,7 +38,7 @@ final class SQLiteConnection: BatchWriter {
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA trusted_schema = OFF") }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
-            var encodings: [String: [String: SQLDialect.TimeEncoding]] = [:]
+            var tables: [String: SQLiteColumns] = [:]
             var keyTypes: [String: KeyType] = [:]
             try queue.read { db in
                 for dataset in store.datasets {
@@ -47,14 +47,10 @@ final class SQLiteConnection: BatchWriter {
                     let columns = try db.columns(in: table)
                     let keyColumn = columns.first { $0.name == dataset.key }
                     keyTypes[dataset.id] = dataset.key == nil || keyColumn?.type.uppercased().contains("INT") == true ? .integer : .text
-                    encodings[table] = Dictionary(columns.map { column in
-                        let type = column.type.uppercased()
-                        let numeric = type.contains("INT") || type.contains("REAL") || type.contains("FLOA") || type.contains("DOUB")
-                        return (column.name, numeric ? SQLDialect.TimeEncoding.unixSeconds : .text)
-                    }, uniquingKeysWith: { first, _ in first })
+                    tables[table] = SQLiteColumns(columns.map { ($0.name, $0.type) })
                 }
             }
-            self.encodings = encodings
+            self.tables = tables
             self.keyTypes = keyTypes
         } catch let error as StoreError {
             throw error
@@ -69,9 +65,11 @@ final class SQLiteConnection: BatchWriter {
     var blocksWriters: Bool { true }
 
     func dialect(_ dataset: Dataset) -> SQLDialect {
-        let columns = encodings[dataset.table ?? ""] ?? [:]
-        return SQLDialect(numberedPlaceholders: false, keyType: keyType(dataset)) { columns[$0] ?? .text }
+        let table = columns(dataset)
+        return SQLDialect(numberedPlaceholders: false, keyType: keyType(dataset)) { table.encoding($0) }
     }
+
+    func columns(_ dataset: Dataset) -> SQLiteColumns { tables[dataset.table ?? ""] ?? SQLiteColumns([]) }
 
     func keyType(_ dataset: Dataset) -> KeyType { keyTypes[dataset.id] ?? .text }
 
@@ -191,10 +189,7 @@ final class SQLiteConnection: BatchWriter {
         let filter = dialect.render(predicate)
         let scope = "\(list.sql) AND \(filter.sql)"
         let arguments = Self.arguments(list.binds + filter.binds)
-        let encodings = self.encodings[dataset.table ?? ""] ?? [:]
-        func stamp(_ column: String, _ date: Date) -> any DatabaseValueConvertible {
-            encodings[column] == .unixSeconds ? Int64(date.timeIntervalSince1970) : SQLiteTimeText.text(date)
-        }
+        let stamp = columns(dataset).stamp
         wrote.withLock { $0 = true }
         return try run {
             try queue.write { db in
