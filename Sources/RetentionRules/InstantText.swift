@@ -3,7 +3,9 @@ public import Foundation
 /// The text of an instant as retentiond writes and reads it back: ISO 8601 in UTC to the
 /// microsecond, fraction without trailing zeros (`2026-05-10T13:00:00.25Z`). It is what the CLI
 /// prints, what JSON, CSV, the journal and the state database carry; every module formats and
-/// parses instants through here, so that they all agree to the byte.
+/// parses that text through here, so that they all agree to the byte. (An instant shown in a
+/// rule's zone, `RetentionCalendar.format`, and a timestamp typed by a person, `Timestamp`, are
+/// texts for people, with offsets.)
 ///
 /// Its civil form — a space for the `T`, no `Z` (`2026-05-10 13:00:00.25`) — is the UTC text SQL
 /// databases print and SQLite stores; the stores' codecs build their column text on it.
