@@ -8,8 +8,10 @@ import RetentionEngine
 struct SQLiteColumns: Sendable {
     let encodings: [String: SQLDialect.TimeEncoding]
 
-    /// From each column's name and declared type, as the table's schema lists them.
-    init(_ columns: [(name: String, type: String)]) {
+    /// From the table's columns as its schema lists them (`SQLiteConnection.columns`). By the
+    /// declared type's text, not `TableSchema.ValueClass`: a NUMERIC-affinity column (`DATETIME`,
+    /// `DECIMAL`) holds whatever the application wrote there, mostly text.
+    init(_ columns: [TableSchema.Column]) {
         encodings = Dictionary(columns.map { column in
             let type = column.type.uppercased()
             let numeric = type.contains("INT") || type.contains("REAL") || type.contains("FLOA") || type.contains("DOUB")

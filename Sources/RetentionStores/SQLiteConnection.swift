@@ -44,10 +44,10 @@ final class SQLiteConnection: BatchWriter {
                 for dataset in store.datasets {
                     guard let table = dataset.table else { continue }
                     if inspecting, try !db.tableExists(table), try !db.viewExists(table) { continue }
-                    let columns = try db.columns(in: table)
+                    let columns = try Self.columns(table, in: db)
                     let keyColumn = columns.first { $0.name == dataset.key }
                     keyTypes[dataset.id] = dataset.key == nil || keyColumn?.type.uppercased().contains("INT") == true ? .integer : .text
-                    tables[table] = SQLiteColumns(columns.map { ($0.name, $0.type) })
+                    tables[table] = SQLiteColumns(columns)
                 }
             }
             self.tables = tables
