@@ -25,7 +25,7 @@ public enum Anonymizer: Sendable {
                 return firstOfMonth(Date(timeIntervalSince1970: seconds)).map { .real($0.timeIntervalSince1970) } ?? .null
             case .text(let text):
                 // Keep the text's own shape: 2024-03-17 → 2024-03-01, with a time part → midnight.
-                guard text.count >= 10, TimeText.parseSQLite(String(text.prefix(10))) != nil else { return .null }
+                guard text.count >= 10, InstantText.parseCivil(String(text.prefix(10))) != nil else { return .null }
                 let day = String(text.prefix(8)) + "01"
                 return .text(text.count > 10 ? day + " 00:00:00" : day)
             case .null: return .null
@@ -74,10 +74,10 @@ public enum Anonymizer: Sendable {
     }
 
     static func firstOfMonth(_ date: Date) -> Date? {
-        guard TimeText.isRepresentable(date) else { return nil }
-        let micros = TimeText.micros(date)
+        guard RepresentableInstants.contains(date) else { return nil }
+        let micros = date.microsecondsSince1970
         let (days, _) = micros.quotientAndRemainderFloor(dividingBy: 86_400_000_000)
         let (year, month, _) = LocalDateTime.civil(fromDays: Int(days))
-        return TimeText.date(micros: Int64(LocalDateTime.days(year: year, month: month, day: 1)) * 86_400_000_000)
+        return Date(microsecondsSince1970: Int64(LocalDateTime.days(year: year, month: month, day: 1)) * 86_400_000_000)
     }
 }

@@ -130,7 +130,7 @@ public struct DatasetPolicy: Sendable {
         let cutoff = obligation.cutoff(for: stage, at: now)
         // A bad value (before year 1; one after 9999 is not before the cutoff anyway) keeps like null.
         let notYet = columns(obligation.anchor).map {
-            RecordPredicate.isNull($0) || .notBefore(column: $0, cutoff: cutoff) || .not(.notBefore(column: $0, cutoff: TimeText.earliestRepresentable))
+            RecordPredicate.isNull($0) || .notBefore(column: $0, cutoff: cutoff) || .not(.notBefore(column: $0, cutoff: RepresentableInstants.earliest))
         }
         return notYet.reduce(applies(obligation)) { $0 && $1 }
     }

@@ -26,14 +26,14 @@ public struct DeferredErasure: Sendable, Hashable, Encodable {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(rule, forKey: .rule)
             try container.encode(count, forKey: .count)
-            try container.encode(firstRelease.map(TimeText.iso), forKey: .firstRelease)
+            try container.encode(firstRelease.map(InstantText.format), forKey: .firstRelease)
         }
     }
 
     /// `rule O until T`, or for several records `rule O (the first until T)`; each obligation.
     public var byText: String {
         obligations.map { blocker in
-            let until = blocker.firstRelease.map { TimeText.iso($0) }
+            let until = blocker.firstRelease.map { InstantText.format($0) }
             return "rule \(blocker.rule)" + (until.map { blocker.count == 1 ? " until \($0)" : " (the first of them until \($0))" }
                                              ?? " (its period has not started)")
         }.joined(separator: " and ")
@@ -63,7 +63,7 @@ extension Engine {
                    metadata: ["event": "\(EngineEvent.erasureDeferred.rawValue)", "rule": "\(found.rule)", "store": "\(found.store)",
                               "dataset": "\(found.dataset)", "count": "\(found.count)",
                               "obligations": "\(found.obligations.map(\.rule).joined(separator: ","))",
-                              "until": "\(found.firstRelease.map(TimeText.iso) ?? "")"])
+                              "until": "\(found.firstRelease.map(InstantText.format) ?? "")"])
         return note
     }
 

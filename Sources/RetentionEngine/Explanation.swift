@@ -36,36 +36,23 @@ extension Engine {
             guard let reader = try await connections.connection(to: store) as? any RecordReader else {
                 throw StoreError(store: storeID, message: "a \(store.kind.rawValue) store cannot show single records")
             }
-            return try await reader.record(dataset, key: key)
+            return try await reader.record(dataset, key: key).map { ($0, reader.codec) }
         }
-        guard let record = found else { return nil }
+        guard let (record, codec) = found else { return nil }
         let holds = try stateStore.holds().filter {
             switch $0.scope {
             case .record(let s, let d, let k): s == storeID && d == datasetID && k.holds(key, paths: store.kind == .files)
             default: $0.scope.covers(store: storeID, dataset: datasetID)
             }
         }
-        let decision = RecordDecision(policy: policy, record: record, key: key, at: now)
+        let decision = RecordDecision(policy: policy, record: record, key: key, at: now, codec: codec)
         var deletion: (rule: String, at: Date)?
         if case .deleted(let rule, _) = decision.outcome {
             deletion = (rule, now)
         } else {
-            deletion = RecordDecision.nextDeletion(policy: policy, record: record, key: key, after: now)
+            deletion = RecordDecision.nextDeletion(policy: policy, record: record, key: key, after: now, codec: codec)
         }
         return Explanation(store: storeID, dataset: datasetID, key: key, at: now, record: record, decision: decision,
                            holds: holds, deletion: deletion)
-    }
-
-    /// A stored anchor value as an instant: native dates, Unix seconds, SQLite text; nil for null
-    /// and for what is not a representable time (years 0001–9999), a bad value of the record.
-    public static func instant(_ value: StoreValue) -> Date? {
-        let date: Date? = switch value {
-        case .null: nil
-        case .date(let date): date
-        case .integer(let seconds): Date(timeIntervalSince1970: Double(seconds))
-        case .real(let seconds): seconds.isFinite ? Date(timeIntervalSince1970: seconds) : nil
-        case .text(let text): TimeText.parseSQLite(text)
-        }
-        return date.flatMap { TimeText.isRepresentable($0) ? $0 : nil }
     }
 }

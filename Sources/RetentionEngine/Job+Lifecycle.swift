@@ -1,4 +1,5 @@
 public import Foundation
+import RetentionRules
 
 /// A job's life (DESIGN §6): planned → (awaiting-approval) → running → done | failed | cancelled.
 ///
@@ -66,7 +67,7 @@ extension Job {
             throw DecisionError(message: "job \(id) cannot be approved: \(unreadable); cancel it, and plan the stage anew")
         }
         do { try move(to: .planned) } catch { throw DecisionError(message: error.description) }
-        decidedBy = "approved by \(who) at \(TimeText.iso(now))"
+        decidedBy = "approved by \(who) at \(InstantText.format(now))"
     }
 
     /// A person stops a job that has not started: planned (in its grace window) or awaiting approval.
@@ -77,7 +78,7 @@ extension Job {
                 : "job \(id) is already \(state.rawValue)")
         }
         do { try move(to: .cancelled) } catch { throw DecisionError(message: error.description) }
-        decidedBy = "cancelled by \(who) at \(TimeText.iso(now))"
+        decidedBy = "cancelled by \(who) at \(InstantText.format(now))"
         finishedAt = now
     }
 }

@@ -39,6 +39,6 @@ struct JobLedger: Sendable {
         ["event": "\(event.rawValue)", "rule": "\(job.rule)", "store": "\(job.store)", "dataset": "\(job.dataset)",
          "job_id": "\(job.id)", "action": "\(job.action.rawValue)", "stage": "\(job.stage + 1)",
          "count": "\(job.state == .planned || job.state == .awaitingApproval ? job.plannedCount : job.doneCount)",
-         "cutoff": "\(TimeText.iso(job.cutoff))"]
+         "cutoff": "\(InstantText.format(job.cutoff))"]
     }
 }

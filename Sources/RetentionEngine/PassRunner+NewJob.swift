@@ -47,7 +47,7 @@ extension PassRunner {
         if job.state == .awaitingApproval {
             ledger.log(.warning, "job \(job.id) waits for approval: \(job.reason!)", .approvalNeeded, job)
         } else {
-            ledger.log(.info, "job \(job.id) planned: \(job.action.rawValue) \(job.plannedCount) records of \(job.store)/\(job.dataset) under rule \(job.rule) (cutoff \(TimeText.iso(job.cutoff)))",
+            ledger.log(.info, "job \(job.id) planned: \(job.action.rawValue) \(job.plannedCount) records of \(job.store)/\(job.dataset) under rule \(job.rule) (cutoff \(InstantText.format(job.cutoff)))",
                        .jobPlanned, job)
         }
     }
@@ -59,7 +59,7 @@ extension PassRunner {
               let oldest = try await engine.earliestDeadline(of: stage, policy: policy, connection: connection, predicate: overdue && excluded),
               !ledger.dryRun else { return }
         let store = policy.store.id, dataset = policy.dataset.id
-        engine.logger.warning("rule \(stage.rule.id) on \(store)/\(dataset): \(late) records are past their deadline of \(stage.rule.deadline!) (the oldest since \(TimeText.iso(oldest)))",
+        engine.logger.warning("rule \(stage.rule.id) on \(store)/\(dataset): \(late) records are past their deadline of \(stage.rule.deadline!) (the oldest since \(InstantText.format(oldest)))",
                               metadata: ["event": "\(EngineEvent.deadlineMissed.rawValue)", "rule": "\(stage.rule.id)",
                                          "store": "\(store)", "dataset": "\(dataset)", "count": "\(late)"])
     }

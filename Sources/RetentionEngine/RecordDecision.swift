@@ -49,16 +49,17 @@ public struct RecordDecision: Sendable {
 }
 
 extension RecordDecision {
-    /// Works out the decision for `record` (the dataset's columns) at `now`.
-    public init(policy: DatasetPolicy, record: [String: StoreValue], key: RecordKey? = nil, holds: [Hold] = [], at now: Date) {
-        let states = policy.rules.map { Self.state(of: $0, policy: policy, record: record, key: key) }
+    /// Works out the decision for `record` (the dataset's columns, meant as `codec` says) at `now`.
+    public init(policy: DatasetPolicy, record: [String: StoreValue], key: RecordKey? = nil, holds: [Hold] = [], at now: Date,
+                codec: some StoreCodec) {
+        let states = policy.rules.map { Self.state(of: $0, policy: policy, record: record, key: key, codec: codec) }
         self.at = now
         self.rules = states
         self.outcome = Self.outcome(states, policy: policy, holds: holds, at: now)
         if case .held = outcome { return }
         let due = { (state: RuleState, index: Int) in state.applies && (state.stages[safe: index].map { $0.due <= now } ?? false) }
-        let notAnonymized = policy.notYetAnonymized.evaluate(record, key: key) == true
-        let notRestricted = policy.notYetRestricted.evaluate(record, key: key) == true
+        let notAnonymized = policy.notYetAnonymized.evaluate(record, key: key, codec: codec) == true
+        let notRestricted = policy.notYetRestricted.evaluate(record, key: key, codec: codec) == true
         let deferred = if case .deferred = outcome { true } else { false }
         for state in states where state.rule.enforcedBy.isEnforceableHere {
             if state.rule.retention == .never, state.applies, deferred, notRestricted, restrictedBy == nil { restrictedBy = state.rule.id }
@@ -74,13 +75,13 @@ extension RecordDecision {
         }
     }
 
-    static func state(of rule: Rule, policy: DatasetPolicy, record: [String: StoreValue], key: RecordKey?) -> RuleState {
-        let applies = policy.applies(rule).evaluate(record, key: key) == true
+    static func state(of rule: Rule, policy: DatasetPolicy, record: [String: StoreValue], key: RecordKey?, codec: some StoreCodec) -> RuleState {
+        let applies = policy.applies(rule).evaluate(record, key: key, codec: codec) == true
         var unreadable: [String] = []
         let anchor = policy.columns(rule.anchor).compactMap { column -> Date? in
             let value = record[column] ?? .null
             if value.isNull { return nil }
-            guard let date = Engine.instant(value) else { unreadable.append(column); return nil }
+            guard let date = codec.instant(value) else { unreadable.append(column); return nil }
             return date
         }.min()
         let stages = anchor.map { rule.dueDates(anchor: $0) } ?? []
@@ -142,11 +143,11 @@ extension RecordDecision {
     /// The first instant after `now` at which the record is deleted, and under which rule, if the
     /// record stays as it is: the decision only changes where some rule's stage falls due.
     public static func nextDeletion(policy: DatasetPolicy, record: [String: StoreValue], key: RecordKey?,
-                                    after now: Date) -> (rule: String, at: Date)? {
-        let base = RecordDecision(policy: policy, record: record, key: key, at: now)
+                                    after now: Date, codec: some StoreCodec) -> (rule: String, at: Date)? {
+        let base = RecordDecision(policy: policy, record: record, key: key, at: now, codec: codec)
         let instants = Set(base.rules.flatMap { $0.stages.map(\.due) + [$0.keepsUntil].compactMap { $0 } }).filter { $0 > now }.sorted()
         for instant in instants {
-            if case .deleted(let rule, _) = RecordDecision(policy: policy, record: record, key: key, at: instant).outcome {
+            if case .deleted(let rule, _) = RecordDecision(policy: policy, record: record, key: key, at: instant, codec: codec).outcome {
                 return (rule, instant)
             }
         }

@@ -20,13 +20,13 @@ extension RecordPredicate: Codable {
         case .never: self = .never
         case .before:
             let text = try container.decode(String.self, forKey: .cutoff)
-            guard let cutoff = TimeText.parseISO(text) else {
+            guard let cutoff = InstantText.parse(text) else {
                 throw DecodingError.dataCorruptedError(forKey: .cutoff, in: container, debugDescription: "not an ISO instant: \(text)")
             }
             self = .before(columns: try container.decode([String].self, forKey: .columns), cutoff: cutoff)
         case .notBefore:
             let text = try container.decode(String.self, forKey: .cutoff)
-            guard let cutoff = TimeText.parseISO(text) else {
+            guard let cutoff = InstantText.parse(text) else {
                 throw DecodingError.dataCorruptedError(forKey: .cutoff, in: container, debugDescription: "not an ISO instant: \(text)")
             }
             self = .notBefore(column: try container.decode(String.self, forKey: .column), cutoff: cutoff)
@@ -59,11 +59,11 @@ extension RecordPredicate: Codable {
         case .before(let columns, let cutoff):
             try container.encode(Op.before, forKey: .op)
             try container.encode(columns, forKey: .columns)
-            try container.encode(TimeText.iso(cutoff), forKey: .cutoff)
+            try container.encode(InstantText.format(cutoff), forKey: .cutoff)
         case .notBefore(let column, let cutoff):
             try container.encode(Op.notBefore, forKey: .op)
             try container.encode(column, forKey: .column)
-            try container.encode(TimeText.iso(cutoff), forKey: .cutoff)
+            try container.encode(InstantText.format(cutoff), forKey: .cutoff)
         case .condition(let condition, let map):
             try container.encode(Op.condition, forKey: .op)
             try container.encode(condition.description, forKey: .condition)

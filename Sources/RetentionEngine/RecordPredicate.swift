@@ -11,7 +11,7 @@ public indirect enum RecordPredicate: Sendable, Hashable {
     case always
     case never
     /// The earliest present of `columns` is earlier than `cutoff`: some column is — and not earlier
-    /// than 0001-01-01 (`TimeText.earliestRepresentable`): what is, is a bad value and never due.
+    /// than 0001-01-01 (`RepresentableInstants.earliest`): what is, is a bad value and never due.
     case before(columns: [String], cutoff: Date)
     /// The rule's `when:` holds (SQL `IS TRUE`: unknown counts as not holding).
     case condition(Condition, columns: [String: String])
@@ -72,12 +72,12 @@ public indirect enum RecordPredicate: Sendable, Hashable {
     /// The column holds a representable time (years 0001–9999); false for a bad value, unknown
     /// for null.
     public static func representable(_ column: String) -> RecordPredicate {
-        .notBefore(column: column, cutoff: TimeText.earliestRepresentable) && .not(.notBefore(column: column, cutoff: TimeText.endOfRepresentable))
+        .notBefore(column: column, cutoff: RepresentableInstants.earliest) && .not(.notBefore(column: column, cutoff: RepresentableInstants.end))
     }
 
     /// The column holds a value that is not a representable time: a bad value of the record.
     public static func unrepresentable(_ column: String) -> RecordPredicate {
-        .not(.notBefore(column: column, cutoff: TimeText.earliestRepresentable)) || .notBefore(column: column, cutoff: TimeText.endOfRepresentable)
+        .not(.notBefore(column: column, cutoff: RepresentableInstants.earliest)) || .notBefore(column: column, cutoff: RepresentableInstants.end)
     }
 
     /// Every column the predicate reads.
@@ -99,9 +99,10 @@ public indirect enum RecordPredicate: Sendable, Hashable {
 
 extension RecordPredicate {
     /// Evaluates the predicate on one record with SQL's three-valued logic (nil is unknown), the
-    /// way SQLite would: files are filtered this way, and `explain` shows the same answer the
-    /// query gives. `paths`: keys are a files store's paths (a hold on a directory holds what is below it).
-    public func evaluate(_ record: [String: StoreValue], key: RecordKey? = nil, paths: Bool = false) -> Bool? {
+    /// way the store's query would, comparing values as its `codec` says: files are filtered this
+    /// way, and `explain` shows the same answer the query gives. `paths`: keys are a files store's
+    /// paths (a hold on a directory holds what is below it).
+    public func evaluate(_ record: [String: StoreValue], key: RecordKey? = nil, paths: Bool = false, codec: some StoreCodec) -> Bool? {
         switch self {
         case .always: return true
         case .never: return false
@@ -110,27 +111,27 @@ extension RecordPredicate {
             for column in columns {
                 let value = record[column] ?? .null
                 // A value before year 1 (a REAL -Inf, a zero date) is a bad value, never due.
-                switch Self.compare(value, cutoff) {
-                case .some(true): if Self.compare(value, TimeText.earliestRepresentable) == false { return true }
+                switch codec.isBefore(value, cutoff) {
+                case .some(true): if codec.isBefore(value, RepresentableInstants.earliest) == false { return true }
                 case .none: if result == false { result = nil }
                 case .some(false): break
                 }
             }
             return result
         case .notBefore(let column, let cutoff):
-            return Self.compare(record[column] ?? .null, cutoff).map { !$0 }
+            return codec.isBefore(record[column] ?? .null, cutoff).map { !$0 }
         case .condition(let condition, let map):
-            return Self.evaluate(condition, record, map) == true
+            return Self.evaluate(condition, record, map, codec) == true
         case .isNull(let column): return (record[column] ?? .null).isNull
         case .isNotNull(let column): return !(record[column] ?? .null).isNull
         case .distinct(let column, let value): return (record[column] ?? .null) != value
         case .keyNotIn(_, let keys):
             return key.map { key in !keys.contains { $0.holds(key, paths: paths) } } ?? true
-        case .not(let inner): return inner.evaluate(record, key: key, paths: paths).map { !$0 }
+        case .not(let inner): return inner.evaluate(record, key: key, paths: paths, codec: codec).map { !$0 }
         case .and(let items):
             var result: Bool? = true
             for item in items {
-                switch item.evaluate(record, key: key, paths: paths) {
+                switch item.evaluate(record, key: key, paths: paths, codec: codec) {
                 case .some(false): return false
                 case .none: result = nil
                 case .some(true): break
@@ -140,7 +141,7 @@ extension RecordPredicate {
         case .or(let items):
             var result: Bool? = false
             for item in items {
-                switch item.evaluate(record, key: key, paths: paths) {
+                switch item.evaluate(record, key: key, paths: paths, codec: codec) {
                 case .some(true): return true
                 case .none: result = nil
                 case .some(false): break
@@ -150,25 +151,13 @@ extension RecordPredicate {
         }
     }
 
-    /// `value < cutoff` as the store compares it: text as SQLite text, numbers as Unix seconds.
-    /// (`before` also asks the store for `value >= 0001-01-01`: see `RecordPredicate.before`.)
-    static func compare(_ value: StoreValue, _ cutoff: Date) -> Bool? {
-        switch value {
-        case .null: nil
-        case .date(let date): TimeText.micros(date) < TimeText.micros(cutoff)
-        case .integer(let seconds): Double(seconds) < cutoff.timeIntervalSince1970
-        case .real(let seconds): seconds < cutoff.timeIntervalSince1970
-        case .text(let text): text < TimeText.sqliteCutoff(cutoff)
-        }
-    }
-
-    static func evaluate(_ condition: Condition, _ record: [String: StoreValue], _ map: [String: String]) -> Bool? {
+    static func evaluate(_ condition: Condition, _ record: [String: StoreValue], _ map: [String: String], _ codec: some StoreCodec) -> Bool? {
         func value(_ field: Condition.Field) -> StoreValue { map[field.name].flatMap { record[$0] } ?? .null }
         switch condition {
         case .isNull(let field, let negated):
             return value(field).isNull != negated
         case .comparison(let field, let op, let literal):
-            guard let order = SQLOrder.compare(value(field), literal) else { return nil }
+            guard let order = codec.order(value(field), literal) else { return nil }
             switch op {
             case .equal: return order == .orderedSame
             case .notEqual: return order != .orderedSame
@@ -178,46 +167,15 @@ extension RecordPredicate {
             case .greaterOrEqual: return order != .orderedAscending
             }
         case .and(let lhs, let rhs):
-            let (a, b) = (evaluate(lhs, record, map), evaluate(rhs, record, map))
+            let (a, b) = (evaluate(lhs, record, map, codec), evaluate(rhs, record, map, codec))
             if a == false || b == false { return false }
             return a == nil || b == nil ? nil : true
         case .or(let lhs, let rhs):
-            let (a, b) = (evaluate(lhs, record, map), evaluate(rhs, record, map))
+            let (a, b) = (evaluate(lhs, record, map, codec), evaluate(rhs, record, map, codec))
             if a == true || b == true { return true }
             return a == nil || b == nil ? nil : false
         case .not(let inner, _):
-            return evaluate(inner, record, map).map { !$0 }
+            return evaluate(inner, record, map, codec).map { !$0 }
         }
     }
 }
-
-/// SQLite's ordering of values of different storage classes: numbers before text, numbers by value.
-enum SQLOrder {
-    static func compare(_ value: StoreValue, _ literal: Condition.Literal) -> ComparisonResult? {
-        func order<T: Comparable>(_ a: T, _ b: T) -> ComparisonResult {
-            a < b ? .orderedAscending : a > b ? .orderedDescending : .orderedSame
-        }
-        let number: Double? = switch literal {
-        case .integer(let v): Double(v)
-        case .real(let v): v
-        case .string: nil
-        }
-        switch value {
-        case .null: return nil
-        case .integer(let v):
-            if case .integer(let w) = literal { return order(v, w) }
-            return number.map { order(Double(v), $0) } ?? .orderedAscending
-        case .real(let v): return number.map { order(v, $0) } ?? .orderedAscending
-        case .text(let v):
-            if case .string(let w) = literal {
-                let (a, b) = (Array(v.utf8), Array(w.utf8))
-                return a == b ? .orderedSame : a.lexicographicallyPrecedes(b) ? .orderedAscending : .orderedDescending
-            }
-            return .orderedDescending
-        case .date(let d):
-            if case .string(let w) = literal { return order(TimeText.sqlite(d), w) }
-            return number.map { order(d.timeIntervalSince1970, $0) }
-        }
-    }
-}
-

@@ -23,8 +23,9 @@ public enum RuleTestRunner: Sendable {
         var decision: RecordDecision
     }
 
-    /// Checks the file against `rules`, then evaluates every expectation; a file with an error runs none.
-    public static func run(_ file: RuleTestFile, rules: RuleSet) -> Result {
+    /// Checks the file against `rules`, then evaluates every expectation, its records meant as
+    /// `codec` says; a file with an error runs none.
+    public static func run(_ file: RuleTestFile, rules: RuleSet, codec: some StoreCodec) -> Result {
         var result = Result()
         for test in file.tests { result.diagnostics += check(test, rules: rules) }
         guard result.diagnostics.isEmpty else { return result }
@@ -34,10 +35,10 @@ public enum RuleTestRunner: Sendable {
             let records = Dictionary(test.records.map { ($0.name, $0.values.mapValues(storeValue)) }, uniquingKeysWith: { a, _ in a })
             for expectation in test.expectations {
                 let record = records[expectation.record] ?? [:]
-                let observed = observe(policy, record, key: .text(expectation.record), at: expectation.at)
+                let observed = observe(policy, record, key: .text(expectation.record), at: expectation.at, codec: codec)
                 if let problem = mismatch(expectation, observed) {
                     result.failed += 1
-                    result.diagnostics.append(.error("\(expectation.record) at \(TimeText.iso(expectation.at)): expected \(describe(expectation)); "
+                    result.diagnostics.append(.error("\(expectation.record) at \(InstantText.format(expectation.at)): expected \(describe(expectation)); "
                                                      + "found \(describe(observed))" + (problem.isEmpty ? "" : " (\(problem))"),
                                                      at: expectation.location))
                 } else {
@@ -94,9 +95,10 @@ public enum RuleTestRunner: Sendable {
     }
 
     /// The planner's stages evaluated on the record, in the order a pass runs them.
-    static func observe(_ policy: DatasetPolicy, _ record: [String: StoreValue], key: RecordKey, at now: Date) -> Observed {
-        var observed = Observed(decision: RecordDecision(policy: policy, record: record, key: key, at: now))
-        let holds = { (predicate: RecordPredicate) in predicate.evaluate(record, key: key) == true }
+    static func observe(_ policy: DatasetPolicy, _ record: [String: StoreValue], key: RecordKey, at now: Date,
+                        codec: some StoreCodec) -> Observed {
+        var observed = Observed(decision: RecordDecision(policy: policy, record: record, key: key, at: now, codec: codec))
+        let holds = { (predicate: RecordPredicate) in predicate.evaluate(record, key: key, codec: codec) == true }
         for stage in policy.stages(at: now) {
             if let deferral = stage.deferral, observed.deferral == nil, holds(deferral.deferred) {
                 observed.deferral = (stage.rule.id, deferral.obligations.filter { holds($0.blocks) }.map(\.rule.id))
@@ -138,7 +140,7 @@ public enum RuleTestRunner: Sendable {
         switch expected {
         case nil: true
         case .never: found == nil
-        case .instant(let date): found.map { TimeText.micros($0) == TimeText.micros(date) } ?? false
+        case .instant(let date): found.map { $0.microsecondsSince1970 == date.microsecondsSince1970 } ?? false
         }
     }
 
@@ -162,7 +164,7 @@ public enum RuleTestRunner: Sendable {
         if let by = expected.by { text += " by rule \(by)" }
         switch expected.until {
         case .never?: text += " until never"
-        case .instant(let date)?: text += " until \(TimeText.iso(date))"
+        case .instant(let date)?: text += " until \(InstantText.format(date))"
         case nil: break
         }
         return text
@@ -174,9 +176,9 @@ public enum RuleTestRunner: Sendable {
         case .deleted(let rule, let late): "deleted under rule \(rule)" + (late ? ", past its deadline (violation)" : "")
         case .deferred(let erasure, let by, let until):
             "erasure under rule \(erasure) deferred by " + by.map { "rule \($0)" }.joined(separator: " and ")
-                + " until " + (until.map(TimeText.iso) ?? "never")
+                + " until " + (until.map(InstantText.format) ?? "never")
         case .kept(let by, let until):
-            by.map { "kept by rule \($0) until " + (until.map(TimeText.iso) ?? "never") } ?? "kept (no applicable rule deletes it)"
+            by.map { "kept by rule \($0) until " + (until.map(InstantText.format) ?? "never") } ?? "kept (no applicable rule deletes it)"
         }
     }
 

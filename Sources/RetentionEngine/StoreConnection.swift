@@ -41,6 +41,9 @@ public protocol RecordReader: StoreConnection {
     func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey]
     /// The mapped columns of one record, or nil if there is none with that key.
     func record(_ dataset: Dataset, key: RecordKey) async throws -> [String: StoreValue]?
+    /// What the store means by the values `record` returns: which are times, how its queries
+    /// order them.
+    var codec: any StoreCodec { get }
     /// The earliest value of `column` among records matching `predicate`.
     func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date?
     /// `earliest` for several column and predicate pairs, likewise answered in one read where the

@@ -1,4 +1,5 @@
 public import Foundation
+import RetentionRules
 
 /// One value read from a store, in the few shapes the engine reasons about.
 public enum StoreValue: Sendable, Hashable, CustomStringConvertible {
@@ -17,7 +18,7 @@ public enum StoreValue: Sendable, Hashable, CustomStringConvertible {
         case .integer(let value): String(value)
         case .real(let value): String(value)
         case .text(let value): value
-        case .date(let value): TimeText.sqlite(value)
+        case .date(let value): InstantText.civil(value)
         }
     }
 }

@@ -37,7 +37,7 @@ extension Rule {
     /// (`strictly`: whose due instant is not before `now`).
     static func cutoff(at now: Date, strictly: Bool = false, due: (Date) -> Date) -> Date {
         func isDue(_ micros: Int64) -> Bool {
-            let instant = due(Date(timeIntervalSince1970: Double(micros) / 1e6))
+            let instant = due(Date(microsecondsSince1970: micros))
             return strictly ? instant < now : instant <= now
         }
         let nowMicros = Int64((now.timeIntervalSince1970 * 1e6).rounded(.down))
@@ -54,7 +54,7 @@ extension Rule {
             let middle = due + (notDue - due) / 2
             if isDue(middle) { due = middle } else { notDue = middle }
         }
-        return Date(timeIntervalSince1970: Double(notDue) / 1e6)
+        return Date(microsecondsSince1970: notDue)
     }
 }
 

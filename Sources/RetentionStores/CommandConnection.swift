@@ -84,7 +84,7 @@ final class CommandConnection: JobExecutor {
         body["rule"] = job.rule
         body["stage"] = job.stage + 1
         body["action"] = job.action.rawValue
-        body["cutoff"] = TimeText.iso(job.cutoff)
+        body["cutoff"] = InstantText.format(job.cutoff)
         if case .anonymize(let strategies, _, _, _) = change {
             body["anonymize"] = Dictionary(uniqueKeysWithValues: strategies.map { ($0.key, $0.value.description) })
         }

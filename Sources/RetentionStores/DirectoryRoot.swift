@@ -1,6 +1,7 @@
 import CFileSystem
 import Foundation
 import RetentionEngine
+import RetentionRules
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -97,7 +98,7 @@ final class DirectoryRoot: Sendable {
     static func birthTime(_ directory: Int32, _ name: String) -> Date? {
         var identity = rd_file_identity()
         guard rd_statx(directory, name, &identity) == 0, identity.has_birth != 0 else { return nil }
-        return TimeText.date(micros: FileTimes.micros(seconds: Int64(identity.birth_seconds), nanoseconds: Int64(identity.birth_nanoseconds)))
+        return Date(microsecondsSince1970: FileTimes.micros(seconds: Int64(identity.birth_seconds), nanoseconds: Int64(identity.birth_nanoseconds)))
     }
 
     /// True when another process or open file description holds a POSIX (`fcntl`) or OFD record

@@ -39,14 +39,19 @@ final class FilesConnection: BatchWriter {
 
     var device: UInt64 { root.device }
 
+    /// A file's times are native dates; a rule's condition compares them as SQLite would compare
+    /// the same times, so that every store is held to one model (`RecordDecision`).
+    static let codec = SQLiteCodec()
+    var codec: any StoreCodec { Self.codec }
+
     /// A file's times, keyed as a files dataset maps them.
     static func record(_ info: stat, birth: Date?) -> [String: StoreValue] {
         record(FileTimes(info, birth: birth))
     }
 
     static func record(_ times: FileTimes) -> [String: StoreValue] {
-        ["mtime": .date(TimeText.date(micros: times.mtime)), "ctime": .date(TimeText.date(micros: times.ctime)),
-         "birthtime": times.birth.map { .date(TimeText.date(micros: $0)) } ?? .null]
+        ["mtime": .date(Date(microsecondsSince1970: times.mtime)), "ctime": .date(Date(microsecondsSince1970: times.ctime)),
+         "birthtime": times.birth.map { .date(Date(microsecondsSince1970: $0)) } ?? .null]
     }
 
     /// Birth time where the file system records it (statx), else nil: a rule counting from it
@@ -168,7 +173,7 @@ final class FilesConnection: BatchWriter {
             // As RecordPredicate.evaluate: true when some column is before the cutoff (compared in
             // whole microseconds), unknown when none is and some is missing.
             // A time before year 1 is a bad value, never due; FileTimes.micros saturates beyond ±292,000 years.
-            let limit = TimeText.micros(cutoff), floor = TimeText.micros(TimeText.earliestRepresentable)
+            let limit = cutoff.microsecondsSince1970, floor = RepresentableInstants.earliest.microsecondsSince1970
             var result: Bool? = false
             for column in columns {
                 guard let micros = time(column) else { result = nil; continue }
@@ -186,7 +191,7 @@ final class FilesConnection: BatchWriter {
             }
             return result
         default:
-            return predicate.evaluate(record(times), key: .text(key), paths: true)
+            return predicate.evaluate(record(times), key: .text(key), paths: true, codec: Self.codec)
         }
     }
 
@@ -274,7 +279,7 @@ final class FilesConnection: BatchWriter {
         let birth = needsBirth(predicate)
         var matching: [RecordKey] = []
         for (key, components) in zip(keys, paths)
-        where candidate(components, dataset, needsBirth: birth, in: &parents).flatMap({ predicate.evaluate($0, key: key, paths: true) }) == true {
+        where candidate(components, dataset, needsBirth: birth, in: &parents).flatMap({ predicate.evaluate($0, key: key, paths: true, codec: Self.codec) }) == true {
             matching.append(key)
         }
         return matching
@@ -420,7 +425,7 @@ struct FileTimes: Sendable {
         mtime = Self.micros(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int64(info.st_mtim.tv_nsec))
         ctime = Self.micros(seconds: Int64(info.st_ctim.tv_sec), nanoseconds: Int64(info.st_ctim.tv_nsec))
         // DirectoryRoot.birthTime already rounded up to a whole microsecond, which a Date holds exactly enough.
-        self.birth = birth.map(TimeText.micros)
+        self.birth = birth.map(\.microsecondsSince1970)
     }
 
     /// A file system's time (nanoseconds) in whole microseconds, rounded **up**, in integers.

@@ -91,16 +91,7 @@ public struct LiveCheck: Sendable {
         }
 
         if let key = dataset.key, let column = column(key, "key", as: "key") {
-            switch column.valueClass {
-            case .integer, .text, .untyped: break
-            default:
-                diagnostics.append(.error("key column '\(key)' is \(column.type): retentiond pages through keys as integers or text; use an integer or text key column",
-                                          at: dataset.location(of: "key")))
-            }
-            if !schema.isUnique(key) {
-                diagnostics.append(.warning("key column '\(key)' is not unique (no PRIMARY KEY or UNIQUE index on it alone): batches page by key and holds name keys, so two records with one key are held and counted together",
-                                            at: dataset.location(of: "key")))
-            }
+            diagnostics += Self.keyProblems(key, column, schema, dataset)
         }
 
         if !dataset.anonymize.isEmpty, !schema.triggers.isEmpty {
@@ -137,18 +128,41 @@ public struct LiveCheck: Sendable {
 
         for (setting, name) in [("restrict", dataset.restrictColumn), ("anonymized-at", dataset.anonymizedColumn)] {
             guard let name, let column = column(name, setting, as: "'\(setting)'") else { continue }
-            if !column.nullable {
-                diagnostics.append(.error("'\(setting)' column '\(name)' is NOT NULL, but retentiond reads null as \"not yet done\": make it nullable",
-                                          at: dataset.location(of: setting)))
-            }
-            let fits = switch (store.kind, column.valueClass) {
-            case (_, .time), (.sqlite, .text), (.sqlite, .integer), (.sqlite, .real), (.sqlite, .untyped): true
-            default: false
-            }
-            if !fits {
-                diagnostics.append(.error("'\(setting)' column '\(name)' is \(column.type): retentiond writes the time there; use a \(store.kind == .postgres ? "timestamptz" : "TEXT or INTEGER") column",
-                                          at: dataset.location(of: setting)))
-            }
+            diagnostics += Self.markerProblems(setting, name, column, store, dataset)
+        }
+        return diagnostics
+    }
+
+    /// What keeps `column` from serving as the dataset's key: its type, its uniqueness.
+    static func keyProblems(_ key: String, _ column: TableSchema.Column, _ schema: TableSchema, _ dataset: Dataset) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        switch column.valueClass {
+        case .integer, .text, .untyped: break
+        default:
+            diagnostics.append(.error("key column '\(key)' is \(column.type): retentiond pages through keys as integers or text; use an integer or text key column",
+                                      at: dataset.location(of: "key")))
+        }
+        if !schema.isUnique(key) {
+            diagnostics.append(.warning("key column '\(key)' is not unique (no PRIMARY KEY or UNIQUE index on it alone): batches page by key and holds name keys, so two records with one key are held and counted together",
+                                        at: dataset.location(of: "key")))
+        }
+        return diagnostics
+    }
+
+    /// What keeps a `restrict` or `anonymized-at` column from taking the time retentiond writes there.
+    static func markerProblems(_ setting: String, _ name: String, _ column: TableSchema.Column, _ store: Store, _ dataset: Dataset) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        if !column.nullable {
+            diagnostics.append(.error("'\(setting)' column '\(name)' is NOT NULL, but retentiond reads null as \"not yet done\": make it nullable",
+                                      at: dataset.location(of: setting)))
+        }
+        let fits = switch (store.kind, column.valueClass) {
+        case (_, .time), (.sqlite, .text), (.sqlite, .integer), (.sqlite, .real), (.sqlite, .untyped): true
+        default: false
+        }
+        if !fits {
+            diagnostics.append(.error("'\(setting)' column '\(name)' is \(column.type): retentiond writes the time there; use a \(store.kind == .postgres ? "timestamptz" : "TEXT or INTEGER") column",
+                                      at: dataset.location(of: setting)))
         }
         return diagnostics
     }
@@ -163,7 +177,7 @@ public struct LiveCheck: Sendable {
             let fits = switch type {
             case .integer: Int64(value) != nil
             case .real: Double(value) != nil
-            case .time: TimeText.parseSQLite(value) != nil
+            case .time: InstantText.parseCivil(value) != nil
             case .text(let maxLength): maxLength.map { value.count <= $0 } ?? true
             case .ipAddress: isIPAddress(value)
             case .boolean: ["true", "false", "t", "f", "1", "0", "yes", "no"].contains(value.lowercased())

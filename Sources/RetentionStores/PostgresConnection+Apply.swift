@@ -38,7 +38,7 @@ extension PostgresConnection {
     }
 
     /// The batch's keys that still match the predicate, as SQL after `base` earlier placeholders.
-    private func scope(_ dataset: Dataset, _ keys: [RecordKey], _ predicate: RecordPredicate, after base: Int) -> (String, [SQLFragment.Bind]) {
+    private func scope(_ dataset: Dataset, _ keys: [RecordKey], _ predicate: RecordPredicate, after base: Int) -> (String, [StoreValue]) {
         let list = dialect(dataset).membership(keys, column: key(dataset), placeholderBase: base)
         let filter = dialect(dataset).render(predicate, placeholderBase: base + list.binds.count)
         return ("\(list.sql) AND \(filter.sql)", list.binds + filter.binds)
@@ -49,7 +49,7 @@ extension PostgresConnection {
     /// The statement changes only listed keys, each at most once: when it changed as many rows as
     /// keys were listed, it changed exactly them, and only the count crosses the wire. Otherwise
     /// the keys it changed come back too.
-    private func changed(_ dataset: Dataset, _ keys: [RecordKey], by statement: String, _ binds: [SQLFragment.Bind]) async throws -> [RecordKey] {
+    private func changed(_ dataset: Dataset, _ keys: [RecordKey], by statement: String, _ binds: [StoreValue]) async throws -> [RecordKey] {
         let statement = statement + " RETURNING \(key(dataset)) AS retentiond_key"
         guard integerKeys(dataset) else {
             return try await query("WITH changed AS (\(statement)) SELECT retentiond_key::text FROM changed", binds).map { recordKey(dataset, $0[0]) }
@@ -79,12 +79,12 @@ extension PostgresConnection {
         let update = "UPDATE \(table(dataset)) SET \(assignments.joined(separator: ", ")) WHERE \(key(dataset)) = \(keyPlaceholder)"
         var changed: [RecordKey] = []
         for row in try await query(select, binds) {
-            var values: [SQLFragment.Bind] = []
+            var values: [StoreValue] = []
             for (index, column) in columns.enumerated() {
                 guard let strategy = strategies[column] else { continue }
                 switch try Anonymizer.apply(strategy, to: value(dataset, column, row[index + 1]), key: hmacKey) {
                 case .null: values.append(.null)
-                case .date(let date): values.append(.text(TimeText.sqlite(date)))
+                case .date(let date): values.append(.text(InstantText.civil(date)))
                 case let other: values.append(.text(other.description))
                 }
             }

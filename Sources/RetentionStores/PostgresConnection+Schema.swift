@@ -1,3 +1,4 @@
+import RetentionEngine
 import RetentionRules
 
 extension PostgresConnection: SchemaReading {

@@ -12,16 +12,16 @@ final class PostgresConnection: BatchWriter {
     let store: Store
     let connection: PostgresNIO.PostgresConnection
     let logger: Logger
-    /// Table → column → data type (information_schema's `data_type`).
-    let types: [String: [String: String]]
+    /// Table → its columns' types and what their text means.
+    let tables: [String: PostgresColumns]
     /// Per dataset: where the last delete batch ended on its anchor (`keysAlong`).
     let bounds = Mutex<[String: (predicate: RecordPredicate, anchor: String)]>([:])
 
-    private init(store: Store, connection: PostgresNIO.PostgresConnection, logger: Logger, types: [String: [String: String]]) {
+    private init(store: Store, connection: PostgresNIO.PostgresConnection, logger: Logger, tables: [String: PostgresColumns]) {
         self.store = store
         self.connection = connection
         self.logger = logger
-        self.types = types
+        self.tables = tables
     }
 
     /// The credential that holds the password under `$CREDENTIALS_DIRECTORY` (`LoadCredential=`).
@@ -52,7 +52,7 @@ final class PostgresConnection: BatchWriter {
         let connection = try await connect(dsn, store: store, password: password, logger: logger)
         do {
             try await connection.query("SET TIME ZONE 'UTC'", logger: logger)
-            var types: [String: [String: String]] = [:]
+            var tables: [String: PostgresColumns] = [:]
             for dataset in store.datasets {
                 guard let table = dataset.table else { continue }
                 let (schema, name) = split(table)
@@ -66,9 +66,9 @@ final class PostgresConnection: BatchWriter {
                     if inspecting { continue }
                     throw StoreError(store: store.id, message: "table \(table) does not exist")
                 }
-                types[table] = columns
+                tables[table] = PostgresColumns(types: columns)
             }
-            return PostgresConnection(store: store, connection: connection, logger: logger, types: types)
+            return PostgresConnection(store: store, connection: connection, logger: logger, tables: tables)
         } catch {
             try? await connection.close()
             if let error = error as? StoreError { throw error }
@@ -76,24 +76,19 @@ final class PostgresConnection: BatchWriter {
         }
     }
 
-    func type(_ dataset: Dataset, _ column: String) -> String { types[dataset.table ?? ""]?[column] ?? "text" }
+    func columns(_ dataset: Dataset) -> PostgresColumns { tables[dataset.table ?? ""] ?? PostgresColumns(types: [:]) }
 
-    static func isTime(_ type: String) -> Bool { type.hasPrefix("timestamp") || type == "date" }
-    static func isInteger(_ type: String) -> Bool { ["integer", "bigint", "smallint"].contains(type) }
-    static func isNumber(_ type: String) -> Bool { isInteger(type) || ["numeric", "real", "double precision"].contains(type) }
+    func type(_ dataset: Dataset, _ column: String) -> String { columns(dataset).type(column) }
 
     func dialect(_ dataset: Dataset) -> SQLDialect {
-        let columns = types[dataset.table ?? ""] ?? [:]
-        return SQLDialect(numberedPlaceholders: true, keyType: keyType(dataset)) { column in
-            let type = columns[column] ?? "text"
-            return Self.isTime(type) ? .native : Self.isNumber(type) ? .unixSeconds : .text
-        }
+        let table = columns(dataset)
+        return SQLDialect(numberedPlaceholders: true, keyType: keyType(dataset)) { table.encoding($0) }
     }
 
     func table(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.table ?? "") }
     func key(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.key ?? "id") }
 
-    static func bindings(_ binds: [SQLFragment.Bind]) throws -> PostgresBindings {
+    static func bindings(_ binds: [StoreValue]) throws -> PostgresBindings {
         var bindings = PostgresBindings()
         for bind in binds {
             switch bind {
@@ -107,7 +102,7 @@ final class PostgresConnection: BatchWriter {
         return bindings
     }
 
-    func query(_ sql: String, _ binds: [SQLFragment.Bind]) async throws -> [[String?]] {
+    func query(_ sql: String, _ binds: [StoreValue]) async throws -> [[String?]] {
         do {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: try Self.bindings(binds)), logger: logger)
             // Collected in one go, then decoded: iterating the rows one `await` at a time costs
@@ -120,23 +115,18 @@ final class PostgresConnection: BatchWriter {
 
     func recordKey(_ dataset: Dataset, _ text: String?) -> RecordKey {
         let text = text ?? ""
-        if Self.isInteger(type(dataset, dataset.key ?? "id")), let value = Int64(text) { return .integer(value) }
+        if integerKeys(dataset), let value = Int64(text) { return .integer(value) }
         return .text(text)
     }
 
     /// A value as PostgreSQL prints it in a UTC session, read back into the engine's shapes.
     func value(_ dataset: Dataset, _ column: String, _ text: String?) -> StoreValue {
-        guard let text else { return .null }
-        let type = type(dataset, column)
-        if Self.isTime(type) {
-            var trimmed = text
-            if trimmed.hasSuffix("+00") { trimmed.removeLast(3) }
-            return TimeText.parseSQLite(trimmed).map(StoreValue.date) ?? .text(text)
-        }
-        if Self.isInteger(type), let value = Int64(text) { return .integer(value) }
-        if Self.isNumber(type), let value = Double(text) { return .real(value) }
-        return .text(text)
+        columns(dataset).value(column, text)
     }
+
+    /// Times come back native (`value`), numbers as numbers; a text anchor is bound and compared as
+    /// text, as in SQLite (`SQLDialect`): SQLite's codec means these values as the queries do.
+    var codec: any StoreCodec { SQLiteCodec() }
 
     var resumesByPredicate: Bool { true }
     var blocksWriters: Bool { true }
@@ -217,7 +207,7 @@ final class PostgresConnection: BatchWriter {
         return try await runs(from: "(\(batch)) AS batch", filter.binds)
     }
 
-    func integerKeys(_ dataset: Dataset) -> Bool { Self.isInteger(type(dataset, dataset.key ?? "id")) }
+    func integerKeys(_ dataset: Dataset) -> Bool { columns(dataset).isInteger(dataset.key ?? "id") }
 
     func keyType(_ dataset: Dataset) -> KeyType { integerKeys(dataset) ? .integer : .text }
 
@@ -234,7 +224,7 @@ final class PostgresConnection: BatchWriter {
     /// consecutive keys (KeyRuns, computed as gaps and islands) and expanded here: a batch of
     /// 20,000 ids from an append-only table crosses the wire as one row, not 20,000. `with` puts a
     /// data-modifying statement at the top level, where PostgreSQL requires it.
-    func runs(from source: String, with prefix: String = "", _ binds: [SQLFragment.Bind]) async throws -> [RecordKey] {
+    func runs(from source: String, with prefix: String = "", _ binds: [StoreValue]) async throws -> [RecordKey] {
         let rows = try await query("""
             \(prefix) SELECT min(retentiond_key)::text, max(retentiond_key)::text
             FROM (SELECT retentiond_key, retentiond_key - row_number() OVER (ORDER BY retentiond_key) AS island FROM \(source)) AS numbered
@@ -273,7 +263,7 @@ final class PostgresConnection: BatchWriter {
     func earliest(_ dataset: Dataset, column: String, where predicate: RecordPredicate) async throws -> Date? {
         let filter = dialect(dataset).render(predicate)
         let rows = try await query("SELECT min(\(SQLIdentifier.quoted(column)))::text FROM \(table(dataset)) WHERE \(filter.sql)", filter.binds)
-        return Engine.instant(value(dataset, column, rows.first?.first ?? nil))
+        return codec.instant(value(dataset, column, rows.first?.first ?? nil))
     }
 
     func close() async {

@@ -1,23 +1,16 @@
-public import Foundation
-import RetentionEngine
+import Foundation
+public import RetentionEngine
 import RetentionRules
 
 /// A piece of SQL and the values bound to its placeholders; identifiers are quoted, values never
 /// pasted into the text.
 public struct SQLFragment: Sendable, Hashable {
-    /// A value bound to a placeholder.
-    public enum Bind: Sendable, Hashable {
-        case null
-        case integer(Int64)
-        case real(Double)
-        case text(String)
-        case date(Date)
-    }
-
     public var sql: String
-    public var binds: [Bind]
+    /// The values bound to the placeholders, in order; each connection binds them in its driver's
+    /// types (a `.date` as its own column text or a native timestamp).
+    public var binds: [StoreValue]
 
-    init(_ sql: String, _ binds: [Bind] = []) {
+    init(_ sql: String, _ binds: [StoreValue] = []) {
         self.sql = sql
         self.binds = binds
     }
@@ -49,31 +42,17 @@ struct SQLDialect: Sendable {
     /// Renders `predicate` for a `WHERE` clause. `placeholderBase` is the number of binds already
     /// in the statement (PostgreSQL numbers them across the whole statement).
     func render(_ predicate: RecordPredicate, placeholderBase: Int = 0) -> SQLFragment {
-        var binds: [SQLFragment.Bind] = []
-        func placeholder(_ bind: SQLFragment.Bind) -> String {
+        var binds: [StoreValue] = []
+        func placeholder(_ bind: StoreValue) -> String {
             binds.append(bind)
             return numberedPlaceholders ? "$\(placeholderBase + binds.count)" : "?"
-        }
-        func cutoffBind(_ column: String, _ cutoff: Date) -> SQLFragment.Bind {
-            switch timeEncoding(column) {
-            case .text: .text(TimeText.sqliteCutoff(cutoff))
-            case .unixSeconds: .real(cutoff.timeIntervalSince1970)
-            case .native: .date(cutoff)
-            }
-        }
-        func literal(_ literal: Condition.Literal) -> SQLFragment.Bind {
-            switch literal {
-            case .string(let text): .text(text)
-            case .integer(let value): .integer(value)
-            case .real(let value): .real(value)
-            }
         }
         func condition(_ node: Condition, _ map: [String: String]) -> String {
             func column(_ field: Condition.Field) -> String { SQLIdentifier.quoted(map[field.name] ?? field.name) }
             switch node {
             case .isNull(let field, let negated): return "\(column(field)) IS \(negated ? "NOT " : "")NULL"
             case .comparison(let field, let op, let value):
-                return "\(column(field)) \(op == .notEqual ? "<>" : op.rawValue) \(placeholder(literal(value)))"
+                return "\(column(field)) \(op == .notEqual ? "<>" : op.rawValue) \(placeholder(Self.bind(value)))"
             case .and(let lhs, let rhs): return "(\(condition(lhs, map)) AND \(condition(rhs, map)))"
             case .or(let lhs, let rhs): return "(\(condition(lhs, map)) OR \(condition(rhs, map)))"
             case .not(let inner, _): return "(NOT \(condition(inner, map)))"
@@ -87,29 +66,22 @@ struct SQLDialect: Sendable {
                 // The lower bound keeps a bad value (REAL -Inf, a zero date, PostgreSQL -infinity) from being due.
                 let tests = columns.map { column in
                     let quoted = SQLIdentifier.quoted(column)
-                    return "(\(quoted) < \(placeholder(cutoffBind(column, cutoff))) AND \(withoutIndex)\(quoted) >= "
-                        + "\(placeholder(cutoffBind(column, TimeText.earliestRepresentable))))"
+                    return "(\(quoted) < \(placeholder(bind(column, cutoff))) AND \(withoutIndex)\(quoted) >= "
+                        + "\(placeholder(bind(column, RepresentableInstants.earliest))))"
                 }
                 return tests.count == 1 ? tests[0] : "(" + tests.joined(separator: " OR ") + ")"
             case .notBefore(let column, let cutoff):
-                return "\(SQLIdentifier.quoted(column)) >= \(placeholder(cutoffBind(column, cutoff)))"
+                return "\(SQLIdentifier.quoted(column)) >= \(placeholder(bind(column, cutoff)))"
             case .condition(let cond, let map): return "((\(condition(cond, map))) IS TRUE)"
             case .isNull(let column): return "\(SQLIdentifier.quoted(column)) IS NULL"
             case .isNotNull(let column): return "\(SQLIdentifier.quoted(column)) IS NOT NULL"
             case .distinct(let column, let value):
-                let bind: SQLFragment.Bind = switch value {
-                case .null: .null
-                case .integer(let v): .integer(v)
-                case .real(let v): .real(v)
-                case .text(let v): .text(v)
-                case .date(let v): .date(v)
-                }
-                return "\(SQLIdentifier.quoted(column)) IS DISTINCT FROM \(placeholder(bind))"
+                return "\(SQLIdentifier.quoted(column)) IS DISTINCT FROM \(placeholder(value))"
             case .keyNotIn(let column, let keys):
                 return keyNotIn(SQLIdentifier.quoted(column), keys, placeholder)
             // `NOT (c >= x)` is `c < x` for a value and null for null alike; written so, an index serves it.
             case .not(.notBefore(let column, let cutoff)):
-                return "\(SQLIdentifier.quoted(column)) < \(placeholder(cutoffBind(column, cutoff)))"
+                return "\(SQLIdentifier.quoted(column)) < \(placeholder(bind(column, cutoff)))"
             case .not(let inner): return "(NOT \(render(inner)))"
             case .and(let items): return items.isEmpty ? "1=1" : "(" + items.map(render).joined(separator: " AND ") + ")"
             case .or(let items): return items.isEmpty ? "1=0" : "(" + items.map(render).joined(separator: " OR ") + ")"
@@ -122,8 +94,8 @@ struct SQLDialect: Sendable {
     /// `column` is none of the held `keys`, each compared in the key column's own type (RecordKey.holds):
     /// a text never meets an integer column as text nor the reverse, which in PostgreSQL fails
     /// the statement (`text <> bigint`) and in SQLite converts one side (`'007'` would be 7).
-    func keyNotIn(_ column: String, _ keys: [RecordKey], _ placeholder: (SQLFragment.Bind) -> String) -> String {
-        var exact: [SQLFragment.Bind] = []
+    func keyNotIn(_ column: String, _ keys: [RecordKey], _ placeholder: (StoreValue) -> String) -> String {
+        var exact: [StoreValue] = []
         var numbers: [Int64] = []
         for key in keys {
             switch (keyType, key) {
@@ -155,12 +127,30 @@ struct SQLDialect: Sendable {
         return tests.count == 1 ? tests[0] : "(" + tests.joined(separator: " AND ") + ")"
     }
 
+    /// `cutoff` in the form `column` stores its times, so that the store compares like with like.
+    func bind(_ column: String, _ cutoff: Date) -> StoreValue {
+        switch timeEncoding(column) {
+        case .text: .text(SQLiteTimeText.cutoff(cutoff))
+        case .unixSeconds: .real(cutoff.timeIntervalSince1970)
+        case .native: .date(cutoff)
+        }
+    }
+
+    /// A condition's literal as the value bound for it.
+    static func bind(_ literal: Condition.Literal) -> StoreValue {
+        switch literal {
+        case .string(let text): .text(text)
+        case .integer(let value): .integer(value)
+        case .real(let value): .real(value)
+        }
+    }
+
     /// A test that `column` is one of `keys`: runs of consecutive integers as `BETWEEN` ranges, the
     /// rest as an `IN` list (KeyRuns), starting after `placeholderBase` binds.
     func membership(_ keys: [RecordKey], column: String, placeholderBase: Int = 0) -> SQLFragment {
         let runs = KeyRuns(keys)
-        var binds: [SQLFragment.Bind] = []
-        func placeholder(_ bind: SQLFragment.Bind) -> String {
+        var binds: [StoreValue] = []
+        func placeholder(_ bind: StoreValue) -> String {
             binds.append(bind)
             return numberedPlaceholders ? "$\(placeholderBase + binds.count)" : "?"
         }
@@ -172,7 +162,7 @@ struct SQLDialect: Sendable {
         return SQLFragment(tests.count == 1 ? tests[0] : "(" + tests.joined(separator: " OR ") + ")", binds)
     }
 
-    static func bind(_ key: RecordKey) -> SQLFragment.Bind {
+    static func bind(_ key: RecordKey) -> StoreValue {
         switch key {
         case .integer(let value): .integer(value)
         case .text(let value): .text(value)

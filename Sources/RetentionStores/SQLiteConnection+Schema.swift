@@ -15,9 +15,7 @@ extension SQLiteConnection: SchemaReading {
             try queue.read { db in
                 let isTable = try db.tableExists(table)
                 guard try isTable || db.viewExists(table) else { return nil }
-                let columns = try db.columns(in: table).map {
-                    TableSchema.Column(name: $0.name, type: $0.type, valueClass: TableSchema.sqliteClass($0.type), nullable: !$0.isNotNull)
-                }
+                let columns = try Self.columns(table, in: db)
                 var indexes = try db.indexes(on: table).map { TableSchema.Index(name: $0.name, columns: $0.columns, unique: $0.isUnique) }
                 // GRDB leaves the primary key out of the indexes; a view has none.
                 let primaryKey = isTable ? try db.primaryKey(table) : nil
@@ -28,6 +26,14 @@ extension SQLiteConnection: SchemaReading {
                                                    arguments: [table])
                 return TableSchema(columns: columns, indexes: indexes, rowIDColumn: primaryKey?.rowIDColumn, triggers: triggers)
             }
+        }
+    }
+
+    /// The table's columns with their declared types, as both the connection (`SQLiteColumns`) and
+    /// `lint --live` read them.
+    static func columns(_ table: String, in db: Database) throws -> [TableSchema.Column] {
+        try db.columns(in: table).map {
+            TableSchema.Column(name: $0.name, type: $0.type, valueClass: TableSchema.sqliteClass($0.type), nullable: !$0.isNotNull)
         }
     }
 

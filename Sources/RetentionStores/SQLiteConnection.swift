@@ -9,8 +9,8 @@ import Synchronization
 final class SQLiteConnection: BatchWriter {
     let store: Store
     let queue: DatabaseQueue
-    /// Column → how its timestamps are stored, per table.
-    let encodings: [String: [String: SQLDialect.TimeEncoding]]
+    /// Table → how its columns store times.
+    let tables: [String: SQLiteColumns]
     /// Dataset → the type of its key column, by SQLite's affinity rules: INTEGER affinity (and
     /// the rowid) holds integers; any other column compares a bound text as text would be stored.
     let keyTypes: [String: KeyType]
@@ -38,23 +38,19 @@ final class SQLiteConnection: BatchWriter {
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA trusted_schema = OFF") }
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
-            var encodings: [String: [String: SQLDialect.TimeEncoding]] = [:]
+            var tables: [String: SQLiteColumns] = [:]
             var keyTypes: [String: KeyType] = [:]
             try queue.read { db in
                 for dataset in store.datasets {
                     guard let table = dataset.table else { continue }
                     if inspecting, try !db.tableExists(table), try !db.viewExists(table) { continue }
-                    let columns = try db.columns(in: table)
+                    let columns = try Self.columns(table, in: db)
                     let keyColumn = columns.first { $0.name == dataset.key }
                     keyTypes[dataset.id] = dataset.key == nil || keyColumn?.type.uppercased().contains("INT") == true ? .integer : .text
-                    encodings[table] = Dictionary(columns.map { column in
-                        let type = column.type.uppercased()
-                        let numeric = type.contains("INT") || type.contains("REAL") || type.contains("FLOA") || type.contains("DOUB")
-                        return (column.name, numeric ? SQLDialect.TimeEncoding.unixSeconds : .text)
-                    }, uniquingKeysWith: { first, _ in first })
+                    tables[table] = SQLiteColumns(columns)
                 }
             }
-            self.encodings = encodings
+            self.tables = tables
             self.keyTypes = keyTypes
         } catch let error as StoreError {
             throw error
@@ -63,13 +59,17 @@ final class SQLiteConnection: BatchWriter {
         }
     }
 
+    var codec: any StoreCodec { SQLiteCodec() }
+
     var resumesByPredicate: Bool { true }
     var blocksWriters: Bool { true }
 
     func dialect(_ dataset: Dataset) -> SQLDialect {
-        let columns = encodings[dataset.table ?? ""] ?? [:]
-        return SQLDialect(numberedPlaceholders: false, keyType: keyType(dataset)) { columns[$0] ?? .text }
+        let table = columns(dataset)
+        return SQLDialect(numberedPlaceholders: false, keyType: keyType(dataset)) { table.encoding($0) }
     }
+
+    func columns(_ dataset: Dataset) -> SQLiteColumns { tables[dataset.table ?? ""] ?? SQLiteColumns([]) }
 
     func keyType(_ dataset: Dataset) -> KeyType { keyTypes[dataset.id] ?? .text }
 
@@ -82,16 +82,8 @@ final class SQLiteConnection: BatchWriter {
     func table(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.table ?? "") }
     func key(_ dataset: Dataset) -> String { SQLIdentifier.quoted(dataset.key ?? "rowid") }
 
-    static func arguments(_ binds: [SQLFragment.Bind]) -> StatementArguments {
-        StatementArguments(binds.map { bind -> (any DatabaseValueConvertible)? in
-            switch bind {
-            case .null: nil
-            case .integer(let value): value
-            case .real(let value): value
-            case .text(let value): value
-            case .date(let value): TimeText.sqlite(value)
-            }
-        })
+    static func arguments(_ binds: [StoreValue]) -> StatementArguments {
+        StatementArguments(binds.map(databaseValue))
     }
 
     static func key(_ value: DatabaseValue) -> RecordKey {
@@ -146,7 +138,7 @@ final class SQLiteConnection: BatchWriter {
                     let filter = dialect.render(query.predicate)
                     let column = SQLIdentifier.quoted(query.column)
                     let statement = try db.cachedStatement(sql: "SELECT min(\(column)) FROM \(table(dataset)) WHERE \(filter.sql) AND \(column) IS NOT NULL")
-                    return Engine.instant(Self.value(try DatabaseValue.fetchOne(statement, arguments: Self.arguments(filter.binds)) ?? .null))
+                    return codec.instant(Self.value(try DatabaseValue.fetchOne(statement, arguments: Self.arguments(filter.binds)) ?? .null))
                 }
             }
         }
@@ -197,10 +189,7 @@ final class SQLiteConnection: BatchWriter {
         let filter = dialect.render(predicate)
         let scope = "\(list.sql) AND \(filter.sql)"
         let arguments = Self.arguments(list.binds + filter.binds)
-        let encodings = self.encodings[dataset.table ?? ""] ?? [:]
-        func stamp(_ column: String, _ date: Date) -> any DatabaseValueConvertible {
-            encodings[column] == .unixSeconds ? Int64(date.timeIntervalSince1970) : TimeText.sqlite(date)
-        }
+        let stamp = columns(dataset).stamp
         wrote.withLock { $0 = true }
         return try run {
             try queue.write { db in
@@ -270,13 +259,14 @@ final class SQLiteConnection: BatchWriter {
 
     static let checkpointInterval = Duration.milliseconds(200)
 
+    /// A value as SQLite stores it: a date as its UTC text (`SQLiteTimeText`).
     static func databaseValue(_ value: StoreValue) -> (any DatabaseValueConvertible)? {
         switch value {
         case .null: nil
         case .integer(let v): v
         case .real(let v): v
         case .text(let v): v
-        case .date(let v): TimeText.sqlite(v)
+        case .date(let v): SQLiteTimeText.text(v)
         }
     }
 

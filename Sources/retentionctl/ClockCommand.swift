@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RetentionEngine
+import RetentionRules
 
 /// `retentionctl clock accept`: the documented way out of a refused clock, instead of SQL.
 struct ClockCommand: ParsableCommand {
@@ -31,7 +32,7 @@ struct ClockCommand: ParsableCommand {
             let state = try self.state.open()
             let now = Date()
             let voided = try state.acceptClock(at: now, by: by ?? EngineOptions().actor)
-            print("clock accepted at \(TimeText.iso(now))" + (voided > 0 ? "; \(voided) passes recorded later were set aside" : ""))
+            print("clock accepted at \(InstantText.format(now))" + (voided > 0 ? "; \(voided) passes recorded later were set aside" : ""))
         }
     }
 }

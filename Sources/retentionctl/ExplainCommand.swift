@@ -32,7 +32,7 @@ struct ExplainCommand: AsyncParsableCommand {
             throw CommandFailure("no record with key \(key) in \(store)/\(dataset)")
         }
         if format == .json { try JSONOutput.print(ExplanationView(explanation)); return }
-        print("\(store)/\(dataset) key \(key), as of \(TimeText.iso(now))")
+        print("\(store)/\(dataset) key \(key), as of \(InstantText.format(now))")
         for (column, value) in explanation.record.sorted(by: { $0.key < $1.key }) { print("  \(column) = \(value)") }
         for verdict in explanation.verdicts { printRule(verdict, now: now) }
         print("")
@@ -45,7 +45,7 @@ struct ExplainCommand: AsyncParsableCommand {
         let decision = explanation.decision
         // Instants in the zone of the rule they belong to, as the rules' own lines print them.
         func local(_ date: Date, _ rule: String) -> String {
-            explanation.verdicts.first { $0.rule.id == rule }.map { $0.rule.calendar.format(date) } ?? TimeText.iso(date)
+            explanation.verdicts.first { $0.rule.id == rule }.map { $0.rule.calendar.format(date) } ?? InstantText.format(date)
         }
         if explanation.holds.isEmpty, let rule = decision.anonymizedBy { print("anonymized now under rule \(rule)") }
         if explanation.holds.isEmpty, let rule = decision.restrictedBy { print("restricted now under rule \(rule)") }

@@ -21,8 +21,8 @@ extension HoldCommand {
             if format == .json { try JSONOutput.print(holds.map(HoldView.init)); return }
             var table = TextTable(["id", "on", "reason", "by", "since", "released"])
             for hold in holds {
-                table.add([String(hold.id), hold.scope.description, hold.reason, hold.createdBy, TimeText.iso(hold.createdAt),
-                           hold.releasedAt.map { TimeText.iso($0) + " by " + (hold.releasedBy ?? "?") } ?? ""])
+                table.add([String(hold.id), hold.scope.description, hold.reason, hold.createdBy, InstantText.format(hold.createdAt),
+                           hold.releasedAt.map { InstantText.format($0) + " by " + (hold.releasedBy ?? "?") } ?? ""])
             }
             print(holds.isEmpty ? "no holds" : table.text)
         }

@@ -24,7 +24,7 @@ struct HoldView: Encodable {
         }
         keyType = key.map { if case .integer = $0 { "integer" } else { "text" } }
         (id, scope, store, reason) = (hold.id, hold.scope.description, hold.scope.store, hold.reason)
-        (createdBy, createdAt) = (hold.createdBy, TimeText.iso(hold.createdAt))
-        (releasedAt, releasedBy) = (hold.releasedAt.map(TimeText.iso), hold.releasedBy)
+        (createdBy, createdAt) = (hold.createdBy, InstantText.format(hold.createdAt))
+        (releasedAt, releasedBy) = (hold.releasedAt.map(InstantText.format), hold.releasedBy)
     }
 }

@@ -11,9 +11,9 @@ struct JobView: Encodable {
 
     init(_ job: Job) {
         (id, store, dataset, rule, stage, action, state) = (job.id, job.store, job.dataset, job.rule, job.stage + 1, job.action.rawValue, job.state.rawValue)
-        (reason, cutoff, plannedAt, notBefore) = (job.reason, TimeText.iso(job.cutoff), TimeText.iso(job.plannedAt), TimeText.iso(job.notBefore))
+        (reason, cutoff, plannedAt, notBefore) = (job.reason, InstantText.format(job.cutoff), InstantText.format(job.plannedAt), InstantText.format(job.notBefore))
         (plannedCount, datasetTotal, doneCount) = (job.plannedCount, job.datasetTotal, job.doneCount)
-        (startedAt, finishedAt, decidedBy, violation) = (job.startedAt.map(TimeText.iso), job.finishedAt.map(TimeText.iso), job.decidedBy, job.isViolation)
+        (startedAt, finishedAt, decidedBy, violation) = (job.startedAt.map(InstantText.format), job.finishedAt.map(InstantText.format), job.decidedBy, job.isViolation)
         note = job.note
     }
 }

@@ -27,7 +27,7 @@ struct JobsCommand: ParsableCommand {
         var table = TextTable(["id", "state", "store", "dataset", "rule", "stage", "action", "done", "planned", "cutoff", "reason"])
         for job in jobs {
             table.add([String(job.id), job.state.rawValue, job.store, job.dataset, job.rule, String(job.stage + 1), job.action.rawValue,
-                       String(job.doneCount), String(job.plannedCount), TimeText.iso(job.cutoff), job.reason ?? job.note ?? job.decidedBy ?? ""])
+                       String(job.doneCount), String(job.plannedCount), InstantText.format(job.cutoff), job.reason ?? job.note ?? job.decidedBy ?? ""])
         }
         return table.text
     }

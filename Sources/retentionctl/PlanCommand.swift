@@ -48,7 +48,7 @@ struct PlanCommand: AsyncParsableCommand {
         let plan = try await engine.plan(at: now, horizon: horizon)
         let entries = plan.entries.filter { all || $0.due > 0 || ($0.dueByHorizon ?? 0) > 0 || $0.deferred != nil }
         switch format {
-        case .json: try JSONOutput.print(View(at: TimeText.iso(now), horizon: horizon?.description, entries: entries))
+        case .json: try JSONOutput.print(View(at: InstantText.format(now), horizon: horizon?.description, entries: entries))
         case .table: printTable(entries, now: now)
         }
     }
@@ -61,9 +61,9 @@ struct PlanCommand: AsyncParsableCommand {
         for entry in entries {
             var row = [entry.store, entry.dataset, entry.rule, entry.kind.rawValue, String(entry.stage),
                        entry.isDeferral ? "restrict (deferred erasure)" : entry.action.rawValue,
-                       Self.due(entry), TimeText.iso(entry.cutoff)]
+                       Self.due(entry), InstantText.format(entry.cutoff)]
             if horizon != nil { row.insert(entry.dueByHorizon.map(String.init) ?? "-", at: 7) }
-            row.append(entry.nextDue.map(TimeText.iso) ?? "-")
+            row.append(entry.nextDue.map(InstantText.format) ?? "-")
             table.add(row)
         }
         print(table.text)
@@ -75,7 +75,7 @@ struct PlanCommand: AsyncParsableCommand {
         let overdue = entries.reduce(0) { $0 + ($1.overdue ?? 0) }
         if overdue > 0 { print("\n\(overdue) records are past their erasure deadline (deadline violations)") }
         let due = entries.reduce(0) { $0 + $1.due }
-        print("\nas of \(TimeText.iso(now)): \(due) records due in \(entries.filter { $0.due > 0 }.count) stages"
+        print("\nas of \(InstantText.format(now)): \(due) records due in \(entries.filter { $0.due > 0 }.count) stages"
               + (horizon.map { ", \(entries.reduce(0) { $0 + ($1.dueByHorizon ?? 0) }) due by +\($0)" } ?? ""))
     }
 

@@ -81,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         var table = TextTable(["store", "dataset", "rule", "stage", "action", "would touch", "cutoff"])
         for entry in report.wouldPlan {
             table.add([entry.store, entry.dataset, entry.rule, String(entry.stage), entry.action.rawValue,
-                       String(entry.due) + (entry.heldBy.map { " (held by #\($0): skipped)" } ?? ""), TimeText.iso(entry.cutoff)])
+                       String(entry.due) + (entry.heldBy.map { " (held by #\($0): skipped)" } ?? ""), InstantText.format(entry.cutoff)])
         }
         print(report.wouldPlan.isEmpty ? "dry run: nothing is due" : "dry run: nothing was changed\n\n" + table.text)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RetentionEngine
 import RetentionRules
+import RetentionStores
 
 /// `retentionctl test`: rule tests, as `promtool test rules` and `opa test` run theirs.
 struct TestCommand: ParsableCommand {
@@ -39,7 +40,7 @@ struct TestCommand: ParsableCommand {
             }
             diagnostics += load.diagnostics.errors
             guard load.diagnostics.errors.isEmpty else { continue }
-            let result = RuleTestRunner.run(parsed, rules: load.ruleSet)
+            let result = RuleTestRunner.run(parsed, rules: load.ruleSet, codec: SQLiteCodec())
             diagnostics += result.diagnostics
             (passed, failed) = (passed + result.passed, failed + result.failed)
         }

@@ -35,7 +35,7 @@ final class ClockGuard: Sendable {
         if let accepted = try? state.lastClockAcceptance(), accepted >= refusedSince.addingTimeInterval(-maximumJump) {
             watch.withLock { $0.rebase(wall: now) }
             self.refusedSince.withLock { $0 = nil }
-            logger.notice("the clock was accepted at \(TimeText.iso(accepted)); passes run again", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
+            logger.notice("the clock was accepted at \(InstantText.format(accepted)); passes run again", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
             return true
         }
         logRefusal(now: now, drift: drift)
@@ -44,7 +44,7 @@ final class ClockGuard: Sendable {
 
     private func logRefusal(now: Date, drift: TimeInterval) {
         let hours = Int(drift / 3_600), minutes = Int(drift.truncatingRemainder(dividingBy: 3_600) / 60)
-        let message = "refusing to act: the clock reads \(TimeText.iso(now)), \(hours) h \(minutes) min ahead of the time that passed since "
+        let message = "refusing to act: the clock reads \(InstantText.format(now)), \(hours) h \(minutes) min ahead of the time that passed since "
             + "the daemon started (more than \(Int(maximumJump)) s); a clock set ahead would delete records that are not due. "
             + "If the clock is right now, say so with 'retentionctl clock accept'; otherwise fix it (timedatectl)"
         logger.critical("\(message)", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])

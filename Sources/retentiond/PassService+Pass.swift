@@ -41,9 +41,9 @@ extension PassService {
 
     func logWouldDo(_ report: PassReport) {
         for entry in report.wouldPlan {
-            logger.info("dry run: would \(entry.action.rawValue) \(entry.due) records of \(entry.store)/\(entry.dataset) under rule \(entry.rule) (cutoff \(TimeText.iso(entry.cutoff)))",
+            logger.info("dry run: would \(entry.action.rawValue) \(entry.due) records of \(entry.store)/\(entry.dataset) under rule \(entry.rule) (cutoff \(InstantText.format(entry.cutoff)))",
                         metadata: ["rule": "\(entry.rule)", "store": "\(entry.store)", "dataset": "\(entry.dataset)", "action": "\(entry.action.rawValue)",
-                                   "stage": "\(entry.stage)", "count": "\(entry.due)", "cutoff": "\(TimeText.iso(entry.cutoff))"])
+                                   "stage": "\(entry.stage)", "count": "\(entry.due)", "cutoff": "\(InstantText.format(entry.cutoff))"])
         }
     }
 }

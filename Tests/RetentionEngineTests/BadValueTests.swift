@@ -121,20 +121,20 @@ struct BadValueTests {
                                   -62_135_596_801, 253_402_300_800]
         for seconds in extremes {
             let date = Date(timeIntervalSince1970: seconds)
-            _ = TimeText.iso(date)
-            _ = TimeText.sqliteCutoff(date)
-            #expect(Engine.instant(.real(seconds)) == nil, "\(seconds)")
-            #expect(Engine.instant(.date(date)) == nil, "\(seconds)")
+            _ = InstantText.format(date)
+            _ = SQLiteTimeText.cutoff(date)
+            #expect(SQLiteCodec().instant(.real(seconds)) == nil, "\(seconds)")
+            #expect(SQLiteCodec().instant(.date(date)) == nil, "\(seconds)")
             #expect(try Anonymizer.apply(.month, to: .real(seconds), key: nil) == .null, "\(seconds)")
-            #expect(RecordPredicate.before(columns: ["c"], cutoff: Self.now).evaluate(["c": .real(seconds)]) != true, "\(seconds)")
-            #expect(RecordPredicate.unrepresentable("c").evaluate(["c": .real(seconds)]) != false, "\(seconds)")
+            #expect(RecordPredicate.before(columns: ["c"], cutoff: Self.now).evaluate(["c": .real(seconds)], codec: SQLiteCodec()) != true, "\(seconds)")
+            #expect(RecordPredicate.unrepresentable("c").evaluate(["c": .real(seconds)], codec: SQLiteCodec()) != false, "\(seconds)")
         }
         for micros in [Int64.max, Int64.min, Int64.max / 1_000_000 + 1] {
-            #expect(Engine.instant(.integer(micros)) == nil)
+            #expect(SQLiteCodec().instant(.integer(micros)) == nil)
             _ = try Anonymizer.apply(.month, to: .integer(micros), key: nil)
         }
-        #expect(TimeText.parseSQLite("2026-01-01 10:00:00." + String(repeating: "9", count: 40)) == TimeText.parseSQLite("2026-01-01 10:00:00.999999"))
-        #expect(Engine.instant(.text("0000-00-00 00:00:00")) == nil)
+        #expect(SQLiteTimeText.parse("2026-01-01 10:00:00." + String(repeating: "9", count: 40)) == SQLiteTimeText.parse("2026-01-01 10:00:00.999999"))
+        #expect(SQLiteCodec().instant(.text("0000-00-00 00:00:00")) == nil)
     }
 
     @Test("grace: 100000y is a located error; the longest grace allowed (1000y) is written and read back, and the job can be cancelled")
@@ -161,7 +161,7 @@ struct BadValueTests {
         let report = try await engine.runPass(at: Self.now)
         let job = try #require(report.waiting.first)
         #expect(try engine.state.jobs().map(\.notBefore) == [job.notBefore])
-        #expect(TimeText.iso(job.notBefore) == "3026-11-20T12:00:00Z")
+        #expect(InstantText.format(job.notBefore) == "3026-11-20T12:00:00Z")
         #expect(try engine.state.cancel(job.id, by: "dpo", at: Self.now).state == .cancelled)
     }
 

@@ -64,7 +64,7 @@ struct DryRunTests {
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     static let now = Date(timeIntervalSince1970: 1_795_176_000)      // 2026-11-20T12:00:00Z
-    static func daysAgo(_ days: Double) -> String { TimeText.sqlite(now.addingTimeInterval(-days * 86_400)) }
+    static func daysAgo(_ days: Double) -> String { SQLiteTimeText.text(now.addingTimeInterval(-days * 86_400)) }
 
     @Test("KYOCERA's account erasures overlap: an account both unused for two years and asked to be deleted is deleted once, and counted once")
     func overlappingErasures() async throws {

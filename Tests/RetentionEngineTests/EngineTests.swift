@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RetentionEngine
 import RetentionRules
+import RetentionStores
 import Testing
 
 /// The job engine against a real SQLite file: actions, guards, holds, locks, audit.
@@ -78,7 +79,7 @@ struct EngineTests {
                 CREATE INDEX records_created_at ON records(created_at);
                 """)
             for age in 1...100 {
-                let created = TimeText.sqlite(now.addingTimeInterval(-Double(age) * 86_400))
+                let created = SQLiteTimeText.text(now.addingTimeInterval(-Double(age) * 86_400))
                 try db.execute(sql: "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
                                arguments: [age, created, age % 10 == 0 ? created : nil, age % 2 == 0 ? "192.0.2.\(age)" : "2001:db8:\(age):1::5",
                                            "user\(age)@example.com", "Name \(age)", "1980-05-17"])

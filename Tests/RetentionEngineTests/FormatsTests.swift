@@ -1,6 +1,7 @@
 import Foundation
 import RetentionEngine
 import RetentionRules
+import RetentionStores
 import Testing
 
 /// The formats an auditor or another program recomputes or compares against.
@@ -79,9 +80,9 @@ struct FormatsTests {
         ("2019-01-01 10:30:00", "2019-01-01 10:30", false),
     ])
     func cutoffText(stored: String, cutoff: String, due: Bool) {
-        let cutoffDate = TimeText.parseSQLite(cutoff)!
-        let storedDate = TimeText.parseSQLite(stored)!
-        #expect((stored < TimeText.sqliteCutoff(cutoffDate)) == due)
+        let cutoffDate = SQLiteTimeText.parse(cutoff)!
+        let storedDate = SQLiteTimeText.parse(stored)!
+        #expect((stored < SQLiteTimeText.cutoff(cutoffDate)) == due)
         #expect((storedDate < cutoffDate) == due)
     }
 

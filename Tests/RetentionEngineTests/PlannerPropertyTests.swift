@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RetentionEngine
 import RetentionRules
+import RetentionStores
 import Testing
 
 /// The planner's queries agree with a record-by-record evaluation of the rules: random records
@@ -139,7 +140,7 @@ struct PlannerPropertyTests {
             try db.execute(sql: "CREATE TABLE records (id INTEGER PRIMARY KEY, created_at TEXT, closed_at TEXT, status TEXT, name TEXT, restricted_at TEXT)")
             for r in records {
                 try db.execute(sql: "INSERT INTO records VALUES (?, ?, ?, ?, 'someone', NULL)",
-                               arguments: [r.id, TimeText.sqlite(r.created), r.closed.map(TimeText.sqlite), r.status])
+                               arguments: [r.id, SQLiteTimeText.text(r.created), r.closed.map(SQLiteTimeText.text), r.status])
             }
         }
         let engine = try fixture.engine { $0.maxDeleteShare = 1; $0.batchSize = g.int(1...40) }
@@ -188,10 +189,10 @@ struct PlannerPropertyTests {
             }
             if outcome != "deleted", applicable.contains(where: { dueStage($0, .anonymize) }) { expectAnonymized.insert(record.id) }
             // The model says the same, record by record.
-            let values: [String: StoreValue] = ["created_at": .text(TimeText.sqlite(record.created)),
-                                                "closed_at": record.closed.map { .text(TimeText.sqlite($0)) } ?? .null,
+            let values: [String: StoreValue] = ["created_at": .text(SQLiteTimeText.text(record.created)),
+                                                "closed_at": record.closed.map { .text(SQLiteTimeText.text($0)) } ?? .null,
                                                 "status": record.status.map(StoreValue.text) ?? .null, "name": .text("someone"), "restricted_at": .null]
-            let decision = RecordDecision(policy: policy, record: values, key: .integer(record.id), at: now)
+            let decision = RecordDecision(policy: policy, record: values, key: .integer(record.id), at: now, codec: SQLiteCodec())
             let modelOutcome = switch decision.outcome {
             case .deleted: "deleted"
             case .deferred: "deferred"
@@ -204,7 +205,7 @@ struct PlannerPropertyTests {
         _ = try await engine.runPass(at: now)
         let remaining = try keys(queue)
         let anonymized = try await queue.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM records WHERE name IS NULL")) }
-        let context = "seed \(seed), zone \(zone), now \(TimeText.iso(now))\n\(rulesText)"
+        let context = "seed \(seed), zone \(zone), now \(InstantText.format(now))\n\(rulesText)"
         #expect(Set(records.map(\.id)).subtracting(remaining) == expectDeleted, "\(context)")
         #expect(anonymized == expectAnonymized, "\(context)")
         let restricted = try await queue.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM records WHERE restricted_at IS NOT NULL")) }

@@ -176,12 +176,12 @@ struct RuleKindsTests {
                 """)
             for a in Self.accounts {
                 try db.execute(sql: "INSERT INTO accounts VALUES (?, ?, ?, ?, NULL, ?)",
-                               arguments: [a.id, TimeText.sqlite(a.created), a.firstLogin.map(TimeText.sqlite), a.lastUsed.map(TimeText.sqlite),
-                                           a.deletionRequested.map(TimeText.sqlite)])
+                               arguments: [a.id, SQLiteTimeText.text(a.created), a.firstLogin.map(SQLiteTimeText.text), a.lastUsed.map(SQLiteTimeText.text),
+                                           a.deletionRequested.map(SQLiteTimeText.text)])
             }
             for i in Self.invoices {
                 try db.execute(sql: "INSERT INTO invoices VALUES (?, ?, ?, ?, NULL)",
-                               arguments: [i.id, TimeText.sqlite(i.fiscalYearClosed), TimeText.sqlite(i.fiscalYearClosed), i.erasureUpheld.map(TimeText.sqlite)])
+                               arguments: [i.id, SQLiteTimeText.text(i.fiscalYearClosed), SQLiteTimeText.text(i.fiscalYearClosed), i.erasureUpheld.map(SQLiteTimeText.text)])
             }
         }
         let capture = Capture()
@@ -199,7 +199,7 @@ struct RuleKindsTests {
             #expect(environment["RETENTIOND_REQUIRE_POSTGRES"] != "1", "PostgreSQL required but scripts/with-postgres did not provide one")
             return
         }
-        func literal(_ date: Date?) -> String { date.map { "'\(TimeText.iso($0))'" } ?? "NULL" }
+        func literal(_ date: Date?) -> String { date.map { "'\(InstantText.format($0))'" } ?? "NULL" }
         var sql = """
             DROP TABLE IF EXISTS accounts, invoices;
             CREATE TABLE accounts (id bigint PRIMARY KEY, created_at timestamptz, first_login_at timestamptz, last_used_at timestamptz,
@@ -255,7 +255,7 @@ extension RuleKindsTests {
             try db.execute(sql: "CREATE TABLE records (id INTEGER PRIMARY KEY, created_at TEXT, type TEXT, restricted_at TEXT)")
             for id in 1...100 {
                 try db.execute(sql: "INSERT INTO records VALUES (?, ?, ?, NULL)",
-                               arguments: [id, TimeText.sqlite(Self.daysAgo(60)), id % 2 == 0 ? "invoice" : "note"])
+                               arguments: [id, SQLiteTimeText.text(Self.daysAgo(60)), id % 2 == 0 ? "invoice" : "note"])
             }
         }
         let first = try await fixture.engine().runPass(at: Self.now)

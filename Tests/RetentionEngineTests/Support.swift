@@ -44,7 +44,7 @@ struct Fixture {
 }
 
 /// An instant from SQLite-style UTC text.
-func utc(_ text: String) -> Date { TimeText.parseSQLite(text)! }
+func utc(_ text: String) -> Date { SQLiteTimeText.parse(text)! }
 
 func keys(_ queue: DatabaseQueue, _ table: String = "records") throws -> Set<Int64> {
     try queue.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM \(table)")) }

@@ -45,7 +45,7 @@ private struct ColumnReader {
     }
 
     mutating func time(_ text: String, _ column: String) -> Date? {
-        if let date = TimeText.parseISO(text) { return date }
+        if let date = InstantText.parse(text) { return date }
         problems.append("the state database holds a \(column) that is not a time: '\(text)'")
         return nil
     }

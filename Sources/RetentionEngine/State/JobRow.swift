@@ -3,7 +3,7 @@ import GRDB
 import RetentionRules
 
 /// A row of the `job` table, column for column as migrations v1 and v2-kinds made it: instants as
-/// ISO 8601 text (`TimeText.iso`), the predicate and the last key as JSON, the key digest as its
+/// ISO 8601 text (`InstantText.format`), the predicate and the last key as JSON, the key digest as its
 /// state text. `Job(_:)` reads one; `JobRow(_:)` writes one.
 struct JobRow: Sendable, Hashable, Codable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "job"
@@ -59,12 +59,12 @@ extension JobRow {
     /// The row that stores `job` (its id nil for a job not yet inserted).
     init(_ job: Job) throws {
         self.init(id: job.id == 0 ? nil : job.id, store: job.store, dataset: job.dataset, rule: job.rule, stage: job.stage,
-                  action: job.action.rawValue, violation: job.isViolation, cutoff: TimeText.iso(job.cutoff),
+                  action: job.action.rawValue, violation: job.isViolation, cutoff: InstantText.format(job.cutoff),
                   predicate: try StateDatabase.json(job.predicate), state: job.state.rawValue, reason: job.reason,
-                  plannedAt: TimeText.iso(job.plannedAt), notBefore: TimeText.iso(job.notBefore), plannedCount: job.plannedCount,
+                  plannedAt: InstantText.format(job.plannedAt), notBefore: InstantText.format(job.notBefore), plannedCount: job.plannedCount,
                   datasetTotal: job.datasetTotal, doneCount: job.doneCount, lastKey: try job.lastKey.map(StateDatabase.json),
-                  keysDigest: job.keysDigest.stateText, startedAt: job.startedAt.map(TimeText.iso),
-                  finishedAt: job.finishedAt.map(TimeText.iso), decidedBy: job.decidedBy, note: job.note)
+                  keysDigest: job.keysDigest.stateText, startedAt: job.startedAt.map(InstantText.format),
+                  finishedAt: job.finishedAt.map(InstantText.format), decidedBy: job.decidedBy, note: job.note)
     }
 
     /// The row of a job as it should be saved now, and the columns to save. A job that could not
@@ -76,7 +76,7 @@ extension JobRow {
         row.id = job.id
         row.state = job.state.rawValue
         row.reason = job.reason
-        row.finishedAt = job.finishedAt.map(TimeText.iso)
+        row.finishedAt = job.finishedAt.map(InstantText.format)
         row.decidedBy = job.decidedBy
         return (row, endingColumns)
     }

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import RetentionRules
 
 /// A row of the `hold` table: a store-wide hold has no dataset, a dataset's hold no key; the key
 /// of a record's hold is JSON (typed: text `"007"` and the integer 7 are different records).
@@ -40,8 +41,8 @@ struct HoldRow: Codable, FetchableRecord, MutablePersistableRecord {
             } else {
                 scope = .store(store)
             }
-            return Hold(id: id ?? 0, scope: scope, reason: reason, createdBy: createdBy, createdAt: TimeText.parseISO(createdAt) ?? .distantPast,
-                        releasedAt: releasedAt.flatMap(TimeText.parseISO), releasedBy: releasedBy)
+            return Hold(id: id ?? 0, scope: scope, reason: reason, createdBy: createdBy, createdAt: InstantText.parse(createdAt) ?? .distantPast,
+                        releasedAt: releasedAt.flatMap(InstantText.parse), releasedBy: releasedBy)
         }
     }
 }
@@ -57,7 +58,7 @@ extension StateDatabase {
             case .record(_, let dataset, let key): (dataset, key)
             }
             var row = HoldRow(id: nil, store: scope.store, dataset: dataset, key: try key.map(Self.json), reason: reason,
-                              createdBy: who, createdAt: TimeText.iso(now))
+                              createdBy: who, createdAt: InstantText.format(now))
             try row.insert(db)
             return Hold(id: row.id ?? 0, scope: scope, reason: reason, createdBy: who, createdAt: now)
         }
@@ -67,7 +68,7 @@ extension StateDatabase {
     public func releaseHold(_ id: Int64, by who: String, at now: Date) throws(StateError) -> Bool {
         try write { db in
             let released = try HoldRow.filter(key: id).filter(HoldRow.Columns.releasedAt == nil)
-                .updateAll(db, HoldRow.Columns.releasedAt.set(to: TimeText.iso(now)), HoldRow.Columns.releasedBy.set(to: who))
+                .updateAll(db, HoldRow.Columns.releasedAt.set(to: InstantText.format(now)), HoldRow.Columns.releasedBy.set(to: who))
             return released == 1
         }
     }

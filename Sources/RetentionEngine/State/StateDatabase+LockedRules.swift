@@ -19,7 +19,7 @@ struct LockedRuleRow: Codable, FetchableRecord, PersistableRecord {
     }
 
     init(_ locked: LockedRule) throws {
-        (rule, retention, kind, recordedAt) = (locked.rule, locked.retention, locked.kind.rawValue, TimeText.iso(locked.recordedAt))
+        (rule, retention, kind, recordedAt) = (locked.rule, locked.retention, locked.kind.rawValue, InstantText.format(locked.recordedAt))
         anchor = try StateDatabase.json(locked.anchor)
         stages = try StateDatabase.json(locked.stages)
         form = try locked.form.map(StateDatabase.json)
@@ -30,7 +30,7 @@ struct LockedRuleRow: Codable, FetchableRecord, PersistableRecord {
             let decoder = JSONDecoder()
             return LockedRule(rule: rule, anchor: try decoder.decode([String].self, from: Data(anchor.utf8)),
                               stages: try decoder.decode([Stage].self, from: Data(stages.utf8)), retention: retention,
-                              kind: Kind(rawValue: kind) ?? .purpose, recordedAt: TimeText.parseISO(recordedAt) ?? .distantPast,
+                              kind: Kind(rawValue: kind) ?? .purpose, recordedAt: InstantText.parse(recordedAt) ?? .distantPast,
                               form: try form.map { try decoder.decode(LockedRule.Form.self, from: Data($0.utf8)) })
         }
     }

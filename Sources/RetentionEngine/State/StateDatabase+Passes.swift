@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import RetentionRules
 
 /// A row of the `pass` table: when a pass started and how it ended; a pass recorded under a clock
 /// that ran ahead is set aside (voided) when a person accepts the clock.
@@ -30,7 +31,7 @@ struct PassRow: Codable, FetchableRecord, MutablePersistableRecord {
 
     /// The latest start among the passes `request` selects.
     static func latestStart(_ request: QueryInterfaceRequest<PassRow>, in db: Database) throws -> Date? {
-        try request.select(max(Columns.startedAt), as: String.self).fetchOne(db).flatMap(TimeText.parseISO)
+        try request.select(max(Columns.startedAt), as: String.self).fetchOne(db).flatMap(InstantText.parse)
     }
 }
 
@@ -58,7 +59,7 @@ extension StateDatabase {
             if let last = try PassRow.latestStart(PassRow.filter(PassRow.Columns.voidedAt == nil), in: db) {
                 try refuseClock(now, after: last, maximumGap: maximumGap)
             }
-            var pass = PassRow(startedAt: TimeText.iso(now))
+            var pass = PassRow(startedAt: InstantText.format(now))
             try pass.insert(db)
             return pass.id ?? 0
         }
@@ -66,16 +67,16 @@ extension StateDatabase {
 
     private func refuseClock(_ now: Date, after last: Date, maximumGap: TimeInterval?) throws(StateError) {
         if now < last {
-            throw StateError(path: path, message: "refusing to act: the clock reads \(TimeText.iso(now)), earlier than the last pass at "
-                             + "\(TimeText.iso(last)); a clock running backwards would make records look due or not due wrongly. "
+            throw StateError(path: path, message: "refusing to act: the clock reads \(InstantText.format(now)), earlier than the last pass at "
+                             + "\(InstantText.format(last)); a clock running backwards would make records look due or not due wrongly. "
                              + "Fix the system clock (timedatectl), then run again; if the clock is right now and the last pass ran "
                              + "under a wrong one, say so with 'retentionctl clock accept'")
         }
         // A clock that jumped far ahead makes records due that are not: refuse until a person says it is right.
         if let maximumGap, now.timeIntervalSince(last) > maximumGap {
             let days = Int(now.timeIntervalSince(last) / 86_400)
-            throw StateError(path: path, message: "refusing to act: the clock reads \(TimeText.iso(now)), \(days) days after the last pass at "
-                             + "\(TimeText.iso(last)), more than a plausible gap of \(Int(maximumGap / 86_400)) days; a clock set ahead would "
+            throw StateError(path: path, message: "refusing to act: the clock reads \(InstantText.format(now)), \(days) days after the last pass at "
+                             + "\(InstantText.format(last)), more than a plausible gap of \(Int(maximumGap / 86_400)) days; a clock set ahead would "
                              + "delete records that are not due. If the clock is right (the host was off that long), say so with "
                              + "'retentionctl clock accept', then run again; otherwise fix the clock (timedatectl)")
         }
@@ -86,7 +87,7 @@ extension StateDatabase {
     /// Returns how many passes were set aside.
     public func acceptClock(at now: Date, by who: String) throws(StateError) -> Int {
         try write { db in
-            let stamp = TimeText.iso(now)
+            let stamp = InstantText.format(now)
             let voided = try PassRow.filter(PassRow.Columns.startedAt > stamp && PassRow.Columns.voidedAt == nil)
                 .updateAll(db, PassRow.Columns.voidedAt.set(to: stamp), PassRow.Columns.voidedBy.set(to: who))
             var acceptance = PassRow(startedAt: stamp, finishedAt: stamp,
@@ -107,7 +108,7 @@ extension StateDatabase {
     /// Records how a pass ended.
     public func finishPass(_ id: Int64, at now: Date, result: String) throws(StateError) {
         try write { db in
-            _ = try PassRow.filter(key: id).updateAll(db, PassRow.Columns.finishedAt.set(to: TimeText.iso(now)), PassRow.Columns.result.set(to: result))
+            _ = try PassRow.filter(key: id).updateAll(db, PassRow.Columns.finishedAt.set(to: InstantText.format(now)), PassRow.Columns.result.set(to: result))
         }
     }
 }
