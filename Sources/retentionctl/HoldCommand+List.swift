@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RetentionEngine
+import RetentionRules
 
 extension HoldCommand {
     /// `retentionctl hold list`: the holds in force, or all of them.

@@ -1,5 +1,6 @@
 import Foundation
 import RetentionEngine
+import RetentionRules
 
 /// A hold as `hold list --format json` prints it.
 struct HoldView: Encodable {

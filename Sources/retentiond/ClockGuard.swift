@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RetentionEngine
+import RetentionRules
 import Synchronization
 
 /// Refuses passes while the wall clock has run ahead of the boot-time clock by more than
