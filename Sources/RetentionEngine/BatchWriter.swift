@@ -1,0 +1,25 @@
+public import RetentionRules
+
+/// A store the engine changes batch by batch, each batch re-checked key by key against the
+/// predicate in one transaction of the store.
+public protocol BatchWriter: RecordReader {
+    /// Applies `change` to those of `keys` that still match `predicate`, in one transaction;
+    /// returns the keys changed.
+    func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey]
+    /// True when a deleted record is gone from the store, index entries and all (SQL stores): a
+    /// delete job's batches then ask for the first matching keys in whatever order the store finds
+    /// them fastest (the anchor's index range), without `after`. Anonymized and restricted records
+    /// stay in the anchor's index, where each batch would walk past all those done before, so
+    /// those jobs continue after the last key; so do files stores, which skip locked files.
+    var resumesByPredicate: Bool { get }
+    /// True when applying a batch keeps other writers waiting (SQL stores: a transaction's locks),
+    /// so batches are kept short; a files store blocks nobody, and its batches may be longer.
+    var blocksWriters: Bool { get }
+    /// Called after a job finished (files: remove emptied directories).
+    func finish(_ dataset: Dataset) async throws
+}
+extension BatchWriter {
+    public var resumesByPredicate: Bool { false }
+    public var blocksWriters: Bool { false }
+    public func finish(_ dataset: Dataset) async throws {}
+}
