@@ -29,8 +29,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
-        // The rules language: durations, calendar arithmetic, conditions, parsing and diagnostics.
-        // Knows nothing of the command line or systemd.
+        // The rules language: periods, calendar arithmetic, conditions, parsing and diagnostics. It
+        // also reads stores files: they are the other half of what a rule author writes (which rules
+        // bind to which dataset, with which fields), checked against the rules with the same
+        // diagnostics, so the language is both files, not the rules file alone. Knows nothing of
+        // the command line or systemd.
         .target(
             name: "RetentionRules",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -83,8 +86,9 @@ let package = Package(
             name: "Systemd",
             dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
         ),
-        // The typed values of the executables' options (periods in the rules language's syntax, counts,
-        // instants, log levels), read alike by retentionctl and retentiond. Knows nothing of either.
+        // What both executables share on the command line: the typed values of their options (periods
+        // in the rules language's syntax, counts, instants, log levels) and the console log handler.
+        // Knows nothing of either.
         .target(
             name: "CommandLineOptions",
             dependencies: ["RetentionRules", .product(name: "Logging", package: "swift-log")]

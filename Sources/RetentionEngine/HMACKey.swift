@@ -23,11 +23,11 @@ public struct HMACKey: Sendable, Hashable {
 
     /// Reads the key from `path`, or else from the systemd credential `hmac-key`; nil if neither.
     public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HMACKey? {
-        let candidate = path ?? environment["CREDENTIALS_DIRECTORY"].map { $0 + "/" + credentialName }
-        guard let candidate else { return nil }
-        guard let data = FileManager.default.contents(atPath: candidate) else {
-            if path == nil { return nil }
-            throw HMACKeyError(message: "cannot read the HMAC key file \(candidate)")
+        let data: Data, candidate: String
+        switch Credential.read(credentialName, path: path, environment: environment) {
+        case .absent: return nil
+        case .unreadable(let file): throw HMACKeyError(message: "cannot read the HMAC key file \(file)")
+        case .read(let contents, let file): (data, candidate) = (contents, file)
         }
         var trimmed = data
         while let last = trimmed.last, last == 10 || last == 13 { trimmed.removeLast() }

@@ -17,9 +17,6 @@ public struct Job: Sendable, Hashable, Codable, Identifiable {
         case done
         case failed
         case cancelled
-
-        /// Whether the job can still act.
-        public var isOpen: Bool { [.planned, .awaitingApproval, .running].contains(self) }
     }
 
     /// Sequential, from the state database.

@@ -257,7 +257,3 @@ struct ConditionParser {
         }
     }
 }
-
-extension Array {
-    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
-}

@@ -6,9 +6,6 @@ import Yams
 /// Like systemd-tmpfiles' `parse_line`, it keeps going after a problem so that an author sees all
 /// of them in one run; a rule with an error is left out of the result.
 public enum RulesParser: Sendable {
-    /// The format version this build reads.
-    public static let formatVersion = 1
-
     /// The keys at the top of a rules file.
     enum TopLevelKey: String, FileKey {
         case version, defaults, rules

@@ -39,13 +39,10 @@ final class PostgresConnection: BatchWriter {
             throw StoreError(store: store.id, message: "unusable dsn: \(error)")
         }
         var password: String?
-        let environment = ProcessInfo.processInfo.environment
-        if let file = passwordFile ?? environment["CREDENTIALS_DIRECTORY"].map({ $0 + "/" + credentialName }) {
-            if let data = FileManager.default.contents(atPath: file) {
-                password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
-            } else if passwordFile != nil {
-                throw StoreError(store: store.id, message: "cannot read the password file \(file)")
-            }
+        switch Credential.read(credentialName, path: passwordFile) {
+        case .absent: break
+        case .unreadable(let file): throw StoreError(store: store.id, message: "cannot read the password file \(file)")
+        case .read(let data, _): password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
         }
         var logger = Logger(label: "retentiond.postgres")
         logger.logLevel = .critical

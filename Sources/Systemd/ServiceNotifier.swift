@@ -10,9 +10,6 @@ import Glibc
 public struct ServiceNotifier: Sendable {
     public init() {}
 
-    /// Whether a service manager listens (`$NOTIFY_SOCKET` is set).
-    public var isListening: Bool { getenv("NOTIFY_SOCKET") != nil }
-
     /// Sends raw `KEY=VALUE` lines; returns whether the manager was reached.
     @discardableResult
     public func send(_ assignments: [String]) -> Bool {

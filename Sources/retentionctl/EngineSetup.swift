@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineOptions
 import Foundation
 import Logging
 import RetentionEngine
@@ -25,7 +26,7 @@ struct EngineSetup: ParsableArguments {
     var postgresPasswordFile: String?
 
     /// Loads everything; an error in the configuration is printed, located, and fails the command.
-    func engine(options: EngineOptions = EngineOptions(), logger: Logger = ConsoleLogHandler.logger()) throws -> Engine {
+    func engine(options: EngineOptions = EngineOptions(), logger: Logger = ConsoleLogHandler.commandLogger("retentionctl")) throws -> Engine {
         let rules = try RulesLocation.loadUsable(rulesPaths)
         let stores = try StoresLocation.loadUsable(storesPaths, rules: rules)
         var options = options

@@ -4,7 +4,7 @@ import RetentionRules
 /// Where the rules are read from, shared by every command that reads them.
 enum RulesLocation {
     /// The installed location.
-    static let installed = Configuration.installedRules
+    static let installed = RetentionConfiguration.installedRules
     /// The rules in a source checkout, used when nothing is installed.
     static let checkout = "rules"
 

@@ -5,10 +5,10 @@ import RetentionRules
 enum StoresLocation {
     static func resolve(_ paths: [String]) throws(CommandFailure) -> [String] {
         if !paths.isEmpty { return paths }
-        guard FileManager.default.fileExists(atPath: Configuration.installedStores) else {
-            throw CommandFailure("no stores given and \(Configuration.installedStores) does not exist: name them with --stores", status: .usage)
+        guard FileManager.default.fileExists(atPath: RetentionConfiguration.installedStores) else {
+            throw CommandFailure("no stores given and \(RetentionConfiguration.installedStores) does not exist: name them with --stores", status: .usage)
         }
-        return [Configuration.installedStores]
+        return [RetentionConfiguration.installedStores]
     }
 
     /// Loads for a command that uses the stores: errors to stderr, located; any error fails the command.

@@ -13,9 +13,9 @@ struct EngineBuilder: Sendable {
 
     /// Reads the rules and stores; every error is logged with its location. At start-up an error
     /// is fatal (there are no last good rules); on reload it rejects the new files.
-    func loadConfiguration(reloading: Bool) throws -> Configuration {
+    func loadConfiguration(reloading: Bool) throws -> RetentionConfiguration {
         do {
-            let configuration = try Configuration.load(rules: settings.rulesPaths, stores: settings.storesPaths)
+            let configuration = try RetentionConfiguration.load(rules: settings.rulesPaths, stores: settings.storesPaths)
             for warning in configuration.warnings { logger.debug("\(warning)") }
             return configuration
         } catch {
@@ -30,7 +30,7 @@ struct EngineBuilder: Sendable {
         }
     }
 
-    func makeEngine(_ configuration: Configuration, state: StateDatabase) throws -> Engine {
+    func makeEngine(_ configuration: RetentionConfiguration, state: StateDatabase) throws -> Engine {
         var options = settings.options
         do { options.hmacKey = try HMACKey.load(path: settings.hmacKeyPath) } catch {
             logger.error("\(error)")

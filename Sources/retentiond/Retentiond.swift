@@ -78,7 +78,7 @@ struct Retentiond: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = toJournal
                 ? JournalLogHandler(identifier: Self.identifier, messageID: MessageIDs.forEvent(named:))
-                : ConsoleLogHandler(identifier: Self.identifier)
+                : ConsoleLogHandler(style: .journal(identifier: Self.identifier))
             handler.logLevel = label == Self.identifier ? level : .warning
             return handler
         }
@@ -88,8 +88,8 @@ struct Retentiond: AsyncParsableCommand {
         options.dryRun = dryRun
         if let batchSize { options.batchSize = batchSize }
         let settings = DaemonSettings(
-            rulesPaths: rulesPaths.isEmpty ? [Configuration.installedRules] : rulesPaths,
-            storesPaths: storesPaths.isEmpty ? [Configuration.installedStores] : storesPaths,
+            rulesPaths: rulesPaths.isEmpty ? [RetentionConfiguration.installedRules] : rulesPaths,
+            storesPaths: storesPaths.isEmpty ? [RetentionConfiguration.installedStores] : storesPaths,
             statePath: StateDatabase.path(given: statePath),
             stateCreation: Self.stateCreation(for: StateDatabase.path(given: statePath), initialize: initialize),
             hmacKeyPath: hmacKeyPath, postgresPasswordFile: postgresPasswordFile,

@@ -1,7 +1,7 @@
 /// The rules and stores an engine runs on, read together so that the stores are checked against
 /// the rules. Either all of it is usable, or none of it is: a daemon keeps its last good
 /// configuration rather than enforce half of a broken one.
-public struct Configuration: Sendable {
+public struct RetentionConfiguration: Sendable {
     public var rules: RuleSet
     public var stores: StoreSet
     /// The warnings (a usable configuration has no errors).
@@ -16,7 +16,7 @@ public struct Configuration: Sendable {
     ///
     /// - Throws: `ConfigurationError.unreadable` when a path cannot be read at all,
     ///   `.invalid` with every error, in file order, when any file has one.
-    public static func load(rules rulesPaths: [String], stores storesPaths: [String]) throws(ConfigurationError) -> Configuration {
+    public static func load(rules rulesPaths: [String], stores storesPaths: [String]) throws(ConfigurationError) -> RetentionConfiguration {
         let rules: RulesLoad, stores: StoresLoad
         do {
             rules = try RuleSet.load(paths: rulesPaths)
@@ -26,7 +26,7 @@ public struct Configuration: Sendable {
         }
         let diagnostics = (rules.diagnostics + stores.diagnostics).sorted { $0.location < $1.location }
         guard !diagnostics.hasErrors else { throw .invalid(diagnostics.errors) }
-        return Configuration(rules: rules.ruleSet, stores: stores.storeSet, warnings: diagnostics.warnings)
+        return RetentionConfiguration(rules: rules.ruleSet, stores: stores.storeSet, warnings: diagnostics.warnings)
     }
 }
 
