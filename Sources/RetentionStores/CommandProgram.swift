@@ -149,40 +149,10 @@ struct CommandProgram: Sendable {
             ) { execution in
                 group.value.store(execution.processIdentifier.value, ordering: .releasing)
                 return try await withThrowingTaskGroup(of: Part.self) { parts in
-                    let writer = execution.standardInputWriter
-                    parts.addTask {
-                        // A program that exits unread makes the write fail (EPIPE, SIGPIPE being
-                        // ignored) or end short (the program's exit cancels the wait for room).
-                        let written = (try? await writer.write(request)) ?? 0
-                        try? await writer.finish()
-                        return .written(written)
-                    }
-                    let output = execution.standardOutput
-                    parts.addTask {
-                        var bytes: [UInt8] = []
-                        do {
-                            for try await buffer in output {
-                                guard bytes.count + buffer.count <= maxOutputBytes else {
-                                    // Killing the group ends the writer and the stderr reader too.
-                                    try? execution.send(signal: .kill, toProcessGroup: true)
-                                    return .output(bytes, overflowed: true)
-                                }
-                                buffer.withUnsafeBytes { bytes.append(contentsOf: $0) }
-                            }
-                        } catch {}
-                        return .output(bytes, overflowed: false)
-                    }
-                    let errors = execution.standardError
-                    parts.addTask {
-                        var tail: [UInt8] = []
-                        do {
-                            for try await buffer in errors {
-                                buffer.withUnsafeBytes { tail.append(contentsOf: $0) }
-                                if tail.count > 2 * keptErrorBytes { tail.removeFirst(tail.count - keptErrorBytes) }
-                            }
-                        } catch {}
-                        return .errors(Array(tail.suffix(keptErrorBytes)))
-                    }
+                    let writer = execution.standardInputWriter, output = execution.standardOutput, errors = execution.standardError
+                    parts.addTask { await Self.write(request, to: writer) }
+                    parts.addTask { await Self.read(output, upTo: maxOutputBytes) { try? execution.send(signal: .kill, toProcessGroup: true) } }
+                    parts.addTask { await Self.tail(of: errors, keeping: keptErrorBytes) }
                     var outcome = Outcome(termination: .exited(0), output: [], errorTail: [], requestUnread: false)
                     var overflowed = false
                     for try await part in parts {
@@ -209,6 +179,42 @@ struct CommandProgram: Sendable {
             // Cancelled by the deadline: the teardown has run.
             return .stopped
         }
+    }
+
+    /// Writes the request and closes stdin. A program that exits unread makes the write fail
+    /// (EPIPE, SIGPIPE being ignored) or end short (the program's exit cancels the wait for room).
+    private static func write(_ request: [UInt8], to writer: StandardInputWriter) async -> Part {
+        let written = (try? await writer.write(request)) ?? 0
+        try? await writer.finish()
+        return .written(written)
+    }
+
+    /// Reads stdout to its end, or kills the program's group once it passes `limit` bytes (which
+    /// ends the writer and the stderr reader too).
+    private static func read(_ output: SubprocessOutputSequence, upTo limit: Int, kill: @Sendable () -> Void) async -> Part {
+        var bytes: [UInt8] = []
+        do {
+            for try await buffer in output {
+                guard bytes.count + buffer.count <= limit else {
+                    kill()
+                    return .output(bytes, overflowed: true)
+                }
+                buffer.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            }
+        } catch {}
+        return .output(bytes, overflowed: false)
+    }
+
+    /// The last `kept` bytes of stderr, read to its end.
+    private static func tail(of errors: SubprocessOutputSequence, keeping kept: Int) async -> Part {
+        var tail: [UInt8] = []
+        do {
+            for try await buffer in errors {
+                buffer.withUnsafeBytes { tail.append(contentsOf: $0) }
+                if tail.count > 2 * kept { tail.removeFirst(tail.count - kept) }
+            }
+        } catch {}
+        return .errors(Array(tail.suffix(kept)))
     }
 
     /// Whether the child `pid` has ended, without reaping it (swift-subprocess does that).

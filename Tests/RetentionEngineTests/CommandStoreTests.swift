@@ -85,6 +85,12 @@ struct CommandStoreTests {
     }
 
     /// Whether `pid` is a live process (not gone, not a zombie waiting for its reaper).
+    /// Whether `pid` is gone within 10 s.
+    static func dies(_ pid: Int32) -> Bool {
+        for _ in 0..<200 where alive(pid) { usleep(50_000) }
+        return !alive(pid)
+    }
+
     static func alive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return false }
@@ -131,7 +137,8 @@ struct CommandStoreTests {
         #expect(Self.message(result).contains("was stopped after its timeout of 2 s"), "\(Self.message(result))")
         #expect(seconds >= 1.9 && seconds < 150, "took \(seconds) s (the old connector waited for the grandchild's 300 s)")
         let grandchild = try #require(Int32(bench.file("grandchild").trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(!Self.alive(grandchild), "the grandchild was killed with its group")
+        // A signal is delivered when the process next runs: on a loaded machine, a moment later.
+        #expect(Self.dies(grandchild), "the grandchild was killed with its group")
     }
 
     @Test("a program that ignores SIGTERM gets SIGKILL after the grace; one that left the group cannot hold the call")
