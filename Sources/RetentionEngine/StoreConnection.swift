@@ -1,8 +1,8 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// What a job does to each record of a batch.
-public enum Change: Sendable, Hashable {
+package enum Change: Sendable, Hashable {
     case delete
     /// Replaces columns per strategy and sets `markColumn` (if any) to `at`.
     case anonymize(strategies: [String: AnonymizationStrategy], markColumn: String?, at: Date, hmacKey: HMACKey?)
@@ -17,7 +17,7 @@ public enum Change: Sendable, Hashable {
 /// anchors), `BatchWriter` (those two again: changes batch by batch), `JobExecutor` (an external
 /// system through a command: a whole job at once). Queries run in the store (an indexed range
 /// query for SQL, a directory walk for files); nothing loads a dataset into memory.
-public protocol StoreConnection: Sendable {
+package protocol StoreConnection: Sendable {
     /// How many records of `dataset` match `predicate`.
     func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int
     /// `count` for several predicates: planning asks one per stage, and a store may answer them all
@@ -34,7 +34,7 @@ public protocol StoreConnection: Sendable {
 
 /// A store whose records the engine can name and read: keys in the store's own order, single
 /// records, the earliest anchor of a selection (for forecasts and deadlines).
-public protocol RecordReader: StoreConnection {
+package protocol RecordReader: StoreConnection {
     /// Up to `limit` keys matching `predicate`, from `start`.
     func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey]
     /// Which of `keys` still match `predicate`.
@@ -53,7 +53,7 @@ public protocol RecordReader: StoreConnection {
 
 /// A store the engine changes batch by batch, each batch re-checked key by key against the
 /// predicate in one transaction of the store.
-public protocol BatchWriter: RecordReader {
+package protocol BatchWriter: RecordReader {
     /// Applies `change` to those of `keys` that still match `predicate`, in one transaction;
     /// returns the keys changed.
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey]
@@ -72,25 +72,25 @@ public protocol BatchWriter: RecordReader {
 
 /// A store that carries out a whole job itself (an external system through a command) and says
 /// what it did; it must be idempotent, as a job interrupted by a crash is sent again.
-public protocol JobExecutor: StoreConnection {
+package protocol JobExecutor: StoreConnection {
     func execute(_ job: Job, change: Change, dataset: Dataset, predicate: RecordPredicate) async throws -> [RecordKey]
 }
 
 /// A key typed by an operator, read as the store reads its keys.
-public struct KeyLookup: Sendable, Hashable {
+package struct KeyLookup: Sendable, Hashable {
     /// What has the key in the store now.
-    public enum Found: Sendable, Hashable {
+    package enum Found: Sendable, Hashable {
         case record
         /// A directory of a files store: a hold on it holds every file below it.
         case directory
         case nothing
     }
 
-    public var key: RecordKey
-    public var type: KeyType
-    public var found: Found
+    package var key: RecordKey
+    package var type: KeyType
+    package var found: Found
 
-    public init(key: RecordKey, type: KeyType, found: Found) {
+    package init(key: RecordKey, type: KeyType, found: Found) {
         self.key = key
         self.type = type
         self.found = found
@@ -98,7 +98,7 @@ public struct KeyLookup: Sendable, Hashable {
 }
 
 /// Where a batch's keys start.
-public enum BatchStart: Sendable, Hashable {
+package enum BatchStart: Sendable, Hashable {
     /// The first matching keys in whatever order the store finds them fastest (delete jobs on
     /// stores that `resumesByPredicate`).
     case anywhere
@@ -107,18 +107,18 @@ public enum BatchStart: Sendable, Hashable {
 }
 
 /// One question for `earliest`: the earliest `column` among records matching `predicate`.
-public struct EarliestQuery: Sendable, Hashable {
-    public var column: String
-    public var predicate: RecordPredicate
+package struct EarliestQuery: Sendable, Hashable {
+    package var column: String
+    package var predicate: RecordPredicate
 
-    public init(column: String, predicate: RecordPredicate) {
+    package init(column: String, predicate: RecordPredicate) {
         self.column = column
         self.predicate = predicate
     }
 }
 
 extension StoreConnection {
-    public func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int] {
+    package func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int] {
         var counts: [Int] = []
         for predicate in predicates { counts.append(try await count(dataset, where: predicate)) }
         return counts
@@ -126,7 +126,7 @@ extension StoreConnection {
 }
 
 extension RecordReader {
-    public func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?] {
+    package func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?] {
         var dates: [Date?] = []
         for query in queries { dates.append(try await earliest(dataset, column: query.column, where: query.predicate)) }
         return dates
@@ -134,25 +134,25 @@ extension RecordReader {
 }
 
 extension BatchWriter {
-    public var resumesByPredicate: Bool { false }
-    public var blocksWriters: Bool { false }
-    public func finish(_ dataset: Dataset) async throws {}
+    package var resumesByPredicate: Bool { false }
+    package var blocksWriters: Bool { false }
+    package func finish(_ dataset: Dataset) async throws {}
 }
 
 /// Opens connections to stores; the engine does not know the kinds' libraries.
-public protocol StoreConnector: Sendable {
+package protocol StoreConnector: Sendable {
     func connect(to store: Store) async throws -> any StoreConnection
 }
 
 /// A store could not be reached or did not behave as its stores file says.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public var store: String
-    public var message: String
+package struct StoreError: Error, Sendable, CustomStringConvertible {
+    package var store: String
+    package var message: String
 
-    public init(store: String, message: String) {
+    package init(store: String, message: String) {
         self.store = store
         self.message = message
     }
 
-    public var description: String { "store '\(store)': \(message)" }
+    package var description: String { "store '\(store)': \(message)" }
 }

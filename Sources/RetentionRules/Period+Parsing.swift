@@ -6,7 +6,7 @@ public struct PeriodSyntaxError: Error, Sendable, Hashable, CustomStringConverti
     public var offset: Int
 
     /// Creates an error.
-    public init(_ message: String, offset: Int = 0) {
+    package init(_ message: String, offset: Int = 0) {
         self.message = message
         self.offset = offset
     }
@@ -16,7 +16,7 @@ public struct PeriodSyntaxError: Error, Sendable, Hashable, CustomStringConverti
 
 extension Period {
     /// The accepted forms, for messages.
-    public static let expectedForm =
+    package static let expectedForm =
         "a whole number and a unit: h, d, w, mo or y (for example 35d, 14mo, 10y)"
 
     /// Parses `35d`, `14 months`, `1 year`, `0d`. Never guesses: a bare number, `m`, a fraction,
