@@ -16,7 +16,7 @@ package struct PlannedStage: Sendable, Hashable {
     package var isViolation: Bool
     /// Set on the restriction of records whose erasure under `rule` an obligation defers: every
     /// deferred record (restricted already or not), and the obligations that can defer it.
-    package var deferral: Deferral?
+    var deferral: Deferral?
     /// For a delete stage of a rule with a `deadline:`: the records it deletes later than that.
     package var overdue: RecordPredicate?
 
@@ -77,7 +77,7 @@ package struct DatasetPolicy: Sendable {
     }
 
     /// The dataset's key column (files: the path).
-    package var keyColumn: String { dataset.key ?? "path" }
+    var keyColumn: String { dataset.key ?? "path" }
 
     /// The records holds on single records keep out of every job, as a predicate.
     func excluding(_ holds: [Hold]) -> RecordPredicate {

@@ -24,7 +24,7 @@ package struct Hold: Sendable, Hashable, Codable, Identifiable {
         }
 
         /// Whether the hold covers a whole dataset (or its store).
-        package func covers(store: String, dataset: String) -> Bool {
+        func covers(store: String, dataset: String) -> Bool {
             switch self {
             case .store(let s): s == store
             case .dataset(let s, let d): s == store && d == dataset

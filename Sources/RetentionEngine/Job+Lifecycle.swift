@@ -88,7 +88,7 @@ extension Job {
 package struct JobTransitionError: Error, Sendable, CustomStringConvertible {
     package var job: Int64
     package var from: Job.State
-    package var to: Job.State
+    var to: Job.State
 
     package var description: String {
         let allowed = Job.moves[from, default: []].map(\.rawValue).sorted()

@@ -60,6 +60,6 @@ package struct PlanEntry: Sendable, Hashable, Encodable {
 /// The plan at an instant: every stage of every bound rule, with counts.
 package struct Plan: Sendable {
     package var at: Date
-    package var horizon: Period?
+    var horizon: Period?
     package var entries: [PlanEntry]
 }

@@ -34,7 +34,7 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
     /// How many units; never negative.
     public var count: Int
     /// The unit.
-    package var unit: Unit
+    var unit: Unit
 
     /// Creates a duration; `count` must not be negative.
     package init(_ count: Int, _ unit: Unit) {

@@ -48,7 +48,7 @@ package struct PostgresDSN: Sendable, Hashable, CustomStringConvertible {
     package var sslRootCert: String?
 
     /// The parameters retentiond reads from the query part.
-    package static let parameters = ["sslmode", "sslrootcert"]
+    static let parameters = ["sslmode", "sslrootcert"]
 
     /// Without `sslmode`: no TLS to a loopback address, where TLS protects nothing a local root
     /// could not read anyway (and a local server rarely has a certificate); `verify-full`

@@ -7,7 +7,7 @@ public struct Schedule: Sendable, Hashable, Codable {
     /// Always `retentiond-schedule`.
     package var format = "retentiond-schedule"
     /// The version of this JSON layout.
-    package var version = 1
+    var version = 1
     /// The rules files read, in order.
     package var files: [String]
     /// One entry per rule, in file and document order.

@@ -14,7 +14,7 @@ public struct Store: Sendable, Hashable, Identifiable {
         case command
 
         /// The actions this kind of store can carry out; files can only be deleted.
-        package var actions: Set<Action> {
+        var actions: Set<Action> {
             self == .files ? [.delete] : [.delete, .anonymize, .restrict]
         }
     }
