@@ -5,11 +5,11 @@
 /// what was found and what was expected.
 package struct OptionValueError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What the option takes.
-    package var expected: String
+    var expected: String
     /// The value given.
-    package var found: String
+    var found: String
     /// What is wrong with it, when there is more to say than that it is not the expected form.
-    package var problem: String?
+    var problem: String?
 
     /// Creates an error.
     package init(expected: String, found: String, problem: String? = nil) {

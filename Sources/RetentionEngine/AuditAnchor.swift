@@ -12,7 +12,7 @@ package struct AuditAnchor: Sendable, Hashable, CustomStringConvertible {
     /// The state database's path when the record was appended, for messages.
     package var state: String?
     /// Where the anchor comes from, for messages: `journal`, `head`.
-    package var source: String
+    var source: String
 
     package init(sequence: Int64, hash: String, mac: String? = nil, chain: String? = nil, state: String? = nil, source: String) {
         self.sequence = sequence

@@ -20,7 +20,7 @@ package struct Engine: Sendable {
     package var options: EngineOptions
     package var logger: Logger
     /// The wall clock, for start and end times (the pass's `now` may be simulated by `plan --at`).
-    package var clock: @Sendable () -> Date = { Date() }
+    var clock: @Sendable () -> Date = { Date() }
     /// Asked before every batch and between jobs: when it says true, the pass stops there and
     /// leaves the running job to be resumed by the next pass (a daemon's graceful shutdown).
     package var stopRequested: @Sendable () -> Bool = { false }

@@ -10,7 +10,7 @@ package struct EngineOptions: Sendable {
     /// Deleting more than this share of a dataset in one job waits for approval.
     package var maxDeleteShare = 0.25
     /// Deleting more than this many records in one job waits for approval (none by default).
-    package var maxDeleteCount: Int?
+    var maxDeleteCount: Int?
     /// Plan and count, but write nothing: neither the stores nor the state database.
     package var dryRun = false
     /// The longest plausible time between two passes, in seconds: a clock further ahead than this is refused

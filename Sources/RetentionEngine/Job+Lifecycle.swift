@@ -87,7 +87,7 @@ extension Job {
 /// decided on it), or a bug; the pass stops rather than guess.
 package struct JobTransitionError: Error, Sendable, CustomStringConvertible {
     package var job: Int64
-    package var from: Job.State
+    var from: Job.State
     var to: Job.State
 
     package var description: String {

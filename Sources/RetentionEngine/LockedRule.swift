@@ -22,11 +22,11 @@ package struct LockedRule: Sendable, Hashable {
         /// The IANA zone its calendar arithmetic ran in.
         package var timeZone: String
         /// `end-of-day`, `end-of-month`, `end-of-year`, or nil.
-        package var alignment: String?
+        var alignment: String?
         /// The canonical `when:` text, or nil for every record.
         package var condition: String?
         /// Who enforced it.
-        package var enforcedBy: String
+        var enforcedBy: String
         /// Every dataset it was ever bound to (never forgotten).
         package var bindings: [Binding]
 

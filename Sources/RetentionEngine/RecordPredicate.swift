@@ -76,7 +76,7 @@ package indirect enum RecordPredicate: Sendable, Hashable {
     }
 
     /// The column holds a value that is not a representable time: a bad value of the record.
-    package static func unrepresentable(_ column: String) -> RecordPredicate {
+    static func unrepresentable(_ column: String) -> RecordPredicate {
         .not(.notBefore(column: column, cutoff: RepresentableInstants.earliest)) || .notBefore(column: column, cutoff: RepresentableInstants.end)
     }
 

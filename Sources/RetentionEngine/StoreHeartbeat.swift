@@ -14,5 +14,5 @@ package enum StoreHeartbeat: Sendable {
     package static let interval: Duration = .milliseconds(500)
 
     /// Tells the observer bound to the current task, if any.
-    package static func beat() { observer?() }
+    static func beat() { observer?() }
 }

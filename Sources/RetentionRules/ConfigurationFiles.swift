@@ -5,7 +5,7 @@ package struct ConfigurationReadError: Error, Sendable, CustomStringConvertible 
     /// The path given.
     package var path: String
     /// What went wrong.
-    package var reason: String
+    var reason: String
 
     package var description: String { "cannot read '\(path)': \(reason)" }
 }

@@ -15,7 +15,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
     }
 
     /// The same line, `offset` columns to the right: for positions inside a scalar value.
-    package func advanced(by offset: Int) -> SourceLocation {
+    func advanced(by offset: Int) -> SourceLocation {
         SourceLocation(file: file, line: line, column: column + offset)
     }
 

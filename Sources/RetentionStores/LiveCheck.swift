@@ -13,7 +13,7 @@ import Glibc
 /// query rather than a scan (a warning, with the `CREATE INDEX` to run). Files and command stores:
 /// the directory and the program exist. Nothing is written to any store.
 package struct LiveCheck: Sendable {
-    package var connector: StoreConnectors
+    var connector: StoreConnectors
 
     package init(connector: StoreConnectors) {
         self.connector = connector

@@ -5,7 +5,7 @@ package import RetentionRules
 /// Opens connections for every kind of store.
 package struct StoreConnectors: StoreConnector {
     /// The PostgreSQL password, from a file or the systemd credential `postgres-password`.
-    package var postgresPasswordFile: String?
+    var postgresPasswordFile: String?
     /// Seconds a command store may take per job when its stores file does not say.
     var defaultCommandTimeout = 300
 
@@ -25,7 +25,7 @@ package struct StoreConnectors: StoreConnector {
     }
 
     /// A relative path in a stores file is relative to that file's directory.
-    package static func resolve(_ path: String, for store: Store) -> String {
+    static func resolve(_ path: String, for store: Store) -> String {
         store.resolve(path)
     }
 }
