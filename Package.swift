@@ -5,6 +5,9 @@ import PackageDescription
 let package = Package(
     name: "retentiond",
     platforms: [.macOS(.v15)],
+    // The libraries' declarations are `package`: only this package's targets use them. What stays
+    // public is what a package of its own uses: the rules language's parsers and calendar, called by
+    // the fuzzers (Fuzz/, docs/fuzzing.md), and Systemd, which knows nothing of retention.
     products: [
         .library(name: "RetentionRules", targets: ["RetentionRules"]),
         .library(name: "RetentionEngine", targets: ["RetentionEngine"]),

@@ -1,29 +1,29 @@
 import Foundation
-public import Logging
+package import Logging
 
 /// Log lines on stderr, for either executable run in a terminal. One handler, two shapes:
 /// `retentionctl` says what happened as a command does (`retentionctl: warning: …`); `retentiond`
 /// prints like `journalctl -o short-iso` (time, identifier and pid, message), and entries of a
 /// known kind end with their journal fields, so that what would be filterable in the journal is
 /// visible here too.
-public struct ConsoleLogHandler: LogHandler {
+package struct ConsoleLogHandler: LogHandler {
     /// The shape of each line.
-    public enum Style: Sendable {
+    package enum Style: Sendable {
         /// `NAME: LEVEL: message`, fields left to the journal.
         case command(name: String)
         /// `TIME IDENTIFIER[PID]: [LEVEL: ]message  [FIELD=value …]`.
         case journal(identifier: String)
     }
 
-    public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level = .info
+    package var metadata: Logger.Metadata = [:]
     let style: Style
 
-    public init(style: Style) {
+    package init(style: Style) {
         self.style = style
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
@@ -31,7 +31,7 @@ public struct ConsoleLogHandler: LogHandler {
     /// The journal fields shown, in this order.
     static let shownFields = ["event", "rule", "store", "dataset", "job_id", "action", "stage", "count", "cutoff"]
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let line = switch style {
         case .command(let name): "\(name): \(event.level): \(event.message)"
         case .journal(let identifier): journalLine(event, identifier: identifier)
@@ -59,7 +59,7 @@ public struct ConsoleLogHandler: LogHandler {
     }
 
     /// A logger for a command: info and up, or warnings and up when `quiet`.
-    public static func commandLogger(_ name: String, quiet: Bool = false) -> Logger {
+    package static func commandLogger(_ name: String, quiet: Bool = false) -> Logger {
         var logger = Logger(label: name) { _ in ConsoleLogHandler(style: .command(name: name)) }
         logger.logLevel = quiet ? .warning : .info
         return logger

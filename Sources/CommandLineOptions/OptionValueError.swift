@@ -3,22 +3,22 @@
 /// The argument parser prints it after the option and the value it was given ("The value '5m' is
 /// invalid for '--interval <interval>': …"), so that the whole message says where (the option),
 /// what was found and what was expected.
-public struct OptionValueError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct OptionValueError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What the option takes.
-    public var expected: String
+    var expected: String
     /// The value given.
-    public var found: String
+    var found: String
     /// What is wrong with it, when there is more to say than that it is not the expected form.
-    public var problem: String?
+    var problem: String?
 
     /// Creates an error.
-    public init(expected: String, found: String, problem: String? = nil) {
+    package init(expected: String, found: String, problem: String? = nil) {
         self.expected = expected
         self.found = found
         self.problem = problem
     }
 
-    public var description: String {
+    package var description: String {
         if let problem { return "\(problem); expected \(expected)" }
         return "expected \(expected); found '\(found)'"
     }

@@ -1,10 +1,10 @@
 import Foundation
-public import RetentionRules
+package import RetentionRules
 
 /// Computes anonymized values: what each strategy makes of a value.
-public enum Anonymizer: Sendable {
+package enum Anonymizer: Sendable {
     /// The anonymized form of `value` under `strategy`; nil stays nil.
-    public static func apply(_ strategy: AnonymizationStrategy, to value: StoreValue, key: HMACKey?) throws -> StoreValue {
+    package static func apply(_ strategy: AnonymizationStrategy, to value: StoreValue, key: HMACKey?) throws -> StoreValue {
         if value.isNull { return .null }
         switch strategy {
         case .null: return .null
@@ -36,7 +36,7 @@ public enum Anonymizer: Sendable {
     /// IPv4 to its /24 (`192.0.2.17` → `192.0.2.0`), IPv6 to its /48 (`2001:db8:1:2::5` →
     /// `2001:db8:1::`). Anything unparseable becomes the empty address `0.0.0.0`, so that no
     /// identifying text survives.
-    public static func truncateIP(_ text: String) -> String {
+    package static func truncateIP(_ text: String) -> String {
         // Byte by byte on the stack: an anonymize job truncates an address per record.
         var text = text
         return text.withUTF8 { bytes in

@@ -1,20 +1,20 @@
 /// A copy of one audit record's place in the chain, kept outside the state database: the journal's
 /// `audit-appended` entry, or a head an auditor noted (`retentionctl audit head`). Whoever can
 /// rewrite the state database cannot reach it, so a record rewritten or cut off no longer matches.
-public struct AuditAnchor: Sendable, Hashable, CustomStringConvertible {
-    public var sequence: Int64
+package struct AuditAnchor: Sendable, Hashable, CustomStringConvertible {
+    package var sequence: Int64
     /// The record's chain hash.
-    public var hash: String
+    package var hash: String
     /// The record's MAC, when it had one.
-    public var mac: String?
+    package var mac: String?
     /// The id of the chain (`audit_chain.id` of the state database) the record belongs to.
-    public var chain: String?
+    package var chain: String?
     /// The state database's path when the record was appended, for messages.
-    public var state: String?
+    package var state: String?
     /// Where the anchor comes from, for messages: `journal`, `head`.
-    public var source: String
+    var source: String
 
-    public init(sequence: Int64, hash: String, mac: String? = nil, chain: String? = nil, state: String? = nil, source: String) {
+    package init(sequence: Int64, hash: String, mac: String? = nil, chain: String? = nil, state: String? = nil, source: String) {
         self.sequence = sequence
         self.hash = hash
         self.mac = mac
@@ -24,15 +24,15 @@ public struct AuditAnchor: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The anchor of a record just appended to `chain` in the state database at `state`.
-    public init(_ record: AuditRecord, chain: String, state: String) {
+    package init(_ record: AuditRecord, chain: String, state: String) {
         self.init(sequence: record.sequence, hash: record.hash, mac: record.mac, chain: chain, state: state, source: "journal")
     }
 
     /// `SEQUENCE:HASH`, as `audit head` prints it and `audit verify --head` takes it.
-    public var description: String { "\(sequence):\(hash)" }
+    package var description: String { "\(sequence):\(hash)" }
 
     /// Reads `SEQUENCE:HASH` (a 64-digit lower-case hex hash); nil if it is not that.
-    public init?(head text: String) {
+    package init?(head text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, let sequence = Int64(parts[0]), sequence > 0, Self.isHash(parts[1]) else { return nil }
         self.init(sequence: sequence, hash: String(parts[1]), source: "head")
@@ -42,11 +42,11 @@ public struct AuditAnchor: Sendable, Hashable, CustomStringConvertible {
 
     /// The anchor's fields by name, as the daemon and `retentionctl` write them to the journal
     /// and `journalctl -o json` gives them back. These names are an interface: never change one.
-    public static let sequenceField = "AUDIT_SEQUENCE", hashField = "AUDIT_HASH", macField = "AUDIT_MAC"
-    public static let chainField = "AUDIT_CHAIN", stateField = "STATE"
+    static let sequenceField = "AUDIT_SEQUENCE", hashField = "AUDIT_HASH", macField = "AUDIT_MAC"
+    package static let chainField = "AUDIT_CHAIN", stateField = "STATE"
 
     /// The anchor as named fields (the MAC only when the record had one).
-    public var fields: [(name: String, value: String)] {
+    package var fields: [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = [(Self.sequenceField, String(sequence)), (Self.hashField, hash)]
         if let mac { fields.append((Self.macField, mac)) }
         if let chain { fields.append((Self.chainField, chain)) }
@@ -56,7 +56,7 @@ public struct AuditAnchor: Sendable, Hashable, CustomStringConvertible {
 
     /// An anchor from named fields (one journal entry); nil if the sequence or the hash is missing
     /// or malformed.
-    public init?(fields: [String: String], source: String) {
+    package init?(fields: [String: String], source: String) {
         guard let sequence = fields[Self.sequenceField].flatMap({ Int64($0) }), sequence > 0,
               let hash = fields[Self.hashField], Self.isHash(Substring(hash)) else { return nil }
         self.init(sequence: sequence, hash: hash, mac: fields[Self.macField], chain: fields[Self.chainField],

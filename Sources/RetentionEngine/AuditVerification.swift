@@ -1,37 +1,37 @@
 /// What `retentionctl audit verify` found wrong with the audit chain.
-public struct AuditProblem: Sendable, Hashable, CustomStringConvertible {
+package struct AuditProblem: Sendable, Hashable, CustomStringConvertible {
     /// The sequence number of the record where the chain breaks.
-    public var sequence: Int64
-    public var message: String
+    package var sequence: Int64
+    package var message: String
 
-    public var description: String { "audit record \(sequence): \(message)" }
+    package var description: String { "audit record \(sequence): \(message)" }
 }
 
 /// What a verification found, and what the chain was checked against: itself, the key, anchors.
-public struct AuditReport: Sendable {
-    public var records: Int
-    public var problems: [AuditProblem] = []
+package struct AuditReport: Sendable {
+    package var records: Int
+    package var problems: [AuditProblem] = []
     /// The last record, as a head to keep outside the machine.
-    public var head: AuditAnchor?
+    package var head: AuditAnchor?
     /// The first record carrying a MAC; every later one must carry one too. nil: none does.
-    public var keyedFrom: Int64?
+    package var keyedFrom: Int64?
     /// Whether the MACs were checked (a key was given).
-    public var macsChecked = false
+    package var macsChecked = false
     /// How many anchors of this chain were compared, and the highest sequence they confirmed.
-    public var anchorsCompared = 0
-    public var anchoredThrough: Int64?
+    package var anchorsCompared = 0
+    package var anchoredThrough: Int64?
     /// Records with a MAC that nothing checked: no key, and no anchor at or after them.
-    public var uncheckedMACs: ClosedRange<Int64>?
+    package var uncheckedMACs: ClosedRange<Int64>?
     /// Records from before keying that no anchor covers: a rewrite of them with recomputed hashes
     /// cannot be told from the original.
-    public var unkeyedUnanchored: ClosedRange<Int64>?
+    package var unkeyedUnanchored: ClosedRange<Int64>?
 }
 
 extension AuditRecord {
     /// Checks a chain read in sequence order: every record's hash matches its fields (nothing
     /// altered), each links to the one before (nothing inserted or reordered), sequence numbers
     /// have no gaps (nothing removed), and every finished job has its record (the tail was not cut).
-    public static func verify(_ records: [AuditRecord], finishedJobs: [Int64] = []) -> [AuditProblem] {
+    package static func verify(_ records: [AuditRecord], finishedJobs: [Int64] = []) -> [AuditProblem] {
         verify(records, chain: "", key: nil, anchors: [], finishedJobs: finishedJobs).problems
     }
 
@@ -42,7 +42,7 @@ extension AuditRecord {
     ///   the key or stripped of its MAC;
     /// - every anchor of this `chain` (the journal's, a noted head): its record must be there with
     ///   the same hash (and MAC), so a rewritten record and a cut-off tail show.
-    public static func verify(_ records: [AuditRecord], chain: String, key: AuditKey?, anchors: [AuditAnchor],
+    package static func verify(_ records: [AuditRecord], chain: String, key: AuditKey?, anchors: [AuditAnchor],
                               finishedJobs: [Int64] = []) -> AuditReport {
         var report = AuditReport(records: records.count)
         var previousHash = StateDatabase.genesis
@@ -128,14 +128,14 @@ extension AuditRecord {
 
 extension StateDatabase {
     /// Verifies the chain in the database against itself and against the jobs table.
-    public func verifyAudit() throws(StateError) -> (records: Int, problems: [AuditProblem]) {
+    package func verifyAudit() throws(StateError) -> (records: Int, problems: [AuditProblem]) {
         let report = try verifyAudit(anchors: [])
         return (report.records, report.problems)
     }
 
     /// Verifies the chain against itself, the jobs table, the audit key this database was opened
     /// with (if any) and the given anchors.
-    public func verifyAudit(anchors: [AuditAnchor]) throws(StateError) -> AuditReport {
+    package func verifyAudit(anchors: [AuditAnchor]) throws(StateError) -> AuditReport {
         let records = try auditRecords()
         let finished = try jobs(in: [.done, .failed, .cancelled]).filter { $0.finishedAt != nil }.map(\.id)
         return AuditRecord.verify(records, chain: chainID, key: auditKey, anchors: anchors, finishedJobs: finished)

@@ -1,5 +1,5 @@
 /// Where a batch's keys start.
-public enum BatchStart: Sendable, Hashable {
+package enum BatchStart: Sendable, Hashable {
     /// The first matching keys in whatever order the store finds them fastest (delete jobs on
     /// stores that `resumesByPredicate`).
     case anywhere

@@ -1,8 +1,8 @@
-public import RetentionRules
+package import RetentionRules
 
 /// A store the engine changes batch by batch, each batch re-checked key by key against the
 /// predicate in one transaction of the store.
-public protocol BatchWriter: RecordReader {
+package protocol BatchWriter: RecordReader {
     /// Applies `change` to those of `keys` that still match `predicate`, in one transaction;
     /// returns the keys changed.
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey]
@@ -19,7 +19,7 @@ public protocol BatchWriter: RecordReader {
     func finish(_ dataset: Dataset) async throws
 }
 extension BatchWriter {
-    public var resumesByPredicate: Bool { false }
-    public var blocksWriters: Bool { false }
-    public func finish(_ dataset: Dataset) async throws {}
+    package var resumesByPredicate: Bool { false }
+    package var blocksWriters: Bool { false }
+    package func finish(_ dataset: Dataset) async throws {}
 }

@@ -1,8 +1,8 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// What a job does to each record of a batch.
-public enum Change: Sendable, Hashable {
+package enum Change: Sendable, Hashable {
     case delete
     /// Replaces columns per strategy and sets `markColumn` (if any) to `at`.
     case anonymize(strategies: [String: AnonymizationStrategy], markColumn: String?, at: Date, hmacKey: HMACKey?)

@@ -1,39 +1,39 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// One stage of one rule on one dataset, with the records it makes due at an instant.
-public struct PlannedStage: Sendable, Hashable {
-    public var rule: Rule
+package struct PlannedStage: Sendable, Hashable {
+    package var rule: Rule
     /// The stage's index in the rule.
-    public var stageIndex: Int
-    public var action: Action
+    var stageIndex: Int
+    package var action: Action
     /// A record is due when its anchor is earlier than this (for `retain: none`, the instant itself).
-    public var cutoff: Date
+    package var cutoff: Date
     /// Every record this stage acts on now, conflicts with the other rules resolved; holds on
     /// single records are added when the job runs.
-    public var predicate: RecordPredicate
+    package var predicate: RecordPredicate
     /// Whether the records are violations (`retain: none`).
-    public var isViolation: Bool
+    package var isViolation: Bool
     /// Set on the restriction of records whose erasure under `rule` an obligation defers: every
     /// deferred record (restricted already or not), and the obligations that can defer it.
-    public var deferral: Deferral?
+    var deferral: Deferral?
     /// For a delete stage of a rule with a `deadline:`: the records it deletes later than that.
-    public var overdue: RecordPredicate?
+    package var overdue: RecordPredicate?
 
     /// Erasures an obligation holds back (Art. 17(3)(b), (e)); the records are restricted meanwhile
     /// (Art. 18(1)).
-    public struct Deferral: Sendable, Hashable {
+    package struct Deferral: Sendable, Hashable {
         /// Every record whose erasure is deferred now.
-        public var deferred: RecordPredicate
+        package var deferred: RecordPredicate
         /// The obligations bound to the dataset, each with the records it blocks now.
-        public var obligations: [(rule: Rule, blocks: RecordPredicate)]
+        package var obligations: [(rule: Rule, blocks: RecordPredicate)]
 
-        public static func == (lhs: Deferral, rhs: Deferral) -> Bool {
+        package static func == (lhs: Deferral, rhs: Deferral) -> Bool {
             lhs.deferred == rhs.deferred && lhs.obligations.map(\.rule) == rhs.obligations.map(\.rule)
                 && lhs.obligations.map(\.blocks) == rhs.obligations.map(\.blocks)
         }
 
-        public func hash(into hasher: inout Hasher) {
+        package func hash(into hasher: inout Hasher) {
             hasher.combine(deferred)
             for obligation in obligations { hasher.combine(obligation.rule.id) }
         }
@@ -46,7 +46,7 @@ public struct PlannedStage: Sendable, Hashable {
 
     /// The identity of a stage among a dataset's jobs: a deferral's restriction and the erasure it
     /// defers share rule and stage, not action.
-    public func isSame(rule: String, stage: Int, action: Action) -> Bool {
+    func isSame(rule: String, stage: Int, action: Action) -> Bool {
         self.rule.id == rule && stageIndex == stage && self.action == action
     }
 }
@@ -63,21 +63,21 @@ public struct PlannedStage: Sendable, Hashable {
 /// - a hold beats every rule (added by the engine when the job runs).
 ///
 /// Everything is a `RecordPredicate` the store evaluates in its own query: no record is read here.
-public struct DatasetPolicy: Sendable {
-    public var store: Store
-    public var dataset: Dataset
+package struct DatasetPolicy: Sendable {
+    package var store: Store
+    package var dataset: Dataset
     /// The dataset's rules that retentiond enforces or that still retain (unknown ids left out).
-    public var rules: [Rule]
+    package var rules: [Rule]
 
     /// Resolves the dataset's rule ids against a rule set.
-    public init(store: Store, dataset: Dataset, rules: RuleSet) {
+    package init(store: Store, dataset: Dataset, rules: RuleSet) {
         self.store = store
         self.dataset = dataset
         self.rules = dataset.rules.compactMap { rules[$0] }
     }
 
     /// The dataset's key column (files: the path).
-    public var keyColumn: String { dataset.key ?? "path" }
+    var keyColumn: String { dataset.key ?? "path" }
 
     /// The records holds on single records keep out of every job, as a predicate.
     func excluding(_ holds: [Hold]) -> RecordPredicate {
@@ -156,7 +156,7 @@ public struct DatasetPolicy: Sendable {
     /// Every stage that can act on this dataset, with its predicate at `now`, in the order a pass
     /// runs them: anonymize and restrict stages (an earlier stage acts before a later one takes
     /// the record), then erasures, then the deletions of purposes and obligations.
-    public func stages(at now: Date) -> [PlannedStage] {
+    package func stages(at now: Date) -> [PlannedStage] {
         var actions: [PlannedStage] = [], erasures: [PlannedStage] = [], deletions: [PlannedStage] = []
         let othersRelease = keepersReleaseExceptEach(at: now)
         // An erasure waits only for the obligations; its deadline counts again from a deferral's end.

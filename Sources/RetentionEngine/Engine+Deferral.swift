@@ -1,28 +1,28 @@
-public import Foundation
+package import Foundation
 import Logging
 import RetentionRules
 
 /// Erasures an obligation holds back on one dataset, as a pass or a plan found them; its JSON (in
 /// `plan` and `run --format json`) has snake_case keys and ISO instants.
-public struct DeferredErasure: Sendable, Hashable, Encodable {
-    public var store: String
-    public var dataset: String
+package struct DeferredErasure: Sendable, Hashable, Encodable {
+    package var store: String
+    package var dataset: String
     /// The erasure rule.
-    public var rule: String
+    package var rule: String
     /// Records due under the erasure and kept by an obligation (holds excluded).
-    public var count: Int
+    package var count: Int
     /// Each obligation that blocks some of them, with the first instant one of those is released
     /// (nil while its anchor is null for all of them: its period has not started).
-    public var obligations: [Blocker]
+    package var obligations: [Blocker]
 
-    public struct Blocker: Sendable, Hashable, Encodable {
-        public var rule: String
-        public var count: Int
-        public var firstRelease: Date?
+    package struct Blocker: Sendable, Hashable, Encodable {
+        package var rule: String
+        package var count: Int
+        package var firstRelease: Date?
 
         enum CodingKeys: String, CodingKey { case rule, count, firstRelease = "first_release" }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(rule, forKey: .rule)
             try container.encode(count, forKey: .count)
@@ -31,7 +31,7 @@ public struct DeferredErasure: Sendable, Hashable, Encodable {
     }
 
     /// `rule O until T`, or for several records `rule O (the first until T)`; each obligation.
-    public var byText: String {
+    package var byText: String {
         obligations.map { blocker in
             let until = blocker.firstRelease.map { InstantText.format($0) }
             return "rule \(blocker.rule)" + (until.map { blocker.count == 1 ? " until \($0)" : " (the first of them until \($0))" }
@@ -40,7 +40,7 @@ public struct DeferredErasure: Sendable, Hashable, Encodable {
     }
 
     /// The earliest instant one of the records can be released; nil when none has a date.
-    public var firstRelease: Date? { obligations.compactMap(\.firstRelease).min() }
+    package var firstRelease: Date? { obligations.compactMap(\.firstRelease).min() }
 }
 
 extension Engine {

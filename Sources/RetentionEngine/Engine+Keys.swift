@@ -1,16 +1,16 @@
-public import RetentionRules
+package import RetentionRules
 
 /// A store, dataset or key an operator named that the stores files or the store do not have.
-public struct UnknownNameError: Error, Sendable, CustomStringConvertible {
-    public var message: String
+package struct UnknownNameError: Error, Sendable, CustomStringConvertible {
+    package var message: String
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 extension Engine {
     /// The store and dataset named, checked against the stores files: a typo is refused with the
     /// file and line of what was meant, never taken for a name that protects nothing.
-    public func dataset(store storeID: String, dataset datasetID: String?) throws(UnknownNameError) -> (Store, Dataset?) {
+    package func dataset(store storeID: String, dataset datasetID: String?) throws(UnknownNameError) -> (Store, Dataset?) {
         guard let store = stores[storeID] else {
             let files = stores.files.isEmpty ? "" : " (\(stores.files.joined(separator: ", ")))"
             let near = Suggestion.closest(to: storeID, among: stores.stores.map(\.id))
@@ -28,7 +28,7 @@ extension Engine {
     }
 
     /// `text` read as a key of the dataset, in its key column's type, and what has it in the store now.
-    public func lookUp(store storeID: String, dataset datasetID: String, typed text: String) async throws -> KeyLookup {
+    package func lookUp(store storeID: String, dataset datasetID: String, typed text: String) async throws -> KeyLookup {
         let (store, named) = try dataset(store: storeID, dataset: datasetID)
         // `dataset(store:dataset:)` returns the dataset whenever one is named.
         guard let dataset = named else { throw UnknownNameError(message: "store '\(storeID)' has no dataset '\(datasetID)'") }

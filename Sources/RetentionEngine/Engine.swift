@@ -1,6 +1,6 @@
-public import Foundation
-public import Logging
-public import RetentionRules
+package import Foundation
+package import Logging
+package import RetentionRules
 
 /// Evaluates the rules against the stores and carries out the jobs, one pass at a time.
 ///
@@ -9,27 +9,27 @@ public import RetentionRules
 /// store. Its work is split by responsibility: a `PassRunner` finishes open jobs and creates new
 /// ones, a `JobRunner` carries one job out, and the forecast (`plan(at:horizon:)`,
 /// `nextWake(after:)`) only reads.
-public struct Engine: Sendable {
-    public var rules: RuleSet
-    public var stores: StoreSet
+package struct Engine: Sendable {
+    package var rules: RuleSet
+    package var stores: StoreSet
     /// The state database. The engine reaches it only as a `StateStore` (`stateStore`); the CLI
     /// and the daemon also ask it what only an operator needs (holds placed, the clock accepted,
     /// the audit chain verified).
-    public var state: StateDatabase
-    public var connector: any StoreConnector
-    public var options: EngineOptions
-    public var logger: Logger
+    package var state: StateDatabase
+    package var connector: any StoreConnector
+    package var options: EngineOptions
+    package var logger: Logger
     /// The wall clock, for start and end times (the pass's `now` may be simulated by `plan --at`).
-    public var clock: @Sendable () -> Date = { Date() }
+    var clock: @Sendable () -> Date = { Date() }
     /// Asked before every batch and between jobs: when it says true, the pass stops there and
     /// leaves the running job to be resumed by the next pass (a daemon's graceful shutdown).
-    public var stopRequested: @Sendable () -> Bool = { false }
+    package var stopRequested: @Sendable () -> Bool = { false }
     /// Told during a pass while a store call is still waiting within its own bounds (a command
     /// store's program running within its timeout), at least every `StoreHeartbeat.interval`: a
     /// daemon's watchdog counts it as progress, as it counts finished batches.
-    public var heartbeat: (@Sendable () -> Void)?
+    package var heartbeat: (@Sendable () -> Void)?
 
-    public init(rules: RuleSet, stores: StoreSet, state: StateDatabase, connector: any StoreConnector,
+    package init(rules: RuleSet, stores: StoreSet, state: StateDatabase, connector: any StoreConnector,
                 options: EngineOptions = EngineOptions(), logger: Logger = Logger(label: "retentiond")) {
         self.rules = rules
         self.stores = stores
@@ -44,7 +44,7 @@ public struct Engine: Sendable {
     var stateStore: any StateStore { state }
 
     /// The datasets the options select, with their policies.
-    public var policies: [DatasetPolicy] {
+    package var policies: [DatasetPolicy] {
         stores.stores.flatMap { store in
             store.datasets.filter { options.includes(store: store.id, dataset: $0.id) }
                 .map { DatasetPolicy(store: store, dataset: $0, rules: rules) }
@@ -53,7 +53,7 @@ public struct Engine: Sendable {
 
     /// Refuses rules or stores that shorten, narrow, unbind or remove a rule the state database
     /// remembers as locked.
-    public func checkLocks() throws(EngineError) {
+    package func checkLocks() throws(EngineError) {
         let problems = RuleLocks.violations(of: try wrap { () throws(StateError) in try stateStore.lockedRules() }, by: rules, stores: stores)
         if !problems.isEmpty { throw .lockedRules(problems) }
     }
@@ -62,7 +62,7 @@ public struct Engine: Sendable {
     /// `options.dryRun` the pass makes the same decisions and writes nothing (see `PassRunner`).
     ///
     /// `progress` is told after every batch (for a terminal display).
-    public func runPass(at now: Date, progress: @escaping @Sendable (Job) -> Void = { _ in }) async throws -> PassReport {
+    package func runPass(at now: Date, progress: @escaping @Sendable (Job) -> Void = { _ in }) async throws -> PassReport {
         try await StoreHeartbeat.$observer.withValue(heartbeat) {
             var runner = PassRunner(engine: self, now: now, progress: progress)
             return try await runner.run()

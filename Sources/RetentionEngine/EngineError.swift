@@ -1,12 +1,12 @@
 /// Why a pass could not run.
-public enum EngineError: Error, Sendable, CustomStringConvertible {
+package enum EngineError: Error, Sendable, CustomStringConvertible {
     case state(StateError)
     case lockedRules([String])
     /// A job changed under the pass (another process decided on it) or the engine broke the job
     /// lifecycle: the pass stops rather than guess.
     case transition(JobTransitionError)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .state(let error): error.description
         case .lockedRules(let problems):

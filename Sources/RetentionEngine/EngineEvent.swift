@@ -1,6 +1,6 @@
 /// The kinds of things the engine reports, each with a stable id for the journal's `MESSAGE_ID=`
 /// and its catalog, so that an auditor can filter by kind.
-public enum EngineEvent: String, Sendable, CaseIterable {
+package enum EngineEvent: String, Sendable, CaseIterable {
     case jobPlanned = "job-planned"
     case jobDone = "job-done"
     case jobFailed = "job-failed"

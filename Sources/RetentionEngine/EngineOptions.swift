@@ -1,33 +1,33 @@
 import Foundation
 
 /// How the engine acts, for settings a dataset does not override.
-public struct EngineOptions: Sendable {
+package struct EngineOptions: Sendable {
     /// Records per batch (one store transaction each); nil adapts it to `batchTarget`.
-    public var batchSize: Int?
+    package var batchSize: Int?
     /// How long one batch should hold the store when the batch size is adapted: other writers of
     /// a SQLite database wait that long at most.
-    public var batchTarget: Duration = .milliseconds(20)
+    var batchTarget: Duration = .milliseconds(20)
     /// Deleting more than this share of a dataset in one job waits for approval.
-    public var maxDeleteShare = 0.25
+    package var maxDeleteShare = 0.25
     /// Deleting more than this many records in one job waits for approval (none by default).
-    public var maxDeleteCount: Int?
+    var maxDeleteCount: Int?
     /// Plan and count, but write nothing: neither the stores nor the state database.
-    public var dryRun = false
+    package var dryRun = false
     /// The longest plausible time between two passes, in seconds: a clock further ahead than this is refused
     /// until `retentionctl clock accept` (nil: not checked).
-    public var maximumClockGap: Double? = 31 * 86_400
+    package var maximumClockGap: Double? = 31 * 86_400
     /// Only this store / dataset.
-    public var store: String?
-    public var dataset: String?
+    package var store: String?
+    package var dataset: String?
     /// The key for `hmac-sha256`.
-    public var hmacKey: HMACKey?
+    package var hmacKey: HMACKey?
     /// Who acts (recorded with approvals, cancellations and holds).
-    public var actor = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "retentiond"
+    package var actor = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "retentiond"
 
-    public init() {}
+    package init() {}
 
     /// Whether the store/dataset filters let this dataset through.
-    public func includes(store: String, dataset: String) -> Bool {
+    func includes(store: String, dataset: String) -> Bool {
         (self.store.map { $0 == store } ?? true) && (self.dataset.map { $0 == dataset } ?? true)
     }
 }

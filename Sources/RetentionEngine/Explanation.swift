@@ -1,32 +1,32 @@
-public import Foundation
+package import Foundation
 import RetentionRules
 
 /// Why one record is kept, or when and under which rule it goes: every rule with its kind, which
 /// one decides, an erasure deferred by an obligation, a hold.
-public struct Explanation: Sendable {
-    public var store: String
-    public var dataset: String
-    public var key: RecordKey
-    public var at: Date
+package struct Explanation: Sendable {
+    package var store: String
+    package var dataset: String
+    package var key: RecordKey
+    package var at: Date
     /// The record's mapped columns.
-    public var record: [String: StoreValue]
+    package var record: [String: StoreValue]
     /// The decision at `at`, rule by rule (holds left out: they are listed on their own).
-    public var decision: RecordDecision
+    package var decision: RecordDecision
     /// Holds covering the record.
-    public var holds: [Hold]
+    package var holds: [Hold]
     /// The first instant the record is deleted if nothing changes, and under which rule (now, when
     /// it is due now).
-    public var deletion: (rule: String, at: Date)?
+    package var deletion: (rule: String, at: Date)?
 
     /// Every rule bound to the dataset, as it stands for the record.
-    public var verdicts: [RecordDecision.RuleState] { decision.rules }
+    package var verdicts: [RecordDecision.RuleState] { decision.rules }
 }
 
 extension Engine {
     /// Every rule bound to one record's dataset, its kind, due instants and claim, which one
     /// decides and why, and any hold — read from the store, decided by the model the planner's
     /// queries are held to (`RecordDecision`).
-    public func explain(store storeID: String, dataset datasetID: String, key: RecordKey, at now: Date) async throws -> Explanation? {
+    package func explain(store storeID: String, dataset datasetID: String, key: RecordKey, at now: Date) async throws -> Explanation? {
         guard let store = stores[storeID] else { throw StoreError(store: storeID, message: "no such store in the stores files") }
         guard let dataset = store.datasets.first(where: { $0.id == datasetID }) else {
             throw StoreError(store: storeID, message: "no dataset '\(datasetID)' (it has \(store.datasets.map(\.id).joined(separator: ", ")))")

@@ -1,12 +1,12 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// The forecast: what is due when, read from the stores and written nowhere (`retentionctl plan`,
 /// the daemon's sleep until the next thing is due).
 extension Engine {
     /// What is due at `now` per rule, stage and dataset — and, with a horizon, what falls due by
     /// `now + horizon`. Writes nothing; `now` may be any instant, past or future.
-    public func plan(at now: Date, horizon: Period? = nil) async throws -> Plan {
+    package func plan(at now: Date, horizon: Period? = nil) async throws -> Plan {
         let holds = try stateStore.holds()
         let entries = try await Connections.using(connector) { connections in
             var entries: [PlanEntry] = []
@@ -47,7 +47,7 @@ extension Engine {
     /// due, or a planned job's grace window ending; nil if nothing ever will (until records are
     /// added). Held datasets are skipped: nothing acts on them until the hold is released. Cheap:
     /// one `min()` per anchor column and stage, on the anchor's index.
-    public func nextWake(after now: Date) async throws -> Date? {
+    package func nextWake(after now: Date) async throws -> Date? {
         let planned = try stateStore.jobs(in: [.planned]).map(\.notBefore).filter { $0 > now }.min()
         let holds = try stateStore.holds()
         return try await Connections.using(connector) { connections in

@@ -1,28 +1,28 @@
-public import Foundation
+package import Foundation
 import Crypto
 
 /// The secret for `hmac-sha256` anonymization, read from a file or a systemd credential — never
 /// from a YAML file, so that it stays out of configuration management and backups of `/etc`.
-public struct HMACKey: Sendable, Hashable {
+package struct HMACKey: Sendable, Hashable {
     let bytes: Data
     /// Keyed once (both padded key blocks hashed), and copied for each value: an anonymize job
     /// hashes a value per record.
     let keyed: HMAC<SHA256>
 
     /// A key from raw bytes (at least 16).
-    public init(bytes: Data) {
+    package init(bytes: Data) {
         self.bytes = bytes
         keyed = HMAC<SHA256>(key: SymmetricKey(data: bytes))
     }
 
-    public static func == (lhs: HMACKey, rhs: HMACKey) -> Bool { lhs.bytes == rhs.bytes }
-    public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+    package static func == (lhs: HMACKey, rhs: HMACKey) -> Bool { lhs.bytes == rhs.bytes }
+    package func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
 
     /// The credential name under `$CREDENTIALS_DIRECTORY` (systemd `LoadCredential=`).
-    public static let credentialName = "hmac-key"
+    package static let credentialName = "hmac-key"
 
     /// Reads the key from `path`, or else from the systemd credential `hmac-key`; nil if neither.
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HMACKey? {
+    package static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HMACKey? {
         let data: Data, candidate: String
         switch Credential.read(credentialName, path: path, environment: environment) {
         case .absent: return nil
@@ -38,7 +38,7 @@ public struct HMACKey: Sendable, Hashable {
     }
 
     /// Hex HMAC-SHA256 of `text`: the same input gives the same output, so joins still work.
-    public func apply(_ text: String) -> String {
+    package func apply(_ text: String) -> String {
         var mac = keyed
         var text = text
         text.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
@@ -57,7 +57,7 @@ public struct HMACKey: Sendable, Hashable {
 }
 
 /// The HMAC key could not be read.
-public struct HMACKeyError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+struct HMACKeyError: Error, Sendable, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

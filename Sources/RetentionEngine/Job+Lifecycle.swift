@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import RetentionRules
 
 /// A job's life (DESIGN §6): planned → (awaiting-approval) → running → done | failed | cancelled.
@@ -17,7 +17,7 @@ extension Job {
     ]
 
     /// Whether the job has ended (done, failed or cancelled): nothing moves it any more.
-    public var hasEnded: Bool { Self.moves[state, default: []].isEmpty }
+    var hasEnded: Bool { Self.moves[state, default: []].isEmpty }
 
     private mutating func move(to next: State) throws(JobTransitionError) {
         guard Self.moves[state, default: []].contains(next) else { throw JobTransitionError(job: id, from: state, to: next) }
@@ -59,7 +59,7 @@ extension Job {
     }
 
     /// A person lets a job that waits for approval run at the next pass.
-    public mutating func approve(by who: String, at now: Date) throws(DecisionError) {
+    package mutating func approve(by who: String, at now: Date) throws(DecisionError) {
         guard state == .awaitingApproval else {
             throw DecisionError(message: "job \(id) is \(state.rawValue), not awaiting approval; nothing to approve")
         }
@@ -71,7 +71,7 @@ extension Job {
     }
 
     /// A person stops a job that has not started: planned (in its grace window) or awaiting approval.
-    public mutating func cancel(by who: String, at now: Date) throws(DecisionError) {
+    package mutating func cancel(by who: String, at now: Date) throws(DecisionError) {
         guard state == .planned || state == .awaitingApproval else {
             throw DecisionError(message: state == .running
                 ? "job \(id) is running: it can be cancelled only before it starts (place a hold to stop it between batches)"
@@ -85,12 +85,12 @@ extension Job {
 
 /// A move the job lifecycle does not have: the job changed under the engine (another process
 /// decided on it), or a bug; the pass stops rather than guess.
-public struct JobTransitionError: Error, Sendable, CustomStringConvertible {
-    public var job: Int64
-    public var from: Job.State
-    public var to: Job.State
+package struct JobTransitionError: Error, Sendable, CustomStringConvertible {
+    package var job: Int64
+    var from: Job.State
+    var to: Job.State
 
-    public var description: String {
+    package var description: String {
         let allowed = Job.moves[from, default: []].map(\.rawValue).sorted()
         return "job \(job) cannot go from \(from.rawValue) to \(to.rawValue): from \(from.rawValue) a job can only go to "
             + (allowed.isEmpty ? "nothing (it has ended)" : allowed.joined(separator: " or "))
@@ -98,7 +98,7 @@ public struct JobTransitionError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Why an operator's decision on a job was refused.
-public struct DecisionError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct DecisionError: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 }

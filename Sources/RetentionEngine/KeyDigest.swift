@@ -6,16 +6,16 @@ import Foundation
 ///
 /// Each key's SHA-256 is added as a 256-bit number modulo 2²⁵⁶ (the AdHash construction); the
 /// published digest is the SHA-256 of that sum. Keys are hashed as their text form plus a newline.
-public struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The running sum, four little-endian 64-bit limbs.
     var limbs: [UInt64] = [0, 0, 0, 0]
     /// How many keys were added.
-    public private(set) var count: Int = 0
+    package private(set) var count: Int = 0
 
-    public init() {}
+    package init() {}
 
     /// Adds keys to the set.
-    public mutating func add<Keys: Sequence>(_ keys: Keys) where Keys.Element == RecordKey {
+    package mutating func add<Keys: Sequence>(_ keys: Keys) where Keys.Element == RecordKey {
         for key in keys {
             // Hashed straight from the key's digits or text, not via Data and Array: a purge adds a
             // million keys, and those copies cost more than the hashing.
@@ -52,7 +52,7 @@ public struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// Adds the keys another digest was taken over (the two sets must not overlap).
-    public mutating func add(_ other: KeyDigest) {
+    package mutating func add(_ other: KeyDigest) {
         addToSum { other.limbs[$0] }
         count += other.count
     }
@@ -69,19 +69,19 @@ public struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// The hex SHA-256 of the sum: what the audit record publishes.
-    public var hex: String {
+    package var hex: String {
         var bytes: [UInt8] = []
         for limb in limbs.reversed() { for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: limb >> UInt64(shift))) } }
         return SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
     }
 
-    public var description: String { hex }
+    package var description: String { hex }
 
     /// The running state, for the state database.
-    public var stateText: String { limbs.map { String($0, radix: 16) }.joined(separator: ":") + "/\(count)" }
+    package var stateText: String { limbs.map { String($0, radix: 16) }.joined(separator: ":") + "/\(count)" }
 
     /// Reads `stateText`.
-    public init?(stateText: String) {
+    package init?(stateText: String) {
         let parts = stateText.split(separator: "/")
         guard parts.count == 2, let count = Int(parts[1]) else { return nil }
         let limbs = parts[0].split(separator: ":").compactMap { UInt64($0, radix: 16) }

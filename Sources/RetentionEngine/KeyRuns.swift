@@ -4,16 +4,16 @@
 /// store then changes it as a range (`id BETWEEN a AND b`, a walk along the table) rather than
 /// seeking each of thousands of listed keys, and the state database records two numbers rather
 /// than the list. A range names exactly its keys: every integer in it is one of them.
-public struct KeyRuns: Sendable, Hashable, Codable {
+package struct KeyRuns: Sendable, Hashable, Codable {
     /// Runs of at least `shortestRun` consecutive integer keys.
-    public var ranges: [ClosedRange<Int64>] = []
+    package var ranges: [ClosedRange<Int64>] = []
     /// Text keys, and integers outside any run.
-    public var singles: [RecordKey] = []
+    package var singles: [RecordKey] = []
 
     /// Shorter runs are listed: a range costs a clause, a listed key only a bind.
     static let shortestRun = 4
 
-    public init(_ keys: [RecordKey]) {
+    package init(_ keys: [RecordKey]) {
         var distinct = Set<Int64>()
         for key in keys {
             switch key {
@@ -37,7 +37,7 @@ public struct KeyRuns: Sendable, Hashable, Codable {
 
     /// Every key, ranges expanded: the integers in order (the last is the greatest, where a job
     /// in key order resumes after a crash), then the text keys as given.
-    public var keys: [RecordKey] {
+    package var keys: [RecordKey] {
         var integers = ranges.flatMap { Array($0) }
         var texts: [RecordKey] = []
         for key in singles {
@@ -49,5 +49,5 @@ public struct KeyRuns: Sendable, Hashable, Codable {
         return integers.sorted().map(RecordKey.integer) + texts
     }
 
-    public var isEmpty: Bool { ranges.isEmpty && singles.isEmpty }
+    package var isEmpty: Bool { ranges.isEmpty && singles.isEmpty }
 }

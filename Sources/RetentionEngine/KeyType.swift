@@ -1,28 +1,28 @@
 /// The type of a dataset's key column: how a key typed by an operator is read, and in which type
 /// a hold's key is compared with the store's keys.
-public enum KeyType: String, Sendable, Hashable, Codable, CustomStringConvertible {
+package enum KeyType: String, Sendable, Hashable, Codable, CustomStringConvertible {
     case integer
     case text
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// A key typed by an operator cannot name a record of the dataset.
-public struct KeyError: Error, Sendable, CustomStringConvertible {
-    public var message: String
+package struct KeyError: Error, Sendable, CustomStringConvertible {
+    package var message: String
 
-    public init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 extension RecordKey {
     /// Reads `text` as a key of a column of type `type`, keeping its exact form: an integer column
     /// takes only the canonical spelling of a number (`7`, not `007`, `+7` or `7.0`: the record
     /// meant might be another one, and a hold must name exactly one), a text column the text as typed.
-    public init(typed text: String, as type: KeyType) throws(KeyError) {
+    package init(typed text: String, as type: KeyType) throws(KeyError) {
         switch type {
         case .text:
             self = .text(text)
@@ -42,7 +42,7 @@ extension RecordKey {
     /// 7): such a hold holds every text key that reads as its number, since which one was meant is
     /// lost and a hold must never hold less than was asked. In a files store (`paths`) a key is a
     /// path, and a hold on a directory holds every file below it.
-    public func holds(_ key: RecordKey, paths: Bool = false) -> Bool {
+    package func holds(_ key: RecordKey, paths: Bool = false) -> Bool {
         switch (self, key) {
         case (.integer(let a), .integer(let b)): return a == b
         case (.integer(let a), .text(let b)), (.text(let b), .integer(let a)): return Int64(b) == a
@@ -55,15 +55,15 @@ extension RecordKey {
 
 /// Key text shown to people: quoted, with quotes, backslashes and control characters escaped, so
 /// that no key looks like a number or forges a line.
-public enum KeyText: Sendable {
-    public static func quoted(_ text: String) -> String {
+package enum KeyText: Sendable {
+    package static func quoted(_ text: String) -> String {
         "\"" + escaped(text, quote: true) + "\""
     }
 
     /// `text` with backslashes and control, format and line-separator characters escaped (`\n`,
     /// `\x1b`, `\u{85}`): a key or file name is chosen by whoever writes the store, and must not
     /// forge lines or terminal sequences in the journal or on a console.
-    public static func escaped(_ text: String, quote: Bool = false) -> String {
+    package static func escaped(_ text: String, quote: Bool = false) -> String {
         var result = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -92,7 +92,7 @@ public enum KeyText: Sendable {
     /// A path typed for a files store, relative to its root: `./a/b/` is `a/b`; an absolute path,
     /// `..`, an empty component or an empty path is refused (it names nothing inside the store,
     /// and a hold on it would protect nothing).
-    public static func normalisedPath(_ text: String) throws(KeyError) -> String {
+    package static func normalisedPath(_ text: String) throws(KeyError) -> String {
         if text.hasPrefix("/") {
             throw KeyError("\(quoted(text)) is an absolute path; a files store's keys are paths relative to its root")
         }

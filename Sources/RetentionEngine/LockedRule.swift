@@ -1,34 +1,34 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// What the state database remembers of a `lock: true` rule: everything that decides how long it
 /// keeps a record, so that no later rules or stores file can shorten it by another route than its
 /// period (a narrower `when:`, an earlier stage, another zone, an unbound or re-mapped dataset).
-public struct LockedRule: Sendable, Hashable {
-    public var rule: String
-    public var anchor: [String]
-    public var stages: [Stage]
+package struct LockedRule: Sendable, Hashable {
+    package var rule: String
+    package var anchor: [String]
+    package var stages: [Stage]
     /// `forever`, `none` or `stages`.
-    public var retention: String
+    package var retention: String
     /// The rule's kind when it was last accepted.
-    public var kind: Kind
-    public var recordedAt: Date
+    package var kind: Kind
+    package var recordedAt: Date
     /// The rest of the rule's form; nil for a rule remembered before version 4 of the state schema
     /// (those aspects are then learnt at the next accepted pass).
-    public var form: Form?
+    package var form: Form?
 
     /// The parts of a locked rule besides its period and anchor.
-    public struct Form: Sendable, Hashable, Codable {
+    package struct Form: Sendable, Hashable, Codable {
         /// The IANA zone its calendar arithmetic ran in.
-        public var timeZone: String
+        package var timeZone: String
         /// `end-of-day`, `end-of-month`, `end-of-year`, or nil.
-        public var alignment: String?
+        var alignment: String?
         /// The canonical `when:` text, or nil for every record.
-        public var condition: String?
+        package var condition: String?
         /// Who enforced it.
-        public var enforcedBy: String
+        var enforcedBy: String
         /// Every dataset it was ever bound to (never forgotten).
-        public var bindings: [Binding]
+        package var bindings: [Binding]
 
         enum CodingKeys: String, CodingKey {
             case timeZone = "time_zone", alignment, condition, enforcedBy = "enforced_by", bindings
@@ -36,14 +36,14 @@ public struct LockedRule: Sendable, Hashable {
     }
 
     /// A dataset a locked rule was bound to, and the columns its fields read there.
-    public struct Binding: Sendable, Hashable, Codable {
-        public var store: String
-        public var dataset: String
+    package struct Binding: Sendable, Hashable, Codable {
+        package var store: String
+        package var dataset: String
         /// The physical place: store kind, location and table (or file pattern), so that renaming
         /// the store or dataset does not shake the rule off its data.
-        public var target: String
+        package var target: String
         /// The rule's logical fields (anchor and `when:`) → the columns they were mapped to.
-        public var fields: [String: String]
+        package var fields: [String: String]
     }
 
     /// The form of `rule` as bound in `stores` now.

@@ -1,35 +1,35 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// What one stage of one rule makes due on one dataset.
-public struct PlanEntry: Sendable, Hashable, Encodable {
-    public var store: String
-    public var dataset: String
-    public var rule: String
+package struct PlanEntry: Sendable, Hashable, Encodable {
+    package var store: String
+    package var dataset: String
+    package var rule: String
     /// 1-based, as rule authors count.
-    public var stage: Int
-    public var action: Action
-    public var cutoff: Date
+    package var stage: Int
+    package var action: Action
+    package var cutoff: Date
     /// Records due at the plan's instant (record holds excluded).
-    public var due: Int
+    package var due: Int
     /// Records due by the end of the horizon, if one was asked for.
-    public var dueByHorizon: Int?
+    package var dueByHorizon: Int?
     /// When the next record not yet due falls due, if any.
-    public var nextDue: Date?
+    package var nextDue: Date?
     /// A hold on the dataset or store blocks the stage.
-    public var heldBy: Int64?
+    package var heldBy: Int64?
     /// `retain: none`: every record found is a violation.
-    public var isViolation: Bool
+    package var isViolation: Bool
     /// The rule's kind.
-    public var kind: Kind = .purpose
+    package var kind: Kind = .purpose
     /// An erasure's delete stage with a deadline: records it deletes now that are past the deadline
     /// (deferred erasures count from the end of their deferral).
-    public var overdue: Int?
+    package var overdue: Int?
     /// The restriction of an erasure an obligation defers: every deferred record (`due` counts
     /// those not restricted yet), by which obligations, released when.
-    public var deferred: DeferredErasure?
+    package var deferred: DeferredErasure?
     /// Whether the entry is the restriction of an erasure an obligation defers.
-    public var isDeferral = false
+    package var isDeferral = false
 
     enum CodingKeys: String, CodingKey {
         case store, dataset, rule, stage, action, cutoff, due, kind, overdue
@@ -37,7 +37,7 @@ public struct PlanEntry: Sendable, Hashable, Encodable {
         case deferred = "deferred_by", isDeferral = "deferral"
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(store, forKey: .store)
         try container.encode(dataset, forKey: .dataset)
@@ -58,8 +58,8 @@ public struct PlanEntry: Sendable, Hashable, Encodable {
 }
 
 /// The plan at an instant: every stage of every bound rule, with counts.
-public struct Plan: Sendable {
-    public var at: Date
-    public var horizon: Period?
-    public var entries: [PlanEntry]
+package struct Plan: Sendable {
+    package var at: Date
+    var horizon: Period?
+    package var entries: [PlanEntry]
 }

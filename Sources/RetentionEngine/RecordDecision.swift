@@ -1,32 +1,32 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// The model of DESIGN §6 worked out for one record at one instant, rule by rule, in plain Swift
 /// rather than as predicates: what `explain` shows, and what the planner's store queries are held
 /// to by the property tests and by `retentionctl test`.
-public struct RecordDecision: Sendable {
+package struct RecordDecision: Sendable {
     /// One rule bound to the record's dataset, as it stands for the record.
-    public struct RuleState: Sendable {
-        public var rule: Rule
+    package struct RuleState: Sendable {
+        package var rule: Rule
         /// Whether the rule's `when:` holds (always true without one).
-        public var applies: Bool
+        package var applies: Bool
         /// The anchor: the earliest present, readable anchor value.
-        public var anchor: Date?
+        package var anchor: Date?
         /// Anchor columns present but not readable as instants.
-        public var unreadable: [String]
+        package var unreadable: [String]
         /// The due instant of each stage (empty when the anchor is null).
-        public var stages: [StageDue]
+        package var stages: [StageDue]
         /// Whether the rule claims to keep the record (purpose or obligation, applying).
-        public var keeps: Bool
+        package var keeps: Bool
         /// When that claim ends; nil: never (`forever`, or a null anchor).
-        public var keepsUntil: Date?
+        package var keepsUntil: Date?
 
         /// Whether the rule still keeps the record at `now`.
         func isKeeping(at now: Date) -> Bool { keeps && (keepsUntil.map { $0 > now } ?? true) }
     }
 
     /// What happens to the record's existence at the instant.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// A hold covers it: nothing acts.
         case held(holdID: Int64)
         /// A delete stage deletes it; `late` when that is a violation: after the rule's deadline, or
@@ -39,18 +39,18 @@ public struct RecordDecision: Sendable {
         case kept(by: String?, until: Date?)
     }
 
-    public var at: Date
-    public var rules: [RuleState]
-    public var outcome: Outcome
+    package var at: Date
+    package var rules: [RuleState]
+    package var outcome: Outcome
     /// The rule whose anonymize stage anonymizes the record now, if one does.
-    public var anonymizedBy: String?
+    package var anonymizedBy: String?
     /// The rule that restricts the record now: a restrict stage, or a deferred erasure.
-    public var restrictedBy: String?
+    package var restrictedBy: String?
 }
 
 extension RecordDecision {
     /// Works out the decision for `record` (the dataset's columns, meant as `codec` says) at `now`.
-    public init(policy: DatasetPolicy, record: [String: StoreValue], key: RecordKey? = nil, holds: [Hold] = [], at now: Date,
+    package init(policy: DatasetPolicy, record: [String: StoreValue], key: RecordKey? = nil, holds: [Hold] = [], at now: Date,
                 codec: some StoreCodec) {
         let states = policy.rules.map { Self.state(of: $0, policy: policy, record: record, key: key, codec: codec) }
         self.at = now
@@ -142,7 +142,7 @@ extension RecordDecision {
 
     /// The first instant after `now` at which the record is deleted, and under which rule, if the
     /// record stays as it is: the decision only changes where some rule's stage falls due.
-    public static func nextDeletion(policy: DatasetPolicy, record: [String: StoreValue], key: RecordKey?,
+    static func nextDeletion(policy: DatasetPolicy, record: [String: StoreValue], key: RecordKey?,
                                     after now: Date, codec: some StoreCodec) -> (rule: String, at: Date)? {
         let base = RecordDecision(policy: policy, record: record, key: key, at: now, codec: codec)
         let instants = Set(base.rules.flatMap { $0.stages.map(\.due) + [$0.keepsUntil].compactMap { $0 } }).filter { $0 > now }.sorted()

@@ -2,12 +2,12 @@
 ///
 /// Batches go in key order (the store's order), holds name keys, and the audit digest is taken
 /// over keys — never over the personal data itself.
-public enum RecordKey: Sendable, Hashable, Codable, CustomStringConvertible {
+package enum RecordKey: Sendable, Hashable, Codable, CustomStringConvertible {
     case integer(Int64)
     case text(String)
 
     /// The key as an operator types it on the command line.
-    public var description: String {
+    package var description: String {
         switch self {
         case .integer(let value): String(value)
         case .text(let value): value
@@ -16,21 +16,21 @@ public enum RecordKey: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// The key with its type, so that text `007` and the number 7 never look alike: `7` for an
     /// integer, `"007"` (quoted, escaped) for text.
-    public var typedDescription: String {
+    package var typedDescription: String {
         switch self {
         case .integer(let value): String(value)
         case .text(let value): KeyText.quoted(value)
         }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let value = try? container.decode(Int64.self) { self = .integer(value) } else {
             self = .text(try container.decode(String.self))
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .integer(let value): try container.encode(value)

@@ -13,7 +13,7 @@ extension RecordPredicate: Codable {
         case keyNotIn = "key-not-in", not, and, or
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         switch try container.decode(Op.self, forKey: .op) {
         case .always: self = .always
@@ -51,7 +51,7 @@ extension RecordPredicate: Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
         case .always: try container.encode(Op.always, forKey: .op)

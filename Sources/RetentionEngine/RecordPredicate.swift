@@ -1,5 +1,5 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// Which records of a dataset a job touches, as a tree a store renders into its own query language
 /// (SQL with bound parameters) or evaluates itself (files).
@@ -7,7 +7,7 @@ public import RetentionRules
 /// Column names here are the dataset's columns, already mapped from the rules' logical fields.
 /// Only `condition` and `not` are two-valued; `before` is null when every anchor column is null, which
 /// a `WHERE` treats as false — a record whose period has not started is never due.
-public indirect enum RecordPredicate: Sendable, Hashable {
+package indirect enum RecordPredicate: Sendable, Hashable {
     case always
     case never
     /// The earliest present of `columns` is earlier than `cutoff`: some column is — and not earlier
@@ -29,7 +29,7 @@ public indirect enum RecordPredicate: Sendable, Hashable {
 
     /// `lhs AND rhs`, dropping `always`; two `before` tests on the same columns become the earlier
     /// one (a dataset under many rules would otherwise carry a test per rule into every query).
-    public static func && (lhs: RecordPredicate, rhs: RecordPredicate) -> RecordPredicate {
+    package static func && (lhs: RecordPredicate, rhs: RecordPredicate) -> RecordPredicate {
         switch (lhs, rhs) {
         case (.always, _): return rhs
         case (_, .always): return lhs
@@ -50,7 +50,7 @@ public indirect enum RecordPredicate: Sendable, Hashable {
     }
 
     /// `NOT self`, with `always`/`never` and double negation folded.
-    public var negated: RecordPredicate {
+    package var negated: RecordPredicate {
         switch self {
         case .always: .never
         case .never: .always
@@ -60,7 +60,7 @@ public indirect enum RecordPredicate: Sendable, Hashable {
     }
 
     /// `lhs OR rhs`, dropping `never`.
-    public static func || (lhs: RecordPredicate, rhs: RecordPredicate) -> RecordPredicate {
+    package static func || (lhs: RecordPredicate, rhs: RecordPredicate) -> RecordPredicate {
         switch (lhs, rhs) {
         case (.never, _): rhs
         case (_, .never): lhs
@@ -71,17 +71,17 @@ public indirect enum RecordPredicate: Sendable, Hashable {
 
     /// The column holds a representable time (years 0001–9999); false for a bad value, unknown
     /// for null.
-    public static func representable(_ column: String) -> RecordPredicate {
+    static func representable(_ column: String) -> RecordPredicate {
         .notBefore(column: column, cutoff: RepresentableInstants.earliest) && .not(.notBefore(column: column, cutoff: RepresentableInstants.end))
     }
 
     /// The column holds a value that is not a representable time: a bad value of the record.
-    public static func unrepresentable(_ column: String) -> RecordPredicate {
+    static func unrepresentable(_ column: String) -> RecordPredicate {
         .not(.notBefore(column: column, cutoff: RepresentableInstants.earliest)) || .notBefore(column: column, cutoff: RepresentableInstants.end)
     }
 
     /// Every column the predicate reads.
-    public var columns: Set<String> {
+    package var columns: Set<String> {
         switch self {
         case .always, .never: []
         case .before(let columns, _): Set(columns)
@@ -102,7 +102,7 @@ extension RecordPredicate {
     /// way the store's query would, comparing values as its `codec` says: files are filtered this
     /// way, and `explain` shows the same answer the query gives. `paths`: keys are a files store's
     /// paths (a hold on a directory holds what is below it).
-    public func evaluate(_ record: [String: StoreValue], key: RecordKey? = nil, paths: Bool = false, codec: some StoreCodec) -> Bool? {
+    package func evaluate(_ record: [String: StoreValue], key: RecordKey? = nil, paths: Bool = false, codec: some StoreCodec) -> Bool? {
         switch self {
         case .always: return true
         case .never: return false

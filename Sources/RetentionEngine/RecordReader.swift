@@ -1,9 +1,9 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// A store whose records the engine can name and read: keys in the store's own order, single
 /// records, the earliest anchor of a selection (for forecasts and deadlines).
-public protocol RecordReader: StoreConnection {
+package protocol RecordReader: StoreConnection {
     /// Up to `limit` keys matching `predicate`, from `start`.
     func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey]
     /// Which of `keys` still match `predicate`.
@@ -20,7 +20,7 @@ public protocol RecordReader: StoreConnection {
     func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?]
 }
 extension RecordReader {
-    public func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?] {
+    package func earliest(_ dataset: Dataset, of queries: [EarliestQuery]) async throws -> [Date?] {
         var dates: [Date?] = []
         for query in queries { dates.append(try await earliest(dataset, column: query.column, where: query.predicate)) }
         return dates

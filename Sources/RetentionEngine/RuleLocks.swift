@@ -1,12 +1,12 @@
-public import RetentionRules
+import RetentionRules
 
 /// `lock: true` rules may be lengthened by a later rules or stores file, never shortened or removed:
 /// the state database remembers each locked rule as it was last accepted — every stage, its zone,
 /// alignment and `when:`, and every dataset it was bound to with the columns its fields read there —
 /// and a change that would let any record go sooner is refused.
-public enum RuleLocks: Sendable {
+enum RuleLocks: Sendable {
     /// Every way `rules` and `stores` weaken a remembered locked rule, as messages naming the rule.
-    public static func violations(of locked: [LockedRule], by rules: RuleSet, stores: StoreSet) -> [String] {
+    static func violations(of locked: [LockedRule], by rules: RuleSet, stores: StoreSet) -> [String] {
         locked.flatMap { old -> [String] in
             guard let rule = rules[old.rule] else {
                 return ["locked rule '\(old.rule)' was removed from the rules files; a locked rule may be lengthened, never removed"]

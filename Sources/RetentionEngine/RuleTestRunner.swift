@@ -1,16 +1,16 @@
 import Foundation
-public import RetentionRules
+package import RetentionRules
 
 /// Runs rule test files (`retentionctl test`): each expectation is evaluated with the planner's own
 /// predicates on the record in memory, and held against the record-by-record model
 /// (`RecordDecision`), so a test fails if either says otherwise.
-public enum RuleTestRunner: Sendable {
+package enum RuleTestRunner: Sendable {
     /// What running one file found.
-    public struct Result: Sendable {
+    package struct Result: Sendable {
         /// Located errors (a bad file, an unknown rule, field or record) and failed expectations.
-        public var diagnostics: [Diagnostic] = []
-        public var passed = 0
-        public var failed = 0
+        package var diagnostics: [Diagnostic] = []
+        package var passed = 0
+        package var failed = 0
     }
 
     /// What the planner does to one record at one instant.
@@ -25,7 +25,7 @@ public enum RuleTestRunner: Sendable {
 
     /// Checks the file against `rules`, then evaluates every expectation, its records meant as
     /// `codec` says; a file with an error runs none.
-    public static func run(_ file: RuleTestFile, rules: RuleSet, codec: some StoreCodec) -> Result {
+    package static func run(_ file: RuleTestFile, rules: RuleSet, codec: some StoreCodec) -> Result {
         var result = Result()
         for test in file.tests { result.diagnostics += check(test, rules: rules) }
         guard result.diagnostics.isEmpty else { return result }

@@ -1,4 +1,4 @@
-public import RetentionRules
+package import RetentionRules
 
 /// An open connection to one store: the only way the engine reaches data.
 ///
@@ -7,7 +7,7 @@ public import RetentionRules
 /// anchors), `BatchWriter` (those two again: changes batch by batch), `JobExecutor` (an external
 /// system through a command: a whole job at once). Queries run in the store (an indexed range
 /// query for SQL, a directory walk for files); nothing loads a dataset into memory.
-public protocol StoreConnection: Sendable {
+package protocol StoreConnection: Sendable {
     /// How many records of `dataset` match `predicate`.
     func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int
     /// `count` for several predicates: planning asks one per stage, and a store may answer them all
@@ -22,7 +22,7 @@ public protocol StoreConnection: Sendable {
     func close() async
 }
 extension StoreConnection {
-    public func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int] {
+    package func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int] {
         var counts: [Int] = []
         for predicate in predicates { counts.append(try await count(dataset, where: predicate)) }
         return counts

@@ -1,6 +1,6 @@
-public import RetentionRules
+package import RetentionRules
 
 /// Opens connections to stores; the engine does not know the kinds' libraries.
-public protocol StoreConnector: Sendable {
+package protocol StoreConnector: Sendable {
     func connect(to store: Store) async throws -> any StoreConnection
 }

@@ -1,8 +1,8 @@
-public import Foundation
+package import Foundation
 import RetentionRules
 
 /// One value read from a store, in the few shapes the engine reasons about.
-public enum StoreValue: Sendable, Hashable, CustomStringConvertible {
+package enum StoreValue: Sendable, Hashable, CustomStringConvertible {
     case null
     case integer(Int64)
     case real(Double)
@@ -10,9 +10,9 @@ public enum StoreValue: Sendable, Hashable, CustomStringConvertible {
     /// A native timestamp (PostgreSQL `timestamptz`, a file time).
     case date(Date)
 
-    public var isNull: Bool { self == .null }
+    package var isNull: Bool { self == .null }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .null: "null"
         case .integer(let value): String(value)

@@ -1,5 +1,5 @@
 /// What happens to a record when a stage falls due.
-public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
+package enum Action: String, Sendable, Hashable, Codable, CaseIterable {
     /// The record is removed.
     case delete
     /// Identifying columns are replaced per the dataset's anonymization strategies.
@@ -10,7 +10,7 @@ public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
 
 extension Action {
     /// `deleted`, `anonymized`, `restricted`: for messages.
-    public var pastTense: String {
+    package var pastTense: String {
         switch self {
         case .delete: "deleted"
         case .anonymize: "anonymized"

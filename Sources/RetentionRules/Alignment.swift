@@ -8,7 +8,7 @@ public enum Alignment: String, Sendable, Hashable, Codable, CaseIterable {
     case endOfYear = "end-of-year"
 
     /// The start of the period for an anchor seen on the wall clock.
-    public func start(for anchor: LocalDateTime) -> LocalDateTime {
+    package func start(for anchor: LocalDateTime) -> LocalDateTime {
         switch self {
         case .endOfDay: anchor.startOfNextDay
         case .endOfMonth: anchor.startOfNextMonth

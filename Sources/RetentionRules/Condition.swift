@@ -22,10 +22,10 @@ public indirect enum Condition: Sendable, Hashable, CustomStringConvertible {
         /// The field name.
         public var name: String
         /// Offset of the name in the condition text, 0-based, in Unicode scalars.
-        public var offset: Int
+        package var offset: Int
 
         /// Creates a field reference.
-        public init(_ name: String, offset: Int) {
+        package init(_ name: String, offset: Int) {
             self.name = name
             self.offset = offset
         }

@@ -6,7 +6,7 @@ public struct ConditionSyntaxError: Error, Sendable, Hashable, CustomStringConve
     public var offset: Int
 
     /// Creates an error.
-    public init(_ message: String, offset: Int) {
+    package init(_ message: String, offset: Int) {
         self.message = message
         self.offset = offset
     }

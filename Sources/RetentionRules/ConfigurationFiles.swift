@@ -1,20 +1,20 @@
 import Foundation
 
 /// Why rules or stores could not be read at all, as opposed to a problem inside a file.
-public struct ConfigurationReadError: Error, Sendable, CustomStringConvertible {
+package struct ConfigurationReadError: Error, Sendable, CustomStringConvertible {
     /// The path given.
-    public var path: String
+    package var path: String
     /// What went wrong.
-    public var reason: String
+    var reason: String
 
-    public var description: String { "cannot read '\(path)': \(reason)" }
+    package var description: String { "cannot read '\(path)': \(reason)" }
 }
 
 /// Finding and reading rules and stores files: named files, and the YAML files of named
 /// directories, as `rules.d/` and `stores.d/` hold them.
-public enum ConfigurationFiles: Sendable {
+package enum ConfigurationFiles: Sendable {
     /// The `*.yaml` and `*.yml` files of a directory, in name order, hidden files skipped.
-    public static func yamlFiles(in directory: String) throws -> [String] {
+    package static func yamlFiles(in directory: String) throws -> [String] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
         return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
             .sorted()
@@ -22,7 +22,7 @@ public enum ConfigurationFiles: Sendable {
     }
 
     /// The files named, and the YAML files of the directories named, in order.
-    public static func filePaths(_ paths: [String]) throws(ConfigurationReadError) -> [String] {
+    static func filePaths(_ paths: [String]) throws(ConfigurationReadError) -> [String] {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -43,7 +43,7 @@ public enum ConfigurationFiles: Sendable {
     }
 
     /// Every file of `paths` with its UTF-8 text.
-    public static func texts(_ paths: [String]) throws(ConfigurationReadError) -> [(file: String, text: String)] {
+    package static func texts(_ paths: [String]) throws(ConfigurationReadError) -> [(file: String, text: String)] {
         var texts: [(file: String, text: String)] = []
         for file in try filePaths(paths) {
             guard let data = FileManager.default.contents(atPath: file) else {

@@ -18,19 +18,19 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public var message: String
 
     /// Creates a diagnostic.
-    public init(_ severity: Severity, at location: SourceLocation, _ message: String) {
+    package init(_ severity: Severity, at location: SourceLocation, _ message: String) {
         self.severity = severity
         self.location = location
         self.message = message
     }
 
     /// An error at `location`.
-    public static func error(_ message: String, at location: SourceLocation) -> Diagnostic {
+    package static func error(_ message: String, at location: SourceLocation) -> Diagnostic {
         Diagnostic(.error, at: location, message)
     }
 
     /// A warning at `location`.
-    public static func warning(_ message: String, at location: SourceLocation) -> Diagnostic {
+    package static func warning(_ message: String, at location: SourceLocation) -> Diagnostic {
         Diagnostic(.warning, at: location, message)
     }
 
@@ -41,7 +41,7 @@ extension Array where Element == Diagnostic {
     /// Whether any diagnostic is an error.
     public var hasErrors: Bool { contains { $0.severity == .error } }
     /// The errors only.
-    public var errors: [Diagnostic] { filter { $0.severity == .error } }
+    package var errors: [Diagnostic] { filter { $0.severity == .error } }
     /// The warnings only.
-    public var warnings: [Diagnostic] { filter { $0.severity == .warning } }
+    package var warnings: [Diagnostic] { filter { $0.severity == .warning } }
 }

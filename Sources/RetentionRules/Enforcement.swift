@@ -1,6 +1,6 @@
 /// Who enforces a rule's period. Only `retentiond` rules are acted on by the daemon; the others are
 /// part of the schedule so that it lists every period a policy promises.
-public enum Enforcement: String, Sendable, Hashable, Codable, CaseIterable {
+package enum Enforcement: String, Sendable, Hashable, Codable, CaseIterable {
     /// The daemon deletes, anonymizes or restricts the records itself.
     case retentiond
     /// A cookie lifetime, enforced by the visitor's browser.
@@ -11,5 +11,5 @@ public enum Enforcement: String, Sendable, Hashable, Codable, CaseIterable {
     case manual
 
     /// Whether the daemon can enforce the period itself.
-    public var isEnforceableHere: Bool { self == .retentiond }
+    package var isEnforceableHere: Bool { self == .retentiond }
 }

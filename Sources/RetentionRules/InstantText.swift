@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// The text of an instant as retentiond writes and reads it back: ISO 8601 in UTC to the
 /// microsecond, fraction without trailing zeros (`2026-05-10T13:00:00.25Z`). It is what the CLI
@@ -9,22 +9,22 @@ public import Foundation
 ///
 /// Its civil form — a space for the `T`, no `Z` (`2026-05-10 13:00:00.25`) — is the UTC text SQL
 /// databases print and SQLite stores; the stores' codecs build their column text on it.
-public enum InstantText: Sendable {
+package enum InstantText: Sendable {
     /// `date` as ISO 8601 in UTC with microseconds: `2026-05-10T13:00:00.25Z`.
-    public static func format(_ date: Date) -> String {
+    package static func format(_ date: Date) -> String {
         let text = civil(date)
         return text.prefix(10) + "T" + text.dropFirst(11) + "Z"
     }
 
     /// Reads what `format` writes (and its shorter forms: `2026-05-10T13:00Z`, `2026-05-10Z`).
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         guard text.hasSuffix("Z") else { return nil }
         return parseCivil(String(text.dropLast()).replacingOccurrences(of: "T", with: " "))
     }
 
     /// `date` in UTC to the microsecond as `YYYY-MM-DD HH:MM:SS[.ffffff]`, fraction without
     /// trailing zeros.
-    public static func civil(_ date: Date) -> String {
+    package static func civil(_ date: Date) -> String {
         let pad = LocalDateTime.pad
         let micros = date.microsecondsSince1970
         let (days, rest) = micros.quotientAndRemainderFloor(dividingBy: 86_400_000_000)
@@ -42,7 +42,7 @@ public enum InstantText: Sendable {
 
     /// Reads `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`, `YYYY-MM-DD HH:MM:SS` or with a fraction, as UTC.
     /// Returns nil for anything else (a `T` separator or a zone suffix sorts differently).
-    public static func parseCivil(_ text: String) -> Date? {
+    package static func parseCivil(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= bytes.count else { return nil }

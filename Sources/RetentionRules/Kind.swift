@@ -1,6 +1,6 @@
 /// What reason a rule gives for keeping or deleting a record; the kinds decide how several rules
 /// bound to one dataset combine (GDPR Art. 17 and 18, DESIGN §6).
-public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+package enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
     /// Kept while, or for as long as, a purpose needs it. Among purpose rules the longest wins.
     case purpose
     /// A legal duty to keep: nothing deletes a record while it runs, not even an erasure.
@@ -10,7 +10,7 @@ public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
 
     /// How strongly the kind keeps a record: a locked rule's kind may only move up
     /// (erasure → purpose → obligation), never down.
-    public var keepingStrength: Int {
+    package var keepingStrength: Int {
         switch self {
         case .erasure: 0
         case .purpose: 1

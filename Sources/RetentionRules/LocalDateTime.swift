@@ -5,16 +5,16 @@
 /// maps between these and instants under a time zone's rules.
 public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The year (proleptic Gregorian).
-    public var year: Int
+    package var year: Int
     /// The month, 1...12.
-    public var month: Int
+    package var month: Int
     /// The day of month, 1...31.
-    public var day: Int
+    package var day: Int
     /// Seconds since local midnight, 0..<86400, fractions included.
-    public var secondOfDay: Double
+    package var secondOfDay: Double
 
     /// Creates a wall-clock time.
-    public init(year: Int, month: Int, day: Int, secondOfDay: Double = 0) {
+    package init(year: Int, month: Int, day: Int, secondOfDay: Double = 0) {
         self.year = year
         self.month = month
         self.day = day
@@ -22,26 +22,26 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
     }
 
     /// Creates a wall-clock time from hour, minute and second.
-    public init(year: Int, month: Int, day: Int, hour: Int, minute: Int = 0, second: Double = 0) {
+    package init(year: Int, month: Int, day: Int, hour: Int, minute: Int = 0, second: Double = 0) {
         self.init(year: year, month: month, day: day,
                   secondOfDay: Double(hour * 3_600 + minute * 60) + second)
     }
 
     /// Days since 1970-01-01 of this date.
-    public var daysSinceEpoch: Int { Self.days(year: year, month: month, day: day) }
+    package var daysSinceEpoch: Int { Self.days(year: year, month: month, day: day) }
 
     /// Seconds since 1970-01-01T00:00 *as if this wall-clock time were UTC*.
     public var nominalSeconds: Double { Double(daysSinceEpoch) * 86_400 + secondOfDay }
 
     /// The wall-clock time whose `nominalSeconds` is `seconds`.
-    public init(nominalSeconds seconds: Double) {
+    package init(nominalSeconds seconds: Double) {
         let days = Int((seconds / 86_400).rounded(.down))
         let (y, m, d) = Self.civil(fromDays: days)
         self.init(year: y, month: m, day: d, secondOfDay: seconds - Double(days) * 86_400)
     }
 
     /// `month` months later, the day clamped to the target month's last day.
-    public func addingMonths(_ months: Int) -> LocalDateTime {
+    func addingMonths(_ months: Int) -> LocalDateTime {
         let index = year * 12 + (month - 1) + months
         let y = Int((Double(index) / 12).rounded(.down))
         let m = index - y * 12 + 1
@@ -50,25 +50,25 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
     }
 
     /// `days` calendar days later, the same wall-clock time.
-    public func addingDays(_ days: Int) -> LocalDateTime {
+    func addingDays(_ days: Int) -> LocalDateTime {
         let (y, m, d) = Self.civil(fromDays: daysSinceEpoch + days)
         return LocalDateTime(year: y, month: m, day: d, secondOfDay: secondOfDay)
     }
 
     /// 00:00 of the day after this one.
-    public var startOfNextDay: LocalDateTime {
+    var startOfNextDay: LocalDateTime {
         let (y, m, d) = Self.civil(fromDays: daysSinceEpoch + 1)
         return LocalDateTime(year: y, month: m, day: d)
     }
 
     /// 00:00 of the first day of the next month.
-    public var startOfNextMonth: LocalDateTime {
+    var startOfNextMonth: LocalDateTime {
         month == 12 ? LocalDateTime(year: year + 1, month: 1, day: 1)
             : LocalDateTime(year: year, month: month + 1, day: 1)
     }
 
     /// 00:00 of 1 January of the next year.
-    public var startOfNextYear: LocalDateTime { LocalDateTime(year: year + 1, month: 1, day: 1) }
+    var startOfNextYear: LocalDateTime { LocalDateTime(year: year + 1, month: 1, day: 1) }
 
     public static func < (lhs: LocalDateTime, rhs: LocalDateTime) -> Bool {
         lhs.nominalSeconds < rhs.nominalSeconds
@@ -94,12 +94,12 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
     // MARK: Gregorian arithmetic (H. Hinnant's days_from_civil / civil_from_days)
 
     /// Whether `year` is a Gregorian leap year.
-    public static func isLeap(_ year: Int) -> Bool {
+    static func isLeap(_ year: Int) -> Bool {
         (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
     }
 
     /// The number of days in `month` of `year`.
-    public static func daysIn(month: Int, year: Int) -> Int {
+    package static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: isLeap(year) ? 29 : 28
         case 4, 6, 9, 11: 30
@@ -108,7 +108,7 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
     }
 
     /// Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's algorithm).
-    public static func days(year: Int, month: Int, day: Int) -> Int {
+    package static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -118,7 +118,7 @@ public struct LocalDateTime: Sendable, Hashable, Comparable, CustomStringConvert
     }
 
     /// The proleptic Gregorian date `days` after 1970-01-01.
-    public static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+    package static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

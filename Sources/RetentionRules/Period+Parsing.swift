@@ -6,7 +6,7 @@ public struct PeriodSyntaxError: Error, Sendable, Hashable, CustomStringConverti
     public var offset: Int
 
     /// Creates an error.
-    public init(_ message: String, offset: Int = 0) {
+    package init(_ message: String, offset: Int = 0) {
         self.message = message
         self.offset = offset
     }
@@ -16,14 +16,14 @@ public struct PeriodSyntaxError: Error, Sendable, Hashable, CustomStringConverti
 
 extension Period {
     /// The accepted forms, for messages.
-    public static let expectedForm =
+    package static let expectedForm =
         "a whole number and a unit: h, d, w, mo or y (for example 35d, 14mo, 10y)"
 
-    /// Parses `35d`, `14 months`, `1 year`, `0d`. Never guesses: a bare number, `m`, a fraction,
-    /// a negative number or an unknown unit is an error with a hint.
     /// The longest period: dates computed from now with it stay well within the years 0001–9999.
     public static let maximumYears = 1000
 
+    /// Parses `35d`, `14 months`, `1 year`, `0d`. Never guesses: a bare number, `m`, a fraction,
+    /// a negative number or an unknown unit is an error with a hint.
     public static func parse(_ text: String) throws(PeriodSyntaxError) -> Period {
         let trimmed = text.trimmingSpaces()
         let leading = text.prefix { $0 == " " || $0 == "\t" }.count

@@ -4,7 +4,7 @@
 /// and `12mo` is not normalised to `1y` in the schedule a DPO files.
 public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
     /// A unit of calendar or elapsed time.
-    public enum Unit: String, Sendable, Hashable, Codable, CaseIterable {
+    package enum Unit: String, Sendable, Hashable, Codable, CaseIterable {
         /// Exact elapsed time: 3600 seconds.
         case hours = "h"
         /// Calendar days in the rule's zone: wall-clock time is kept across DST changes.
@@ -17,7 +17,7 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
         case years = "y"
 
         /// Every spelling accepted for the unit.
-        public var spellings: [String] {
+        package var spellings: [String] {
             switch self {
             case .hours: ["h", "hour", "hours"]
             case .days: ["d", "day", "days"]
@@ -28,16 +28,16 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
         }
 
         /// The short form used when printing.
-        public var symbol: String { rawValue }
+        var symbol: String { rawValue }
     }
 
     /// How many units; never negative.
     public var count: Int
     /// The unit.
-    public var unit: Unit
+    var unit: Unit
 
     /// Creates a duration; `count` must not be negative.
-    public init(_ count: Int, _ unit: Unit) {
+    package init(_ count: Int, _ unit: Unit) {
         precondition(count >= 0, "a duration cannot be negative")
         self.count = count
         self.unit = unit
@@ -47,7 +47,7 @@ public struct Period: Sendable, Hashable, Codable, CustomStringConvertible {
     public var description: String { "\(count)\(unit.symbol)" }
 
     /// Whether the period is zero: "as soon as the event happened".
-    public var isZero: Bool { count == 0 }
+    package var isZero: Bool { count == 0 }
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
@@ -104,13 +104,13 @@ extension Period {
     }
 
     /// Whether this duration ends strictly before `other` for every anchor.
-    public func isAlwaysShorter(than other: Period) -> Bool {
+    package func isAlwaysShorter(than other: Period) -> Bool {
         if unit == other.unit { return count < other.count }
         return secondsRange.upperBound < other.secondsRange.lowerBound
     }
 
     /// Whether this duration ends at or after `other` for every anchor.
-    public func isNeverShorter(than other: Period) -> Bool {
+    package func isNeverShorter(than other: Period) -> Bool {
         if unit == other.unit { return count >= other.count }
         return secondsRange.lowerBound >= other.secondsRange.upperBound
     }

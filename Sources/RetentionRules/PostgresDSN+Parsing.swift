@@ -2,7 +2,7 @@ import Foundation
 
 extension PostgresDSN {
     /// Reads a DSN; `Invalid` lists every problem, none of which quotes the DSN.
-    public static func parse(_ text: String) throws(Invalid) -> PostgresDSN {
+    package static func parse(_ text: String) throws(Invalid) -> PostgresDSN {
         var reader = DSNReader(text: text)
         let url = try reader.url()
         reader.checkParts(of: url)

@@ -7,9 +7,9 @@ import Foundation
 /// password (it comes from a credential, see docs/stores.md), no key/value form (`host=… dbname=…`),
 /// no query parameter but `sslmode` and `sslrootcert`. Problems never quote the text itself,
 /// which may hold a secret the operator put there by mistake.
-public struct PostgresDSN: Sendable, Hashable, CustomStringConvertible {
+package struct PostgresDSN: Sendable, Hashable, CustomStringConvertible {
     /// How the connection uses TLS; the names and meanings are libpq's.
-    public enum SSLMode: String, Sendable, Hashable, CaseIterable {
+    package enum SSLMode: String, Sendable, Hashable, CaseIterable {
         /// Never TLS.
         case disable
         /// TLS or no connection; the server's certificate is not checked.
@@ -20,47 +20,47 @@ public struct PostgresDSN: Sendable, Hashable, CustomStringConvertible {
         case verifyFull = "verify-full"
 
         /// Whether the server's certificate is checked against the trusted CAs.
-        public var verifiesCertificate: Bool { self == .verifyCA || self == .verifyFull }
+        package var verifiesCertificate: Bool { self == .verifyCA || self == .verifyFull }
     }
 
     /// One thing wrong with a DSN: the message, and how many characters into the DSN it is.
-    public struct Problem: Sendable, Hashable {
-        public var message: String
-        public var offset: Int
+    package struct Problem: Sendable, Hashable {
+        package var message: String
+        package var offset: Int
     }
 
     /// Every problem of a DSN that cannot be used, so that lint reports them all at once.
-    public struct Invalid: Error, Sendable, CustomStringConvertible {
-        public var problems: [Problem]
-        public var description: String { problems.map(\.message).joined(separator: "; ") }
+    package struct Invalid: Error, Sendable, CustomStringConvertible {
+        package var problems: [Problem]
+        package var description: String { problems.map(\.message).joined(separator: "; ") }
     }
 
-    public var user: String
-    public var host: String
-    public var port: Int
+    package var user: String
+    package var host: String
+    package var port: Int
     /// Nil: the server's default (the user's name).
-    public var database: String?
+    package var database: String?
     /// `sslmode`, or the default for the host when the DSN does not say (``defaultSSLMode(for:)``).
-    public var sslMode: SSLMode
+    package var sslMode: SSLMode
     /// Whether the DSN says `sslmode=` itself.
-    public var sslModeGiven: Bool
+    package var sslModeGiven: Bool
     /// The CA certificates (PEM) a `verify-*` mode trusts; nil or `system`: the system's CAs.
-    public var sslRootCert: String?
+    package var sslRootCert: String?
 
     /// The parameters retentiond reads from the query part.
-    public static let parameters = ["sslmode", "sslrootcert"]
+    static let parameters = ["sslmode", "sslrootcert"]
 
     /// Without `sslmode`: no TLS to a loopback address, where TLS protects nothing a local root
     /// could not read anyway (and a local server rarely has a certificate); `verify-full`
     /// anywhere else, because a password or personal data crossing a network unencrypted, or to
     /// a server nobody checked, is the failure this default exists to prevent. libpq's `prefer`
     /// is not offered at all: it falls back to plain text without a word whenever TLS fails.
-    public static func defaultSSLMode(for host: String) -> SSLMode {
+    static func defaultSSLMode(for host: String) -> SSLMode {
         isLoopback(host) ? .disable : .verifyFull
     }
 
     /// `localhost`, 127.0.0.0/8 or ::1: traffic that never leaves the machine.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
@@ -68,17 +68,17 @@ public struct PostgresDSN: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the connection never leaves this machine.
-    public var isLoopback: Bool { Self.isLoopback(host) }
+    package var isLoopback: Bool { Self.isLoopback(host) }
 
     /// The DSN without anything but user, host, port, database and the TLS mode: what messages show.
-    public var description: String {
+    package var description: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return "postgresql://\(user)@\(shownHost):\(port)/\(database ?? "")?sslmode=\(sslMode.rawValue)"
     }
 
     /// A sentence for lint when the DSN works but leaves the connection open to eavesdropping or
     /// impersonation across a network; nil when it does not.
-    public var weakness: String? {
+    var weakness: String? {
         guard !isLoopback else { return nil }
         switch sslMode {
         case .disable:

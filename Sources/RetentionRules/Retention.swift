@@ -14,5 +14,5 @@ public enum Retention: Sendable, Hashable {
     }
 
     /// The period of the last stage: how long the data is kept in any form.
-    public var longest: Period? { stages.last?.after }
+    var longest: Period? { stages.last?.after }
 }

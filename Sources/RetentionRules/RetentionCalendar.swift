@@ -18,7 +18,7 @@ public struct RetentionCalendar: Sendable, Hashable {
     public let timeZone: TimeZone
 
     /// A calendar for `timeZone`.
-    public init(timeZone: TimeZone) {
+    package init(timeZone: TimeZone) {
         self.timeZone = timeZone
     }
 
@@ -62,7 +62,7 @@ public struct RetentionCalendar: Sendable, Hashable {
 
     /// Whether `duration` from `anchor` lands on a day that does not exist in the target month,
     /// so that it ends with the month's last day instead.
-    public func isClamped(after duration: Period, from anchor: Date, alignment: Alignment? = nil) -> Bool {
+    package func isClamped(after duration: Period, from anchor: Date, alignment: Alignment? = nil) -> Bool {
         guard duration.unit == .months || duration.unit == .years else { return false }
         let local = periodStart(anchor, alignment: alignment).local
         return local.addingMonths(duration.unit == .years ? duration.count * 12 : duration.count).day < local.day
@@ -84,7 +84,7 @@ public struct RetentionCalendar: Sendable, Hashable {
     }
 
     /// The offset from UTC in seconds at `instant`.
-    public func offset(at instant: Date) -> Int {
+    package func offset(at instant: Date) -> Int {
         timeZone.secondsFromGMT(for: instant)
     }
 

@@ -1,22 +1,22 @@
 /// The rules and stores an engine runs on, read together so that the stores are checked against
 /// the rules. Either all of it is usable, or none of it is: a daemon keeps its last good
 /// configuration rather than enforce half of a broken one.
-public struct RetentionConfiguration: Sendable {
-    public var rules: RuleSet
-    public var stores: StoreSet
+package struct RetentionConfiguration: Sendable {
+    package var rules: RuleSet
+    package var stores: StoreSet
     /// The warnings (a usable configuration has no errors).
-    public var warnings: [Diagnostic]
+    package var warnings: [Diagnostic]
 
     /// Where an installed retentiond keeps its rules (`ConfigurationDirectory=retentiond`).
-    public static let installedRules = "/etc/retentiond/rules.d"
+    package static let installedRules = "/etc/retentiond/rules.d"
     /// Where an installed retentiond keeps its stores.
-    public static let installedStores = "/etc/retentiond/stores.d"
+    package static let installedStores = "/etc/retentiond/stores.d"
 
     /// Reads rules and stores files and directories.
     ///
     /// - Throws: `ConfigurationError.unreadable` when a path cannot be read at all,
     ///   `.invalid` with every error, in file order, when any file has one.
-    public static func load(rules rulesPaths: [String], stores storesPaths: [String]) throws(ConfigurationError) -> RetentionConfiguration {
+    package static func load(rules rulesPaths: [String], stores storesPaths: [String]) throws(ConfigurationError) -> RetentionConfiguration {
         let rules: RulesLoad, stores: StoresLoad
         do {
             rules = try RuleSet.load(paths: rulesPaths)
@@ -31,13 +31,13 @@ public struct RetentionConfiguration: Sendable {
 }
 
 /// Why a configuration cannot be used.
-public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
+package enum ConfigurationError: Error, Sendable, CustomStringConvertible {
     /// A file or directory could not be read.
     case unreadable(ConfigurationReadError)
     /// The files have errors, each located.
     case invalid([Diagnostic])
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let error): "\(error)"
         case .invalid(let errors): "\(errors.count) error\(errors.count == 1 ? "" : "s") in the rules and stores files"

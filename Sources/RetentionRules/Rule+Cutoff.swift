@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import Synchronization
 
 extension Rule {
@@ -10,7 +10,7 @@ extension Rule {
     /// days follow the wall clock across DST. Because `due(anchor)` is monotone, the boundary is
     /// found by bisection on whole microseconds, so it is exact on the grid timestamps are
     /// stored on.
-    public func cutoff(for stage: Stage, at now: Date) -> Date {
+    package func cutoff(for stage: Stage, at now: Date) -> Date {
         let key = CutoffKey(after: stage.after, alignment: alignment, calendar: calendar, now: now)
         if let known = Self.cutoffs.withLock({ $0[key] }) { return known }
         let cutoff = Self.cutoff(at: now) { calendar.due(after: stage.after, from: $0, alignment: alignment) }
@@ -61,7 +61,7 @@ extension Rule {
 extension Rule {
     /// Records whose (aligned) anchor is earlier than this are past the rule's `deadline:` at `now`:
     /// their deadline is strictly before `now` (done at the deadline instant is in time).
-    public func deadlineCutoff(at now: Date) -> Date? {
+    package func deadlineCutoff(at now: Date) -> Date? {
         deadline.map { deadline in
             Self.cutoff(at: now, strictly: true) { calendar.due(after: deadline, from: $0, alignment: alignment) }
         }
@@ -70,7 +70,7 @@ extension Rule {
     /// For a deferred erasure, whose deadline counts again from the instant its deferral ended: a
     /// record is late at `now` only if the deferral had ended by the returned instant, `now` minus
     /// the deadline on the rule's calendar.
-    public func deferralEndForLateness(at now: Date) -> Date? {
+    package func deferralEndForLateness(at now: Date) -> Date? {
         deadline.map { deadline in
             let cutoff = Self.cutoff(at: now, strictly: true) { calendar.due(after: deadline, from: $0) }
             return Date(timeIntervalSince1970: Double(Int64((cutoff.timeIntervalSince1970 * 1e6).rounded()) - 1) / 1e6)

@@ -5,48 +5,48 @@ public struct Rule: Sendable, Hashable, Identifiable {
     /// The rule's id, unique across a rule set (`kmbe-contracts`).
     public var id: String
     /// A title for the schedule.
-    public var title: String?
+    package var title: String?
     /// What reason the rule gives: purpose, obligation or erasure.
-    public var kind: Kind
+    package var kind: Kind
     /// Whether the author wrote `kind:` (lint says which kind it assumed where that matters).
-    public var kindIsExplicit: Bool
+    package var kindIsExplicit: Bool
     /// The stages, or `forever` / `none`.
     public var retention: Retention
     /// Whether the author wrote `stages:` rather than `retain:`/`then:`.
-    public var isMultiStage: Bool
+    package var isMultiStage: Bool
     /// The event the periods count from; nil only for `forever` and `none`.
-    public var anchor: Anchor?
+    package var anchor: Anchor?
     /// Where the period starts relative to the anchor.
-    public var alignment: Alignment?
+    package var alignment: Alignment?
     /// Which records the rule applies to; nil for all.
     public var condition: Condition?
     /// The delete-by period from the (aligned) anchor; later is a compliance violation.
     public var deadline: Period?
     /// Whether a later rules file may only lengthen the rule.
-    public var lock: Bool
+    package var lock: Bool
     /// Whether the rule's jobs need approval.
-    public var review: Review
+    package var review: Review
     /// The IANA zone of the rule's calendar arithmetic.
-    public var timeZone: String
+    package var timeZone: String
     /// The calendar for `timeZone`.
-    public var calendar: RetentionCalendar
+    package var calendar: RetentionCalendar
     /// The legal basis or purpose.
-    public var basis: String?
+    package var basis: String?
     /// Where the period is documented.
-    public var source: String?
+    package var source: String?
     /// How the source was interpreted.
-    public var note: String?
+    package var note: String?
     /// Whether the source is ambiguous and the rule encodes a stated interpretation.
-    public var ambiguous: Bool
+    package var ambiguous: Bool
     /// Who enforces the period.
-    public var enforcedBy: Enforcement
+    package var enforcedBy: Enforcement
     /// Where the rule's id is written.
-    public var location: SourceLocation
+    package var location: SourceLocation
     /// Where the `when:` text starts, for locating fields of the condition.
-    public var conditionLocation: SourceLocation?
+    var conditionLocation: SourceLocation?
 
     /// Creates a rule. `RulesParser` builds rules from files; this is for code and tests.
-    public init(id: String, title: String? = nil, kind: Kind? = nil, retention: Retention, isMultiStage: Bool = false,
+    package init(id: String, title: String? = nil, kind: Kind? = nil, retention: Retention, isMultiStage: Bool = false,
                 anchor: Anchor?, alignment: Alignment? = nil, condition: Condition? = nil,
                 deadline: Period? = nil, lock: Bool = false, review: Review = .none,
                 calendar: RetentionCalendar, basis: String? = nil, source: String? = nil,
@@ -93,7 +93,7 @@ extension Rule {
     }
 
     /// The instant by which the last stage must be done, if the rule has a deadline.
-    public func deadline(anchor: Date) -> Date? {
+    package func deadline(anchor: Date) -> Date? {
         deadline.map { calendar.due(after: $0, from: anchor, alignment: alignment) }
     }
 }

@@ -4,11 +4,11 @@ public struct RuleSet: Sendable, Hashable {
     /// Every rule, in the order read.
     public private(set) var rules: [Rule]
     /// The files read, in order.
-    public private(set) var files: [String]
+    package private(set) var files: [String]
     private var index: [String: Int]
 
     /// A rule set from rules already checked for unique ids.
-    public init(rules: [Rule] = [], files: [String] = []) {
+    package init(rules: [Rule] = [], files: [String] = []) {
         self.rules = []
         self.files = files
         self.index = [:]
@@ -39,7 +39,7 @@ extension RuleSet {
     /// Reads files and directories of rules files and merges them.
     ///
     /// A problem inside a file is a diagnostic; a path that cannot be read at all throws.
-    public static func load(paths: [String]) throws(ConfigurationReadError) -> RulesLoad {
+    package static func load(paths: [String]) throws(ConfigurationReadError) -> RulesLoad {
         merge(try ConfigurationFiles.texts(paths))
     }
 

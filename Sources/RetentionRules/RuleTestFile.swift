@@ -1,38 +1,38 @@
-public import Foundation
+package import Foundation
 
 /// A rule test file (`retentionctl test`, docs/rule-tests.md): rules files, dataset bindings,
 /// records, and what must happen to each record at given instants.
-public struct RuleTestFile: Sendable {
+package struct RuleTestFile: Sendable {
     /// The file as the user named it.
-    public var file: String
+    package var file: String
     /// The rules files and directories, resolved against the test file's directory.
-    public var rulePaths: [String]
-    public var tests: [RuleTest]
+    package var rulePaths: [String]
+    package var tests: [RuleTest]
 }
 
 /// One dataset binding of a test file, with its records and expectations.
-public struct RuleTest: Sendable {
-    public var name: String
-    public var location: SourceLocation
+package struct RuleTest: Sendable {
+    package var name: String
+    package var location: SourceLocation
     /// The bound rule ids, in order, each where it is written.
-    public var rules: [(id: String, location: SourceLocation)]
+    package var rules: [(id: String, location: SourceLocation)]
     /// Logical field → record field; unlisted fields are read by their own name.
-    public var fields: [String: String]
-    public var restrictField: String
-    public var anonymizedField: String
-    public var records: [RuleTestRecord]
-    public var expectations: [RuleTestExpectation]
+    package var fields: [String: String]
+    package var restrictField: String
+    package var anonymizedField: String
+    package var records: [RuleTestRecord]
+    package var expectations: [RuleTestExpectation]
 }
 
 /// A record of a test: its fields' values (a field not listed is null).
-public struct RuleTestRecord: Sendable {
-    public var name: String
-    public var values: [String: RuleTestValue]
-    public var location: SourceLocation
+package struct RuleTestRecord: Sendable {
+    package var name: String
+    package var values: [String: RuleTestValue]
+    package var location: SourceLocation
 }
 
 /// A value in a test record.
-public enum RuleTestValue: Sendable, Hashable {
+package enum RuleTestValue: Sendable, Hashable {
     case null
     case integer(Int64)
     case real(Double)
@@ -41,34 +41,34 @@ public enum RuleTestValue: Sendable, Hashable {
 }
 
 /// What must happen to one record in a pass at one instant.
-public struct RuleTestExpectation: Sendable {
-    public enum Outcome: String, Sendable, CaseIterable {
+package struct RuleTestExpectation: Sendable {
+    package enum Outcome: String, Sendable, CaseIterable {
         case kept, deleted, violation, deferred, restricted, anonymized
     }
 
     /// When a deferral or a rule's keeping ends.
-    public enum Until: Sendable, Hashable {
+    package enum Until: Sendable, Hashable {
         case never
         case instant(Date)
     }
 
-    public var at: Date
-    public var record: String
-    public var outcome: Outcome
-    public var rule: String?
-    public var by: String?
-    public var until: Until?
+    package var at: Date
+    package var record: String
+    package var outcome: Outcome
+    package var rule: String?
+    package var by: String?
+    package var until: Until?
     /// Where the expectation's `outcome:` is written: failures are reported there.
-    public var location: SourceLocation
+    package var location: SourceLocation
     /// Where `rule:`, `by:` and `record:` are written, for unknown names.
-    public var ruleLocation: SourceLocation?
-    public var byLocation: SourceLocation?
-    public var recordLocation: SourceLocation
+    package var ruleLocation: SourceLocation?
+    package var byLocation: SourceLocation?
+    package var recordLocation: SourceLocation
 }
 
 extension RuleTest {
     /// The logical fields the bound rules read (anchors and conditions), in order.
-    public func logicalFields(in rules: RuleSet) -> [String] {
+    package func logicalFields(in rules: RuleSet) -> [String] {
         var fields: [String] = []
         for id in self.rules.map(\.id) {
             guard let rule = rules[id] else { continue }
@@ -82,7 +82,7 @@ extension RuleTest {
     /// The binding as a dataset of an in-memory store: each logical field read from the record
     /// field `fields:` names, or the field of the same name; restriction and anonymization marked
     /// by their fields.
-    public func dataset(in rules: RuleSet) -> (store: Store, dataset: Dataset) {
+    package func dataset(in rules: RuleSet) -> (store: Store, dataset: Dataset) {
         var map: [String: String] = [:]
         for field in logicalFields(in: rules) { map[field] = fields[field] ?? field }
         let dataset = Dataset(id: name, table: nil, key: "name", match: nil, rules: self.rules.map(\.id), fields: map, anonymize: [:],

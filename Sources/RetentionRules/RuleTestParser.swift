@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// Reads a rule test file, reporting every problem with its location, as the rules parser does.
-public enum RuleTestParser: Sendable {
+package enum RuleTestParser: Sendable {
     /// The keys at the top of a test file.
     enum TopLevelKey: String, FileKey {
         case version, rules, tests
@@ -21,7 +21,7 @@ public enum RuleTestParser: Sendable {
     }
 
     /// Parses one test file's text. `file` is the name used in diagnostics and to resolve `rules:`.
-    public static func parse(_ text: String, file: String) -> (file: RuleTestFile?, diagnostics: [Diagnostic]) {
+    package static func parse(_ text: String, file: String) -> (file: RuleTestFile?, diagnostics: [Diagnostic]) {
         var source = YAMLSource(file: file)
         guard var top = source.topLevel(of: text, as: TopLevelKey.self, contents: ["version", "rules", "tests"],
                                         in: "the test file", versionRequired: true) else {

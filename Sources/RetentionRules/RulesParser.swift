@@ -5,7 +5,7 @@ import Yams
 ///
 /// Like systemd-tmpfiles' `parse_line`, it keeps going after a problem so that an author sees all
 /// of them in one run; a rule with an error is left out of the result.
-public enum RulesParser: Sendable {
+enum RulesParser: Sendable {
     /// The keys at the top of a rules file.
     enum TopLevelKey: String, FileKey {
         case version, defaults, rules
@@ -39,7 +39,7 @@ public enum RulesParser: Sendable {
     }
 
     /// Parses the text of one rules file. `file` is the name used in diagnostics.
-    public static func parse(_ text: String, file: String) -> (rules: [Rule], diagnostics: [Diagnostic]) {
+    static func parse(_ text: String, file: String) -> (rules: [Rule], diagnostics: [Diagnostic]) {
         var source = YAMLSource(file: file)
         guard var top = source.topLevel(of: text, as: TopLevelKey.self, contents: ["version", "rules"],
                                         in: "the rules file", versionRequired: true) else {

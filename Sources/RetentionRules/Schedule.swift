@@ -5,45 +5,45 @@
 /// `version`.
 public struct Schedule: Sendable, Hashable, Codable {
     /// Always `retentiond-schedule`.
-    public var format = "retentiond-schedule"
+    package var format = "retentiond-schedule"
     /// The version of this JSON layout.
-    public var version = 1
+    var version = 1
     /// The rules files read, in order.
-    public var files: [String]
+    package var files: [String]
     /// One entry per rule, in file and document order.
-    public var rules: [Entry]
+    package var rules: [Entry]
 
     /// One rule in the schedule.
-    public struct Entry: Sendable, Hashable, Codable {
+    package struct Entry: Sendable, Hashable, Codable {
         /// The rule id.
-        public var id: String
-        public var title: String?
+        package var id: String
+        package var title: String?
         /// `period` (finite stages), `forever` or `none`.
-        public var kind: String
+        package var kind: String
         /// The stages with their period and action; empty for `forever` and `none`.
-        public var stages: [Stage]
+        package var stages: [Stage]
         /// The anchor fields (the earliest present counts); empty when the rule has none.
-        public var from: [String]
-        public var align: String?
-        public var timezone: String
+        package var from: [String]
+        package var align: String?
+        package var timezone: String
         /// The `when:` condition in canonical form.
-        public var when: String?
-        public var deadline: String?
-        public var lock: Bool
+        package var when: String?
+        package var deadline: String?
+        package var lock: Bool
         /// `required` when jobs wait for approval, `none` otherwise.
-        public var review: String
-        public var basis: String?
-        public var source: String?
-        public var note: String?
+        package var review: String
+        package var basis: String?
+        package var source: String?
+        package var note: String?
         /// The source is ambiguous; the rule encodes the interpretation in `note`: review it.
-        public var ambiguous: Bool
+        package var ambiguous: Bool
         /// `retentiond`, `browser`, `vendor` or `manual`.
-        public var enforcedBy: String
+        package var enforcedBy: String
         /// Whether retentiond enforces the period itself.
-        public var enforceable: Bool
+        package var enforceable: Bool
         /// Where the rule is written.
-        public var file: String
-        public var line: Int
+        package var file: String
+        package var line: Int
 
         enum CodingKeys: String, CodingKey {
             case id, title, kind, stages, from, align, timezone, when, deadline, lock, review, basis, source, note
@@ -53,7 +53,7 @@ public struct Schedule: Sendable, Hashable, Codable {
         }
 
         /// The entry for `rule`.
-        public init(_ rule: Rule) {
+        package init(_ rule: Rule) {
             id = rule.id
             title = rule.title
             switch rule.retention {
@@ -80,7 +80,7 @@ public struct Schedule: Sendable, Hashable, Codable {
         }
 
         /// `10y delete`, `7d anonymize, 90d delete`, `forever`, `none (must not be stored)`.
-        public var periodSummary: String {
+        package var periodSummary: String {
             switch kind {
             case "forever": "forever"
             case "none": "none (must not be stored)"
@@ -88,7 +88,7 @@ public struct Schedule: Sendable, Hashable, Codable {
             }
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             // Explicit nulls keep every key present, so readers need not guess absent vs empty.
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(id, forKey: .id)

@@ -8,14 +8,14 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
     public var column: Int
 
     /// Creates a location.
-    public init(file: String, line: Int, column: Int) {
+    package init(file: String, line: Int, column: Int) {
         self.file = file
         self.line = line
         self.column = column
     }
 
     /// The same line, `offset` columns to the right: for positions inside a scalar value.
-    public func advanced(by offset: Int) -> SourceLocation {
+    func advanced(by offset: Int) -> SourceLocation {
         SourceLocation(file: file, line: line, column: column + offset)
     }
 

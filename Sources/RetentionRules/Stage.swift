@@ -3,10 +3,10 @@ public struct Stage: Sendable, Hashable, Codable {
     /// The period from the (aligned) anchor.
     public var after: Period
     /// The action taken when the period has passed.
-    public var action: Action
+    package var action: Action
 
     /// Creates a stage.
-    public init(after: Period, then action: Action) {
+    package init(after: Period, then action: Action) {
         self.after = after
         self.action = action
     }

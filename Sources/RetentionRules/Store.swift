@@ -3,7 +3,7 @@ import Foundation
 /// A registered place holding personal data, as an operator declares it in a stores file.
 public struct Store: Sendable, Hashable, Identifiable {
     /// What kind of place it is, and so which actions it can take.
-    public enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
+    package enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
         /// A SQLite database file.
         case sqlite
         /// A PostgreSQL database.
@@ -14,34 +14,34 @@ public struct Store: Sendable, Hashable, Identifiable {
         case command
 
         /// The actions this kind of store can carry out; files can only be deleted.
-        public var actions: Set<Action> {
+        var actions: Set<Action> {
             self == .files ? [.delete] : [.delete, .anonymize, .restrict]
         }
     }
 
     /// The store's name, unique across the stores files.
     public var id: String
-    public var kind: Kind
+    package var kind: Kind
     /// The database file (sqlite) or the directory (files).
-    public var path: String?
+    package var path: String?
     /// The connection string (postgres); the password comes from a credential, never the file.
-    public var dsn: String?
+    package var dsn: String?
     /// The program (command).
-    public var exec: String?
+    package var exec: String?
     /// How long a command may take per job, in seconds.
-    public var timeoutSeconds: Int?
+    package var timeoutSeconds: Int?
     /// The datasets of the store.
     public var datasets: [Dataset]
     /// Where the store's name is written.
-    public var location: SourceLocation
+    package var location: SourceLocation
     /// PostgreSQL: send the password when the server asks for it in cleartext
     /// (`allow-cleartext-password: true`); refused otherwise, whatever the TLS mode.
-    public var allowCleartextPassword = false
+    package var allowCleartextPassword = false
 }
 
 extension Store {
     /// A path written in the stores file, made absolute: a relative one is relative to that file's directory.
-    public func resolve(_ path: String) -> String {
+    package func resolve(_ path: String) -> String {
         guard !path.hasPrefix("/") else { return (path as NSString).standardizingPath }
         let directory = (location.file as NSString).deletingLastPathComponent
         let base = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + (directory.isEmpty ? "" : "/" + directory)
@@ -55,50 +55,50 @@ public struct Dataset: Sendable, Hashable, Identifiable {
     /// The dataset's name, unique within its store.
     public var id: String
     /// The table (sqlite, postgres), or nil for files and commands.
-    public var table: String?
+    package var table: String?
     /// The key column: batches go in key order and holds name keys.
-    public var key: String?
+    package var key: String?
     /// A glob on file names (files).
-    public var match: String?
+    package var match: String?
     /// The rules that apply, by id.
     public var rules: [String]
     /// Logical field → column (or `mtime`/`ctime`/`birthtime` for files).
-    public var fields: [String: String]
+    package var fields: [String: String]
     /// Column → strategy, for `anonymize` stages.
-    public var anonymize: [String: AnonymizationStrategy]
+    package var anonymize: [String: AnonymizationStrategy]
     /// The column set by `restrict` stages to the time of restriction; null means not restricted.
-    public var restrictColumn: String?
+    package var restrictColumn: String?
     /// The column set by `anonymize` stages to the time of anonymization, so that a record is never
     /// anonymized twice; needed unless every strategy is `null` or a fixed value.
-    public var anonymizedColumn: String?
+    package var anonymizedColumn: String?
     /// Batch size, guard and grace, where the operator set them for this dataset.
-    public var limits: DatasetLimits
+    package var limits: DatasetLimits
     /// Files: remove directories that a purge left empty.
-    public var removeEmptyDirectories: Bool
+    package var removeEmptyDirectories: Bool
     /// Where the dataset is declared.
-    public var location: SourceLocation
+    package var location: SourceLocation
     /// Where each setting is written: `table`, `key`, `restrict`, `anonymized-at`, `fields.FIELD`,
     /// `anonymize.COLUMN`; so that a check against the live store points at the line to change.
-    public var locations: [String: SourceLocation] = [:]
+    var locations: [String: SourceLocation] = [:]
 
     /// Where `setting` is written, or the dataset's own name when it is not.
-    public func location(of setting: String) -> SourceLocation {
+    package func location(of setting: String) -> SourceLocation {
         locations[setting] ?? location
     }
 }
 
 /// Per-dataset settings of the job engine; nil means the engine's default.
-public struct DatasetLimits: Sendable, Hashable {
+package struct DatasetLimits: Sendable, Hashable {
     /// Records per batch: each batch is one transaction in the store.
-    public var batchSize: Int?
+    package var batchSize: Int?
     /// A job that would delete more than this share (0–1) of the dataset waits for approval.
-    public var maxDeleteShare: Double?
+    package var maxDeleteShare: Double?
     /// A job that would delete more than this many records waits for approval.
-    public var maxDeleteCount: Int?
+    package var maxDeleteCount: Int?
     /// How long a job waits after planning, during which `retentionctl cancel` stops it.
-    public var grace: Period?
+    package var grace: Period?
 
-    public init(batchSize: Int? = nil, maxDeleteShare: Double? = nil, maxDeleteCount: Int? = nil, grace: Period? = nil) {
+    package init(batchSize: Int? = nil, maxDeleteShare: Double? = nil, maxDeleteCount: Int? = nil, grace: Period? = nil) {
         self.batchSize = batchSize
         self.maxDeleteShare = maxDeleteShare
         self.maxDeleteCount = maxDeleteCount
@@ -107,7 +107,7 @@ public struct DatasetLimits: Sendable, Hashable {
 }
 
 /// How one column is anonymized.
-public enum AnonymizationStrategy: Sendable, Hashable, CustomStringConvertible {
+package enum AnonymizationStrategy: Sendable, Hashable, CustomStringConvertible {
     /// Set to NULL.
     case null
     /// Replaced by a fixed value.
@@ -121,7 +121,7 @@ public enum AnonymizationStrategy: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether a record's anonymized state can be read off the column itself (so no marker column
     /// is needed to avoid anonymizing twice).
-    public var isRecognisable: Bool {
+    var isRecognisable: Bool {
         switch self {
         case .null, .fixed: true
         case .hmacSHA256, .truncateIP, .month: false
@@ -129,7 +129,7 @@ public enum AnonymizationStrategy: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The spelling in a stores file.
-    public var description: String {
+    package var description: String {
         switch self {
         case .null: "null"
         case .fixed(let value): "{fixed: \(value)}"

@@ -5,16 +5,16 @@ public struct StoreSet: Sendable, Hashable {
     /// Every store, in the order read.
     public private(set) var stores: [Store]
     /// The files read, in order.
-    public private(set) var files: [String]
+    package private(set) var files: [String]
 
     /// A store set from stores already checked for unique names.
-    public init(stores: [Store] = [], files: [String] = []) {
+    package init(stores: [Store] = [], files: [String] = []) {
         self.stores = stores
         self.files = files
     }
 
     /// The store named `id`, if any.
-    public subscript(id: String) -> Store? { stores.first { $0.id == id } }
+    package subscript(id: String) -> Store? { stores.first { $0.id == id } }
 }
 
 /// The result of reading stores files: the usable stores and every problem found.
@@ -27,7 +27,7 @@ public struct StoresLoad: Sendable {
 
 extension StoreSet {
     /// Reads files and directories of stores files and checks them against `rules`.
-    public static func load(paths: [String], rules: RuleSet) throws(ConfigurationReadError) -> StoresLoad {
+    package static func load(paths: [String], rules: RuleSet) throws(ConfigurationReadError) -> StoresLoad {
         merge(try ConfigurationFiles.texts(paths), rules: rules)
     }
 

@@ -18,7 +18,7 @@ import Yams
 ///     rules: [device-logs]
 ///     fields: {created_at: mtime}
 /// ```
-public enum StoresParser: Sendable {
+package enum StoresParser: Sendable {
     /// The keys at the top of a stores file.
     enum TopLevelKey: String, FileKey {
         case version, stores
@@ -47,10 +47,10 @@ public enum StoresParser: Sendable {
     }
 
     /// File times a files dataset can count from.
-    public static let fileTimes = ["mtime", "ctime", "birthtime"]
+    static let fileTimes = ["mtime", "ctime", "birthtime"]
 
     /// Parses the text of one stores file. `file` is the name used in diagnostics.
-    public static func parse(_ text: String, file: String) -> (stores: [Store], diagnostics: [Diagnostic]) {
+    package static func parse(_ text: String, file: String) -> (stores: [Store], diagnostics: [Diagnostic]) {
         var source = YAMLSource(file: file)
         guard let top = source.topLevel(of: text, as: TopLevelKey.self, contents: ["stores"],
                                         in: "the stores file", versionRequired: false) else {
@@ -170,9 +170,9 @@ public enum StoresParser: Sendable {
 
 /// Table and column names from YAML are checked to be plain identifiers and always quoted when
 /// rendered into SQL; values are always bound parameters.
-public enum SQLIdentifier: Sendable {
+package enum SQLIdentifier: Sendable {
     /// `name` or `schema.name`, letters, digits and `_`, not starting with a digit.
-    public static func isValid(_ text: String) -> Bool {
+    package static func isValid(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count) else { return false }
         return parts.allSatisfy { part in
@@ -182,7 +182,7 @@ public enum SQLIdentifier: Sendable {
     }
 
     /// `"name"` or `"schema"."name"`, double quotes doubled.
-    public static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         // Every predicate of a plan quotes its columns: the plain name, the common case, skips Foundation's search.
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ".") }) { return "\"" + text + "\"" }
         // Quotes are doubled scalar by scalar, as SQL reads them: `replacingOccurrences` compares

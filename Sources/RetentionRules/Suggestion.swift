@@ -1,8 +1,8 @@
 /// "Did you mean …?" for a misspelt key, unit or value: the closest candidate by edit distance,
 /// if it is close enough to be a plausible typo rather than a different word.
-public enum Suggestion: Sendable {
+package enum Suggestion: Sendable {
     /// The candidate closest to `word`, or nil when none is close enough to be a typo of it.
-    public static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
+    package static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
         let lowered = word.lowercased()
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
@@ -15,7 +15,7 @@ public enum Suggestion: Sendable {
     }
 
     /// `" (did you mean 'x'?)"` or the empty string.
-    public static func hint(for word: String, among candidates: some Sequence<String>) -> String {
+    package static func hint(for word: String, among candidates: some Sequence<String>) -> String {
         closest(to: word, among: candidates).map { "; did you mean '\($0)'?" } ?? ""
     }
 

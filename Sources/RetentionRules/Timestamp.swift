@@ -11,7 +11,7 @@ public enum Timestamp: Sendable, Hashable {
     case local(LocalDateTime)
 
     /// The instant, reading a wall-clock time in `calendar`'s zone.
-    public func instant(in calendar: RetentionCalendar) -> Date {
+    package func instant(in calendar: RetentionCalendar) -> Date {
         switch self {
         case .instant(let date): date
         case .local(let local): calendar.instant(of: local)
@@ -118,7 +118,7 @@ public struct TimestampSyntaxError: Error, Sendable, Hashable, CustomStringConve
     public var problem: String?
 
     /// Creates an error.
-    public init(text: String, problem: String? = nil) {
+    package init(text: String, problem: String? = nil) {
         self.text = text
         self.problem = problem
     }

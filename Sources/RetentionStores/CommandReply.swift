@@ -1,23 +1,23 @@
-public import RetentionEngine
+package import RetentionEngine
 
 /// What a command store's program answered: the one JSON object it wrote on stdout.
 ///
 /// Decoding is a pure function of the bytes (no process, no I/O), so that a fuzzer can drive it
 /// directly, and it is bounded by `Limits`: the reply is whatever a program printed, and a broken
 /// or hostile program must cost a located error, never the daemon's memory or stack.
-public struct CommandReply: Sendable, Hashable {
+package struct CommandReply: Sendable, Hashable {
     /// `"done"` when an `execute` request was carried out; anything else fails the job.
-    public var status: String?
+    package var status: String?
     /// The records counted (`count`) or acted on (`execute`).
-    public var count: Int?
+    package var count: Int?
     /// All records of the dataset, for the mass-deletion guard's share.
-    public var total: Int?
+    package var total: Int?
     /// The keys acted on, for the audit digest.
-    public var keys: [RecordKey]?
+    package var keys: [RecordKey]?
     /// Why the program failed, in its own words (cut to `Limits.maxMessageBytes`).
-    public var message: String?
+    package var message: String?
 
-    public init(status: String? = nil, count: Int? = nil, total: Int? = nil, keys: [RecordKey]? = nil, message: String? = nil) {
+    package init(status: String? = nil, count: Int? = nil, total: Int? = nil, keys: [RecordKey]? = nil, message: String? = nil) {
         self.status = status
         self.count = count
         self.total = total
@@ -26,19 +26,19 @@ public struct CommandReply: Sendable, Hashable {
     }
 
     /// What a reply may hold. The defaults are what retentiond reads from a program.
-    public struct Limits: Sendable, Hashable {
+    package struct Limits: Sendable, Hashable {
         /// The whole reply, in bytes: the connection stops reading (and stops the program) there.
-        public var maxBytes = 16 << 20
+        package var maxBytes = 16 << 20
         /// Entries of `keys`.
-        public var maxKeys = 1_000_000
+        package var maxKeys = 1_000_000
         /// Bytes of one text key.
-        public var maxKeyBytes = 4096
+        package var maxKeyBytes = 4096
         /// Nesting of arrays and objects (in members retentiond does not read, too).
-        public var maxDepth = 32
+        var maxDepth = 32
         /// `message` is cut, not refused, beyond this many bytes.
-        public var maxMessageBytes = 2000
+        package var maxMessageBytes = 2000
 
-        public init() {}
+        package init() {}
     }
 
     /// Reads a reply: one JSON object (RFC 8259, UTF-8), optionally surrounded by whitespace.
@@ -46,7 +46,7 @@ public struct CommandReply: Sendable, Hashable {
     /// Members retentiond knows (`status`, `message`: text; `count`, `total`: whole numbers from 0;
     /// `keys`: a list of texts and whole numbers) must have those types and appear once; `null`
     /// counts as absent. Other members are checked for syntax and skipped.
-    public static func decode(_ bytes: [UInt8], limits: Limits = Limits()) throws(CommandReplyError) -> CommandReply {
+    package static func decode(_ bytes: [UInt8], limits: Limits = Limits()) throws(CommandReplyError) -> CommandReply {
         guard bytes.count <= limits.maxBytes else {
             throw CommandReplyError(expected: "a reply of at most \(limits.maxBytes) bytes", found: "\(bytes.count) bytes",
                                     line: 1, column: 1)
@@ -58,18 +58,18 @@ public struct CommandReply: Sendable, Hashable {
 
 /// A reply that is not what the protocol asks for: what was expected, what was found, and where
 /// (line and column of the program's output, both from 1; the column counts characters).
-public struct CommandReplyError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var expected: String
-    public var found: String
-    public var line: Int
-    public var column: Int
+package struct CommandReplyError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var expected: String
+    package var found: String
+    package var line: Int
+    package var column: Int
 
-    public init(expected: String, found: String, line: Int, column: Int) {
+    package init(expected: String, found: String, line: Int, column: Int) {
         self.expected = expected
         self.found = found
         self.line = line
         self.column = column
     }
 
-    public var description: String { "line \(line), column \(column): expected \(expected), found \(found)" }
+    package var description: String { "line \(line), column \(column): expected \(expected), found \(found)" }
 }

@@ -1,5 +1,5 @@
 import Foundation
-public import RetentionRules
+package import RetentionRules
 import RetentionEngine
 #if canImport(Glibc)
 import Glibc
@@ -12,15 +12,15 @@ import Glibc
 /// unique, as keyset paging needs; and that anchor columns are indexed, so that planning is a range
 /// query rather than a scan (a warning, with the `CREATE INDEX` to run). Files and command stores:
 /// the directory and the program exist. Nothing is written to any store.
-public struct LiveCheck: Sendable {
-    public var connector: StoreConnectors
+package struct LiveCheck: Sendable {
+    var connector: StoreConnectors
 
-    public init(connector: StoreConnectors) {
+    package init(connector: StoreConnectors) {
         self.connector = connector
     }
 
     /// Every problem found, located at the line of the stores file that names the thing.
-    public func check(_ stores: StoreSet, rules: RuleSet) async -> [Diagnostic] {
+    package func check(_ stores: StoreSet, rules: RuleSet) async -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         for store in stores.stores {
             diagnostics += await check(store, rules: rules)

@@ -1,14 +1,14 @@
 import Foundation
-public import RetentionEngine
+import RetentionEngine
 import RetentionRules
 
 /// A piece of SQL and the values bound to its placeholders; identifiers are quoted, values never
 /// pasted into the text.
-public struct SQLFragment: Sendable, Hashable {
-    public var sql: String
+struct SQLFragment: Sendable, Hashable {
+    var sql: String
     /// The values bound to the placeholders, in order; each connection binds them in its driver's
     /// types (a `.date` as its own column text or a native timestamp).
-    public var binds: [StoreValue]
+    var binds: [StoreValue]
 
     init(_ sql: String, _ binds: [StoreValue] = []) {
         self.sql = sql

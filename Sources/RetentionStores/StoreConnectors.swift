@@ -1,19 +1,19 @@
 import Foundation
-public import RetentionEngine
-public import RetentionRules
+package import RetentionEngine
+package import RetentionRules
 
 /// Opens connections for every kind of store.
-public struct StoreConnectors: StoreConnector {
+package struct StoreConnectors: StoreConnector {
     /// The PostgreSQL password, from a file or the systemd credential `postgres-password`.
-    public var postgresPasswordFile: String?
+    var postgresPasswordFile: String?
     /// Seconds a command store may take per job when its stores file does not say.
-    public var defaultCommandTimeout = 300
+    var defaultCommandTimeout = 300
 
-    public init(postgresPasswordFile: String? = nil) {
+    package init(postgresPasswordFile: String? = nil) {
         self.postgresPasswordFile = postgresPasswordFile
     }
 
-    public func connect(to store: Store) async throws -> any StoreConnection {
+    package func connect(to store: Store) async throws -> any StoreConnection {
         switch store.kind {
         case .sqlite: return try SQLiteConnection(store: store, path: Self.resolve(store.path ?? "", for: store))
         case .files: return try FilesConnection(store: store, root: Self.resolve(store.path ?? "", for: store))
@@ -25,7 +25,7 @@ public struct StoreConnectors: StoreConnector {
     }
 
     /// A relative path in a stores file is relative to that file's directory.
-    public static func resolve(_ path: String, for store: Store) -> String {
+    static func resolve(_ path: String, for store: Store) -> String {
         store.resolve(path)
     }
 }

@@ -61,7 +61,7 @@ extension StateDatabase {
 
     /// Refuses to go on when the chain is keyed and this instance has no key: a pass would act
     /// and then fail to record it. Called before anything is touched.
-    public func checkAuditKey() throws(StateError) {
+    package func checkAuditKey() throws(StateError) {
         guard auditKey == nil else { return }
         if let keyed = try read({ db in try Self.lastRecordIfKeyed(in: db) }) { throw unkeyedAppend(keyedFrom: keyed) }
     }
@@ -78,12 +78,12 @@ extension StateDatabase {
     }
 
     /// The audit chain, in order.
-    public func auditRecords() throws(StateError) -> [AuditRecord] {
+    package func auditRecords() throws(StateError) -> [AuditRecord] {
         try read { db in try AuditRow.order(AuditRow.Columns.sequence).fetchAll(db).map(\.record) }
     }
 
     /// The last record as a head to note outside the machine (`SEQUENCE:HASH`); nil for an empty chain.
-    public func auditHead() throws(StateError) -> AuditAnchor? {
+    package func auditHead() throws(StateError) -> AuditAnchor? {
         try read { db in
             try AuditRow.last(in: db).map { record in
                 AuditAnchor(sequence: record.sequence, hash: record.hash, mac: record.mac, chain: chainID, state: path, source: "head")

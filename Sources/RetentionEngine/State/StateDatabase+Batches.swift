@@ -12,7 +12,7 @@ struct BatchRow: Codable, FetchableRecord, PersistableRecord {
 /// batch's result, so that what is left after a crash tells the restart what to check.
 extension StateDatabase {
     /// Records the keys of the batch about to be applied, before the store is touched.
-    public func beginBatch(of job: Int64, keys: [RecordKey]) throws(StateError) {
+    package func beginBatch(of job: Int64, keys: [RecordKey]) throws(StateError) {
         try write { db in
             // As runs: a batch of consecutive ids is two numbers, not a list of thousands.
             try BatchRow(job: job, keys: try Self.json(KeyRuns(keys))).insert(db, onConflict: .replace)
@@ -20,7 +20,7 @@ extension StateDatabase {
     }
 
     /// The keys of a batch that was begun and not finished: a crash happened while it was applied.
-    public func pendingBatch(of job: Int64) throws(StateError) -> [RecordKey]? {
+    package func pendingBatch(of job: Int64) throws(StateError) -> [RecordKey]? {
         try read { db in
             try BatchRow.fetchOne(db, key: job).map { row in
                 let data = Data(row.keys.utf8)
@@ -32,7 +32,7 @@ extension StateDatabase {
     }
 
     /// Saves the job's progress and forgets the batch's keys, in one transaction.
-    public func finishBatch(of job: Job) throws(StateError) {
+    package func finishBatch(of job: Job) throws(StateError) {
         try write { db in
             try Self.update(job, in: db)
             try BatchRow.deleteOne(db, key: job.id)

@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import GRDB
 import RetentionRules
 
@@ -50,7 +50,7 @@ struct HoldRow: Codable, FetchableRecord, MutablePersistableRecord {
 /// Legal holds: placed and released by people, read by every pass before it acts.
 extension StateDatabase {
     /// Places a hold.
-    public func addHold(_ scope: Hold.Scope, reason: String, by who: String, at now: Date) throws(StateError) -> Hold {
+    package func addHold(_ scope: Hold.Scope, reason: String, by who: String, at now: Date) throws(StateError) -> Hold {
         try write { db in
             let (dataset, key): (String?, RecordKey?) = switch scope {
             case .store: (nil, nil)
@@ -65,7 +65,7 @@ extension StateDatabase {
     }
 
     /// Releases a hold; the row stays, for the record.
-    public func releaseHold(_ id: Int64, by who: String, at now: Date) throws(StateError) -> Bool {
+    package func releaseHold(_ id: Int64, by who: String, at now: Date) throws(StateError) -> Bool {
         try write { db in
             let released = try HoldRow.filter(key: id).filter(HoldRow.Columns.releasedAt == nil)
                 .updateAll(db, HoldRow.Columns.releasedAt.set(to: InstantText.format(now)), HoldRow.Columns.releasedBy.set(to: who))
@@ -74,12 +74,12 @@ extension StateDatabase {
     }
 
     /// The holds in force.
-    public func holds() throws(StateError) -> [Hold] {
+    package func holds() throws(StateError) -> [Hold] {
         try holds(includingReleased: false)
     }
 
     /// Holds in force, and released ones too when asked.
-    public func holds(includingReleased: Bool) throws(StateError) -> [Hold] {
+    package func holds(includingReleased: Bool) throws(StateError) -> [Hold] {
         try read { db in
             var request = HoldRow.order(HoldRow.Columns.id)
             if !includingReleased { request = request.filter(HoldRow.Columns.releasedAt == nil) }

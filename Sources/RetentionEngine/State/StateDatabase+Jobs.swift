@@ -5,7 +5,7 @@ import GRDB
 /// record in the same transaction.
 extension StateDatabase {
     /// Writes a new job and returns it with its id.
-    public func insert(_ job: Job) throws(StateError) -> Job {
+    package func insert(_ job: Job) throws(StateError) -> Job {
         try write { db in
             var row = try JobRow(job)
             row.id = nil
@@ -17,7 +17,7 @@ extension StateDatabase {
     }
 
     /// Saves a job's mutable fields.
-    public func update(_ job: Job) throws(StateError) {
+    package func update(_ job: Job) throws(StateError) {
         try write { db in try Self.update(job, in: db) }
     }
 
@@ -27,14 +27,14 @@ extension StateDatabase {
     }
 
     /// One job by id.
-    public func job(_ id: Int64) throws(StateError) -> Job? {
+    package func job(_ id: Int64) throws(StateError) -> Job? {
         try read { db in
             try JobRow.filter(key: id).asRequest(of: Row.self).fetchOne(db).map(Self.job)
         }
     }
 
     /// Jobs in the given states (all when empty), oldest first.
-    public func jobs(in states: [Job.State] = []) throws(StateError) -> [Job] {
+    package func jobs(in states: [Job.State] = []) throws(StateError) -> [Job] {
         try read { db in
             var request = JobRow.order(JobRow.Columns.id)
             if !states.isEmpty { request = request.filter(states.map(\.rawValue).contains(JobRow.Columns.state)) }
@@ -52,7 +52,7 @@ extension StateDatabase {
     /// then hands the record's anchor to `anchor` (after the commit: an anchor must never name a
     /// record that was rolled back).
     @discardableResult
-    public func finish(_ job: Job) throws(StateError) -> AuditRecord {
+    package func finish(_ job: Job) throws(StateError) -> AuditRecord {
         let record = try write { db in
             try Self.update(job, in: db)
             try BatchRow.deleteOne(db, key: job.id)

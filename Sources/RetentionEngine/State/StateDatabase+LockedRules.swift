@@ -40,13 +40,13 @@ struct LockedRuleRow: Codable, FetchableRecord, PersistableRecord {
 /// rules or stores file shortens it (`RuleLocks`).
 extension StateDatabase {
     /// The locked rules remembered so far.
-    public func lockedRules() throws(StateError) -> [LockedRule] {
+    package func lockedRules() throws(StateError) -> [LockedRule] {
         try read { db in try LockedRuleRow.order(Column(LockedRuleRow.CodingKeys.rule)).fetchAll(db).map { try $0.lockedRule } }
     }
 
     /// Remembers these forms of locked rules, in one transaction, replacing what was remembered of
     /// the same rules.
-    public func remember(_ locked: [LockedRule]) throws(StateError) {
+    package func remember(_ locked: [LockedRule]) throws(StateError) {
         try write { db in
             for rule in locked { try LockedRuleRow(rule).insert(db, onConflict: .replace) }
         }

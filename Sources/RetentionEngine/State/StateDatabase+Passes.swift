@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 import GRDB
 import RetentionRules
 
@@ -40,7 +40,7 @@ struct PassRow: Codable, FetchableRecord, MutablePersistableRecord {
 extension StateDatabase {
     /// Whether anything ever happened here: a pass, a job, a hold, a locked rule. A state database
     /// without history is new (or the wrong file): commands say so rather than show an empty past.
-    public func hasHistory() throws(StateError) -> Bool {
+    package func hasHistory() throws(StateError) -> Bool {
         try read { db in
             try ["pass", "job", "hold", "locked_rule", "audit"].contains { table in
                 try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table))") ?? false
@@ -49,12 +49,12 @@ extension StateDatabase {
     }
 
     /// The clock of the latest pass that acted, if any.
-    public func lastPassClock() throws(StateError) -> Date? {
+    package func lastPassClock() throws(StateError) -> Date? {
         try read { db in try PassRow.latestStart(PassRow.all(), in: db) }
     }
 
     /// Records the start of a pass at `now`; refuses when the clock is earlier than the last pass's.
-    public func beginPass(at now: Date, maximumGap: TimeInterval? = nil) throws(StateError) -> Int64 {
+    package func beginPass(at now: Date, maximumGap: TimeInterval? = nil) throws(StateError) -> Int64 {
         try write { db in
             if let last = try PassRow.latestStart(PassRow.filter(PassRow.Columns.voidedAt == nil), in: db) {
                 try refuseClock(now, after: last, maximumGap: maximumGap)
@@ -85,7 +85,7 @@ extension StateDatabase {
     /// A person's word that the clock reads right at `now`: passes recorded later than `now` (under
     /// a clock that ran ahead) no longer count for the clock checks, and `now` is the new last pass.
     /// Returns how many passes were set aside.
-    public func acceptClock(at now: Date, by who: String) throws(StateError) -> Int {
+    package func acceptClock(at now: Date, by who: String) throws(StateError) -> Int {
         try write { db in
             let stamp = InstantText.format(now)
             let voided = try PassRow.filter(PassRow.Columns.startedAt > stamp && PassRow.Columns.voidedAt == nil)
@@ -101,12 +101,12 @@ extension StateDatabase {
     private static let clockAccepted = "clock accepted by "
 
     /// When a person last accepted the clock (`acceptClock`), if ever.
-    public func lastClockAcceptance() throws(StateError) -> Date? {
+    package func lastClockAcceptance() throws(StateError) -> Date? {
         try read { db in try PassRow.latestStart(PassRow.filter(PassRow.Columns.result.like(Self.clockAccepted + "%")), in: db) }
     }
 
     /// Records how a pass ended.
-    public func finishPass(_ id: Int64, at now: Date, result: String) throws(StateError) {
+    package func finishPass(_ id: Int64, at now: Date, result: String) throws(StateError) {
         try write { db in
             _ = try PassRow.filter(key: id).updateAll(db, PassRow.Columns.finishedAt.set(to: InstantText.format(now)), PassRow.Columns.result.set(to: result))
         }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import GRDB
 #if canImport(Glibc)
 import Glibc
@@ -14,21 +14,21 @@ import Glibc
 /// Each table has a record type that maps its columns one for one (`JobRow`, `AuditRecord`, …);
 /// the schema is `StateDatabase+Schema.swift`, and the operations are split by concept:
 /// `+Jobs`, `+Batches`, `+Holds`, `+Passes`, `+LockedRules`, `+Audit`.
-public final class StateDatabase: StateStore {
+package final class StateDatabase: StateStore {
     /// Where the state database lives unless told otherwise (systemd's `StateDirectory=retentiond`).
-    public static let defaultPath = "/var/lib/retentiond/state.sqlite"
+    static let defaultPath = "/var/lib/retentiond/state.sqlite"
 
     /// The state database to use: the one given, else `$RETENTIOND_STATE`, else `defaultPath`.
-    public static func path(given: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func path(given: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         given ?? environment["RETENTIOND_STATE"] ?? defaultPath
     }
 
     let writer: any DatabaseWriter
     /// The file, for messages.
-    public let path: String
+    package let path: String
     /// The id of this database's audit chain: random, made once with the table that holds it.
     /// Journal anchors name it, so that the chains of several state databases never mix.
-    public let chainID: String
+    package let chainID: String
     /// Seals every audit record appended; nil appends unkeyed records (refused once the chain is keyed).
     let auditKey: AuditKey?
     /// Told of every audit record once it is committed: the daemon writes it to the journal.
@@ -36,7 +36,7 @@ public final class StateDatabase: StateStore {
 
     /// Whether opening may create the file. A mistyped path must not silently become a new, empty
     /// state database in which every hold and locked rule is gone.
-    public enum Creation: Sendable {
+    package enum Creation: Sendable {
         /// The file must exist (commands that act on an existing state).
         case refuse
         /// Create it if missing (`--init`, or the daemon's first start in its `StateDirectory=`).
@@ -44,7 +44,7 @@ public final class StateDatabase: StateStore {
     }
 
     /// Whether this open created the file (so it has no history).
-    public let created: Bool
+    package let created: Bool
 
     /// Opens the state database at `path` and brings its schema up to date. A new file is created
     /// only when `creation` allows it, and then readable by its owner alone (0600): it holds keys
@@ -53,7 +53,7 @@ public final class StateDatabase: StateStore {
     ///   - auditKey: the key that seals audit records appended through this instance.
     ///   - anchor: called with each audit record's anchor after the record is committed, to keep
     ///     it outside the database (the journal).
-    public init(path: String, creation: Creation = .refuse, auditKey: AuditKey? = nil,
+    package init(path: String, creation: Creation = .refuse, auditKey: AuditKey? = nil,
                 anchor: (@Sendable (AuditAnchor) -> Void)? = nil) throws(StateError) {
         self.path = path
         self.auditKey = auditKey

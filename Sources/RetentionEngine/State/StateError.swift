@@ -1,12 +1,12 @@
 /// The state database could not be opened, read or written.
-public struct StateError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var message: String
+package struct StateError: Error, Sendable, CustomStringConvertible {
+    package var path: String
+    package var message: String
 
-    public init(path: String, message: String) {
+    package init(path: String, message: String) {
         self.path = path
         self.message = message
     }
 
-    public var description: String { "\(path): \(message)" }
+    package var description: String { "\(path): \(message)" }
 }

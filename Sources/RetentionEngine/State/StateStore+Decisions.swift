@@ -1,10 +1,10 @@
-public import Foundation
+package import Foundation
 
 /// An operator's decisions on a job (`retentionctl approve`, `cancel`), checked against the job
 /// lifecycle (`Job+Lifecycle.swift`) and saved, whichever backend keeps the state.
 extension StateStore {
     /// Lets a job the guard or a review held back run at the next pass.
-    public func approve(_ id: Int64, by who: String, at now: Date) throws -> Job {
+    package func approve(_ id: Int64, by who: String, at now: Date) throws -> Job {
         var job = try existing(id)
         try job.approve(by: who, at: now)
         try update(job)
@@ -12,7 +12,7 @@ extension StateStore {
     }
 
     /// Stops a job that has not started: planned (in its grace window) or awaiting approval.
-    public func cancel(_ id: Int64, by who: String, at now: Date) throws -> Job {
+    package func cancel(_ id: Int64, by who: String, at now: Date) throws -> Job {
         var job = try existing(id)
         try job.cancel(by: who, at: now)
         try finish(job)

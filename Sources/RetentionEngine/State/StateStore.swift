@@ -1,5 +1,5 @@
-public import Foundation
-public import RetentionRules
+package import Foundation
+package import RetentionRules
 
 /// What a pass needs to remember between passes and across a crash: the jobs and the keys of the
 /// batch in flight, the holds in force, when passes ran, the locked rules, and the audit trail
@@ -13,7 +13,7 @@ public import RetentionRules
 /// Every requirement is one transaction: the crash-safety argument (DESIGN §6) relies on a job
 /// being written before its first batch, a batch's keys before the store is touched, and a job's
 /// end together with its audit record.
-public protocol StateStore: Sendable {
+package protocol StateStore: Sendable {
     // MARK: Passes and the clock
 
     /// Refuses (before anything is touched) when the audit chain is keyed and this instance holds
@@ -66,7 +66,7 @@ public protocol StateStore: Sendable {
 extension StateStore {
     /// Remembers the current form of every locked rule (after `RuleLocks.violations` found none).
     /// Bindings accumulate: a dataset a locked rule was ever bound to stays remembered.
-    public func remember(locked rules: [Rule], in stores: StoreSet, at now: Date) throws(StateError) {
+    package func remember(locked rules: [Rule], in stores: StoreSet, at now: Date) throws(StateError) {
         let known = Dictionary(try lockedRules().map { ($0.rule, $0) }, uniquingKeysWith: { first, _ in first })
         try remember(rules.filter(\.lock).map { rule in LockedRule(rule, in: stores, at: now, known: known[rule.id]) })
     }
