@@ -63,10 +63,12 @@ package struct Engine: Sendable {
     ///
     /// `progress` is told after every batch (for a terminal display).
     package func runPass(at now: Date, progress: @escaping @Sendable (Job) -> Void = { _ in }) async throws -> PassReport {
-        try await StoreHeartbeat.$observer.withValue(heartbeat) {
-            var runner = PassRunner(engine: self, now: now, progress: progress)
-            return try await runner.run()
-        }
+        try await StoreHeartbeat.$observer.withValue(heartbeat.map(StoreHeartbeat.Observer.init)) { try await pass(at: now, progress: progress) }
+    }
+
+    private func pass(at now: Date, progress: @escaping @Sendable (Job) -> Void) async throws -> PassReport {
+        var runner = PassRunner(engine: self, now: now, progress: progress)
+        return try await runner.run()
     }
 
     func wrap<T>(_ body: () throws(StateError) -> T) throws(EngineError) -> T {

@@ -8,7 +8,19 @@
 /// need no new parameter: `Engine.runPass` binds `Engine.heartbeat` here for the whole pass.
 package enum StoreHeartbeat: Sendable {
     /// Told, from any thread, at least every `interval` while a store call waits within its bounds.
-    @TaskLocal package static var observer: (@Sendable () -> Void)?
+    @TaskLocal package static var observer: Observer?
+
+    /// The observer as an object: a task-local value of function type crashed the optimized
+    /// build (Swift 6.3.1: swift_task_localValuePush read null type metadata at the first pass).
+    package final class Observer: Sendable {
+        let beat: @Sendable () -> Void
+
+        package init(_ beat: @escaping @Sendable () -> Void) {
+            self.beat = beat
+        }
+
+        package func callAsFunction() { beat() }
+    }
 
     /// The longest time between two beats of a waiting call.
     package static let interval: Duration = .milliseconds(500)
