@@ -85,9 +85,12 @@ test: schema-check
 # The benchmarks (Benchmarks/bench.py): retentiond against sqlite3, find, systemd-tmpfiles and psql
 # on data it generates, medians of 5 runs, on a release build (about 15 minutes). The smoke size
 # runs in seconds on the debug build, to keep the harness working; it measures nothing worth citing.
+# PREVIOUS=DIR puts an earlier release build (its .build/release) side by side, as one more
+# contender in every scenario: a change's "no regression" is that table (README, Benchmarks).
+PREVIOUS ?=
 bench:
 	$(SWIFT) build -c release
-	scripts/with-postgres $(PYTHON) Benchmarks/bench.py --bin .build/release
+	scripts/with-postgres $(PYTHON) Benchmarks/bench.py --bin .build/release$(if $(PREVIOUS), --previous-bin $(PREVIOUS))
 
 bench-smoke:
 	$(SWIFT) build

@@ -2,6 +2,7 @@
 """retentiond against the commands an administrator would type by hand, side by side in one run.
 
     make bench                                   # full size, release build, 5 runs each (README)
+    make bench PREVIOUS=../old/.build/release    # the same, with an earlier build side by side
     make bench-smoke                             # seconds: CI keeps the harness working
     python3 Benchmarks/bench.py --help
 
@@ -15,6 +16,14 @@ what a second process, inserting a row every few milliseconds into the same SQLi
 during the purge, waited at worst for its write transaction.
 
 PostgreSQL runs only with PG* variables set (scripts/with-postgres sets them).
+
+--previous-bin DIR adds the retentiond and retentionctl of an earlier build (a release build of
+the commit before a change) as one more contender in every scenario, "retentiond (previous)",
+alternated run by run with the others; plan and idle run it too. The table then gains a column,
+"vs previous": the current build's median over the previous build's, and a closing line names the
+scenarios where the current build is slower beyond the spread (its fastest run slower than the
+previous build's slowest): the regressions a change must not bring. The previous build's rows take
+no target. Without the option the output is as before.
 """
 
 import argparse
@@ -50,6 +59,9 @@ PLAN_TARGET_S = 1.0
 RSS_TARGET_MIB = 64
 LOCK_TARGET_MS = 50
 IDLE_TARGET_PERCENT = 0.1
+
+# The contender names of the earlier build (--previous-bin) are the current ones with this suffix.
+PREVIOUS = " (previous)"
 
 
 def log(message):
@@ -149,6 +161,7 @@ class Bench:
             self.size["runs"] = args.runs
         self.work = args.work
         self.bin = os.path.abspath(args.bin)
+        self.previous = os.path.abspath(args.previous_bin) if args.previous_bin else None
         self.now = int(time.time())
         self.rows = []          # the table
         self.notes = []
@@ -165,13 +178,21 @@ class Bench:
             file.write(text)
         return self.path(name)
 
-    def retentiond(self, rules, stores, extra=()):
-        state = self.path("state.sqlite")
+    def retentiond(self, rules, stores, extra=(), bin=None):
+        # The previous build keeps a state database of its own: the two schemas may differ.
+        state = self.path("state.sqlite" if bin is None else "state-previous.sqlite")
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(state + suffix):
                 os.remove(state + suffix)
-        return [os.path.join(self.bin, "retentiond"), "--rules", rules, "--stores", stores, "--state", state, "--init",
+        return [os.path.join(bin or self.bin, "retentiond"), "--rules", rules, "--stores", stores, "--state", state, "--init",
                 "--hmac-key", self.key_file, "--once", "--log-target", "console", "--log-level", "warning", *extra]
+
+    def with_previous(self, contenders, runner):
+        """The contenders, plus with --previous-bin the previous build's retentiond, whose run
+        `runner(bin)` returns for that build's directory, built as the current build's is."""
+        if not self.previous:
+            return contenders
+        return [*contenders, ("retentiond" + PREVIOUS, runner(self.previous))]
 
     def alternate(self, contenders, prepare, check):
         """Runs each contender `runs` times on fresh data, alternating; returns name → [Result]."""
@@ -191,6 +212,7 @@ class Bench:
 
     def add(self, scenario, results, baseline, target=None, records=None, lock=False):
         base = statistics.median(r.seconds for r in results[baseline])
+        first = len(self.rows)
         for name, runs in results.items():
             seconds = [r.seconds for r in runs]
             median = statistics.median(seconds)
@@ -206,6 +228,23 @@ class Bench:
                 row["target"] = f"≤ {target}×"
                 row["met"] = row["ratio"] <= target and row["rss_mib"] <= RSS_TARGET_MIB and (not lock or row["lock_max_ms"] <= LOCK_TARGET_MS)
             self.rows.append(row)
+        self.pair_with_previous(self.rows[first:])
+
+    @staticmethod
+    def pair_with_previous(rows, key="median_s"):
+        """Sets, on each current build's row of one scenario that has a previous build's row, the
+        ratio of the two (`key`, the median by default) and where the current build's runs lie:
+        "slower" or "faster" beyond the spread (the two ranges apart), or "within" it."""
+        by_contender = {row["contender"]: row for row in rows}
+        for row in rows:
+            previous = by_contender.get(row["contender"] + PREVIOUS)
+            if previous is None:
+                continue
+            previous["previous"] = True
+            row["vs_previous"] = row[key] / previous[key] if previous[key] > 0 else None
+            if "min_s" in row and row["runs"] > 1 and previous["runs"] > 1:
+                row["against_previous"] = ("slower" if row["min_s"] > previous["max_s"] else
+                                           "faster" if row["max_s"] < previous["min_s"] else "within")
 
     # -- SQLite delete --
 
@@ -293,7 +332,8 @@ stores:
             if left != rows - due:
                 raise SystemExit(f"bench: after {name}, {left} rows are left, not {rows - due}")
         raw = ["sqlite3", "-cmd", ".timeout 10000", database, f"DELETE FROM events WHERE ts < {cutoff}"]
-        results = self.alternate([("sqlite3 DELETE", with_probe(raw)), ("retentiond", with_probe(self.retentiond(rules, stores)))],
+        contenders = [("sqlite3 DELETE", with_probe(raw)), ("retentiond", with_probe(self.retentiond(rules, stores)))]
+        results = self.alternate(self.with_previous(contenders, lambda bin: with_probe(self.retentiond(rules, stores, bin=bin))),
                                  prepare, check)
         self.add("SQLite delete", results, "sqlite3 DELETE", TARGETS["sqlite"], records=due, lock=True)
 
@@ -335,8 +375,9 @@ stores:
         update = (f"UPDATE events SET ip = truncate_ip(ip), email = hmac_sha256(email, '{key}'), anonymized_at = {self.now} "
                   f"WHERE ts < {cutoff} AND anonymized_at IS NULL")
         raw = ["sqlite3", "-cmd", f".load {extension}", database, update]
-        results = self.alternate([("sqlite3 UPDATE", lambda: measure(raw)),
-                                  ("retentiond", lambda: measure(self.retentiond(rules, stores)))], prepare, check)
+        contenders = [("sqlite3 UPDATE", lambda: measure(raw)), ("retentiond", lambda: measure(self.retentiond(rules, stores)))]
+        results = self.alternate(self.with_previous(contenders, lambda bin: lambda: measure(self.retentiond(rules, stores, bin=bin))),
+                                 prepare, check)
         self.add("Anonymization", results, "sqlite3 UPDATE", TARGETS["anonymize"], records=due)
 
     # -- files --
@@ -383,6 +424,7 @@ stores:
         contenders = [("find -delete", lambda: measure(find)), ("retentiond", lambda: measure(self.retentiond(rules, stores)))]
         if shutil.which("systemd-tmpfiles"):
             contenders.insert(1, ("systemd-tmpfiles --clean", lambda: measure(["systemd-tmpfiles", "--clean", tmpfiles])))
+        contenders = self.with_previous(contenders, lambda bin: lambda: measure(self.retentiond(rules, stores, bin=bin)))
         results = self.alternate(contenders, prepare, check)
         self.add("Files", results, "find -delete", TARGETS["files"], records=due)
 
@@ -438,8 +480,9 @@ stores:
                 raise SystemExit(f"bench: after {name}, {left} rows are left, not {rows - due}")
         raw = ["psql", "-X", "-q", "-c", f"DELETE FROM bench_events WHERE ts < to_timestamp({self.now - 30 * DAY})"]
         password = ["--postgres-password-file", os.environ["RETENTIOND_TEST_POSTGRES_PASSWORD_FILE"]]
-        results = self.alternate([("psql DELETE", lambda: measure(raw)),
-                                  ("retentiond", lambda: measure(self.retentiond(rules, stores, password)))], prepare, check)
+        contenders = [("psql DELETE", lambda: measure(raw)), ("retentiond", lambda: measure(self.retentiond(rules, stores, password)))]
+        results = self.alternate(self.with_previous(contenders, lambda bin: lambda: measure(self.retentiond(rules, stores, password, bin=bin))),
+                                 prepare, check)
         self.add("PostgreSQL delete", results, "psql DELETE", TARGETS["postgres"], records=due)
         self.psql("DROP TABLE IF EXISTS bench_events; DROP TABLE IF EXISTS bench_template;")
 
@@ -468,21 +511,34 @@ stores:
             f"      d{table:03d}:\n        table: t{table:03d}\n        key: id\n        rules: [{names}]\n"
             f"        fields: {{ event_at: ts }}\n" for table in range(datasets))
         rules_file, stores_file = self.write("rules-plan.yaml", rules), self.write("stores-plan.yaml", stores)
-        state = self.path("plan-state.sqlite")
         # Timed: the command as an operator types it (a table of what is due). Then, untimed, every
-        # stage as JSON, to check that all of them were planned.
-        command = [os.path.join(self.bin, "retentionctl"), "plan", "--rules", rules_file, "--stores", stores_file, "--state", state, "--init"]
-        runs = [measure(command) for _ in range(self.size["runs"])]
-        for index, result in enumerate(runs):
-            log(f"  run {index + 1} plan: {result.seconds:.3f} s, {result.rss_kib / 1024:.1f} MiB")
-        entries = json.loads(subprocess.run(command + ["--all", "--format", "json"], check=True, capture_output=True, text=True).stdout)["entries"]
-        if len(entries) != rule_count * datasets:
-            raise SystemExit(f"bench: plan listed {len(entries)} entries, not {rule_count * datasets}")
-        median = statistics.median(r.seconds for r in runs)
-        self.rows.append({"scenario": f"Planning ({rule_count} rules × {datasets} datasets)", "contender": "retentionctl plan",
-                          "median_s": median, "min_s": min(r.seconds for r in runs), "max_s": max(r.seconds for r in runs),
-                          "ratio": None, "baseline": False, "rss_mib": max(r.rss_kib for r in runs) / 1024, "runs": len(runs),
-                          "target": f"≤ {PLAN_TARGET_S} s", "met": median <= PLAN_TARGET_S and max(r.rss_kib for r in runs) / 1024 <= RSS_TARGET_MIB})
+        # stage as JSON, to check that all of them were planned. Each build keeps its own state.
+        builds = [("plan", self.bin, "plan-state.sqlite")]
+        if self.previous:
+            builds.append(("plan" + PREVIOUS, self.previous, "plan-state-previous.sqlite"))
+        commands = {name: [os.path.join(bin, "retentionctl"), "plan", "--rules", rules_file, "--stores", stores_file,
+                           "--state", self.path(state), "--init"] for name, bin, state in builds}
+        runs = {name: [] for name in commands}
+        for run in range(self.size["runs"]):
+            for name in (list(commands) if run % 2 == 0 else list(reversed(commands))):
+                result = measure(commands[name])
+                runs[name].append(result)
+                log(f"  run {run + 1} {name}: {result.seconds:.3f} s, {result.rss_kib / 1024:.1f} MiB")
+        rows = []
+        for name, command in commands.items():
+            entries = json.loads(subprocess.run(command + ["--all", "--format", "json"], check=True, capture_output=True,
+                                                text=True).stdout)["entries"]
+            if len(entries) != rule_count * datasets:
+                raise SystemExit(f"bench: {name} listed {len(entries)} entries, not {rule_count * datasets}")
+            seconds, rss_mib = [r.seconds for r in runs[name]], max(r.rss_kib for r in runs[name]) / 1024
+            row = {"scenario": f"Planning ({rule_count} rules × {datasets} datasets)", "contender": "retentionctl " + name,
+                   "median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds),
+                   "ratio": None, "baseline": False, "rss_mib": rss_mib, "runs": len(seconds)}
+            if name == "plan":
+                row.update(target=f"≤ {PLAN_TARGET_S} s", met=row["median_s"] <= PLAN_TARGET_S and rss_mib <= RSS_TARGET_MIB)
+            rows.append(row)
+        self.pair_with_previous(rows)
+        self.rows.extend(rows)
 
     # -- idle --
 
@@ -492,7 +548,24 @@ stores:
         database = self.path("idle.db")
         self.sqlite_table(database, 1000, 0)
         rules, stores = self.rules("delete"), self.sqlite_stores(database)
-        command = [c for c in self.retentiond(rules, stores) if c != "--once"]
+        builds = [("retentiond", None)] + ([("retentiond" + PREVIOUS, self.previous)] if self.previous else [])
+        rows = []
+        for name, bin in builds:
+            command = [c for c in self.retentiond(rules, stores, bin=bin) if c != "--once"]
+            cpu_ns, rss, hwm = self.idle_once(command, seconds)
+            percent = cpu_ns / (seconds * 1e9) * 100
+            log(f"  idle{name[len('retentiond'):]}: {cpu_ns / 1e6:.1f} ms of CPU in {seconds} s ({percent:.4f} %), "
+                f"RSS {rss / 1024:.1f} MiB, peak {hwm / 1024:.1f} MiB")
+            row = {"scenario": f"Idle daemon ({seconds} s)", "contender": name, "cpu_ms": cpu_ns / 1e6,
+                   "cpu_percent": percent, "rss_mib": hwm / 1024, "rss_now_mib": rss / 1024, "runs": 1}
+            if bin is None:
+                row.update(target=f"< {IDLE_TARGET_PERCENT} % CPU", met=percent < IDLE_TARGET_PERCENT and hwm / 1024 <= RSS_TARGET_MIB)
+            rows.append(row)
+        self.pair_with_previous(rows, key="cpu_ms")
+        self.rows.extend(rows)
+
+    def idle_once(self, command, seconds):
+        """The daemon's CPU time (ns) over `seconds` from READY=1 on, its RSS and peak RSS (KiB)."""
         notify = self.path("notify.socket")
         if os.path.exists(notify):
             os.remove(notify)
@@ -513,12 +586,7 @@ stores:
             process.terminate()
             process.wait(timeout=30)
             listener.close()
-        percent = (after - before) / (seconds * 1e9) * 100
-        log(f"  idle: {(after - before) / 1e6:.1f} ms of CPU in {seconds} s ({percent:.4f} %), RSS {rss / 1024:.1f} MiB, peak {hwm / 1024:.1f} MiB")
-        self.rows.append({"scenario": f"Idle daemon ({seconds} s)", "contender": "retentiond", "cpu_ms": (after - before) / 1e6,
-                          "cpu_percent": percent, "rss_mib": hwm / 1024, "rss_now_mib": rss / 1024, "runs": 1,
-                          "target": f"< {IDLE_TARGET_PERCENT} % CPU",
-                          "met": percent < IDLE_TARGET_PERCENT and hwm / 1024 <= RSS_TARGET_MIB})
+        return after - before, rss, hwm
 
     @staticmethod
     def cpu_ns(pid):
@@ -540,20 +608,50 @@ stores:
     # -- the table --
 
     def table(self):
-        lines = ["| scenario | contender | median | spread | ratio | records/s | longest lock wait | peak RSS | target | met |",
-                 "|---|---|--:|--:|--:|--:|--:|--:|---|---|"]
+        # With --previous-bin, one more column after the ratio: the current build over the previous one.
+        lines = ["| scenario | contender | median | spread | ratio | " + ("vs previous | " if self.previous else "")
+                 + "records/s | longest lock wait | peak RSS | target | met |",
+                 "|---|---|--:|--:|--:|" + ("--:|" if self.previous else "") + "--:|--:|--:|---|---|"]
         for row in self.rows:
+            met = "" if "met" not in row else ("yes" if row["met"] else "**no**")
+            versus = f"{self.versus_previous(row)} | " if self.previous else ""
             if "cpu_percent" in row:
-                lines.append(f"| {row['scenario']} | {row['contender']} | {row['cpu_ms']:.1f} ms CPU | | {row['cpu_percent']:.4f} % | | | "
-                             f"{row['rss_mib']:.1f} MiB | {row['target']} | {'yes' if row['met'] else '**no**'} |")
+                lines.append(f"| {row['scenario']} | {row['contender']} | {row['cpu_ms']:.1f} ms CPU | | {row['cpu_percent']:.4f} % | {versus}| | "
+                             f"{row['rss_mib']:.1f} MiB | {row.get('target', '')} | {met} |")
                 continue
             ratio = "1.00 (baseline)" if row.get("baseline") else (f"{row['ratio']:.2f}" if row.get("ratio") else "")
             rate = f"{row['records_per_s']:,.0f}" if "records_per_s" in row else ""
             lock = f"{row['lock_ms']:.0f} ms (max {row['lock_max_ms']:.0f})" if "lock_ms" in row else ""
-            met = "" if "met" not in row else ("yes" if row["met"] else "**no**")
             lines.append(f"| {row['scenario']} | {row['contender']} | {row['median_s']:.3f} s | {row['min_s']:.2f}–{row['max_s']:.2f} | "
-                         f"{ratio} | {rate} | {lock} | {row['rss_mib']:.1f} MiB | {row.get('target', '')} | {met} |")
+                         f"{ratio} | {versus}{rate} | {lock} | {row['rss_mib']:.1f} MiB | {row.get('target', '')} | {met} |")
         return "\n".join(lines)
+
+    @staticmethod
+    def versus_previous(row):
+        """The "vs previous" cell: the ratio, marked where the runs lie beyond the spread."""
+        if row.get("previous"):
+            return "1.00 (previous)"
+        if row.get("vs_previous") is None:
+            return ""
+        mark = {"slower": " **slower**", "faster": " faster"}.get(row.get("against_previous"), "")
+        return f"{row['vs_previous']:.2f}{mark}"
+
+    def previous_verdict(self):
+        """The closing line of a comparison with the previous build: the scenarios slower, or
+        faster, beyond the spread."""
+        def named(verdict):
+            return ", ".join(f"{row['scenario']} ({row['vs_previous']:.2f}×)" for row in self.rows
+                             if row.get("against_previous") == verdict)
+        slower, faster = named("slower"), named("faster")
+        return ("Against the previous build: " + (f"slower beyond the spread in {slower}" if slower else "no scenario slower beyond the spread")
+                + (f"; faster beyond it in {faster}." if faster else "."))
+
+    @staticmethod
+    def commit(bin):
+        """The commit a build directory's checkout is at, if it lies in a git work tree ("-dirty":
+        with changes not committed, which the build may or may not hold)."""
+        process = subprocess.run(["git", "-C", bin, "describe", "--always", "--dirty"], capture_output=True, text=True)
+        return process.stdout.strip() if process.returncode == 0 else "commit unknown"
 
     def machine(self):
         cpu = "unknown CPU"
@@ -566,7 +664,9 @@ stores:
             memory = int(file.readline().split()[1]) // (1024 * 1024)
         sqlite = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True).stdout.split()[0]
         return (f"{os.cpu_count()} cores ({cpu}), {memory} GiB, Linux {os.uname().release}, "
-                f"SQLite {sqlite}, {self.args.size} size, {self.size['runs']} runs each, build {os.path.basename(os.path.dirname(self.bin + '/'))}")
+                f"SQLite {sqlite}, {self.args.size} size, {self.size['runs']} runs each, build {os.path.basename(os.path.dirname(self.bin + '/'))}"
+                + (f" ({self.bin} at {self.commit(self.bin)}), previous build {self.previous} at {self.commit(self.previous)}"
+                   if self.previous else ""))
 
 
 def main():
@@ -578,12 +678,18 @@ def main():
     parser.add_argument("--runs", type=int, help="runs per contender (default 5 at full size, 1 at smoke)")
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"), help="where retentiond and retentionctl are")
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "retentiond-bench"), help="scratch directory (deleted at the end)")
+    parser.add_argument("--previous-bin", metavar="DIR",
+                        help="an earlier build's retentiond and retentionctl, run side by side with --bin's as one more contender")
     parser.add_argument("--only", action="append", choices=["sqlite", "anonymize", "files", "postgres", "plan", "idle"])
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
     for tool in ("sqlite3", "cc", "find", TIME):
         if not shutil.which(tool):
             raise SystemExit(f"bench: needs {tool}")
+    # A mistyped previous build would otherwise show only after the first scenario's data is made.
+    for executable in ("retentiond", "retentionctl") if args.previous_bin else ():
+        if not os.access(os.path.join(args.previous_bin, executable), os.X_OK):
+            raise SystemExit(f"bench: --previous-bin {args.previous_bin}: expected the executable {executable} there, found none")
     bench = Bench(args)
     scenarios = args.only or ["sqlite", "anonymize", "files", "postgres", "plan", "idle"]
     try:
@@ -595,6 +701,8 @@ def main():
     print(bench.table())
     for note in bench.notes:
         print(f"\n{note}")
+    if bench.previous:
+        print(f"\n{bench.previous_verdict()}")
     if args.json:
         with open(args.json, "w") as file:
             json.dump({"machine": bench.machine(), "rows": bench.rows}, file, indent=2)
