@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build demo demo-passes demo-data schedule test rule-tests schema-check install verify-units bench bench-smoke fuzz fuzz-build fuzz-smoke torture torture-smoke clean
+.PHONY: all build demo demo-passes demo-data schedule test rule-tests schema-check install verify-units bench bench-smoke fuzz fuzz-build fuzz-smoke torture torture-smoke clean release-smoke
 
 all: build
 
@@ -81,6 +81,13 @@ test: schema-check
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory torture-smoke
+	$(MAKE) --no-print-directory release-smoke
+
+# The optimized build runs a pass (scripts/release-smoke): the tests run the debug build, and an
+# -O miscompile passes them all (issue 13: every release pass crashed while the suite was green).
+release-smoke:
+	$(SWIFT) build -c release
+	scripts/release-smoke .build/release
 
 # The benchmarks (Benchmarks/bench.py): retentiond against sqlite3, find, systemd-tmpfiles and psql
 # on data it generates, medians of 5 runs, on a release build (about 15 minutes). The smoke size
