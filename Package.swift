@@ -5,13 +5,12 @@ import PackageDescription
 let package = Package(
     name: "retentiond",
     platforms: [.macOS(.v15)],
-    // The libraries' declarations are `package`: only this package's targets use them. What stays
-    // public is what a package of its own uses: the rules language's parsers and calendar, called by
-    // the fuzzers (Fuzz/, docs/fuzzing.md), and Systemd, which knows nothing of retention.
+    // The libraries' declarations are `package`: only this package's targets use them, so the
+    // engine and the stores are no products. What stays a product, and public, is what a package of
+    // its own uses: the rules language's parsers and calendar, called by the fuzzers (Fuzz/,
+    // docs/fuzzing.md), and Systemd, which knows nothing of retention.
     products: [
         .library(name: "RetentionRules", targets: ["RetentionRules"]),
-        .library(name: "RetentionEngine", targets: ["RetentionEngine"]),
-        .library(name: "RetentionStores", targets: ["RetentionStores"]),
         .library(name: "Systemd", targets: ["Systemd"]),
         .executable(name: "retentionctl", targets: ["retentionctl"]),
         .executable(name: "retentiond", targets: ["retentiond"]),

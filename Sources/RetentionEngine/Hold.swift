@@ -1,9 +1,9 @@
 package import Foundation
 
 /// A legal hold: nothing under it is deleted, anonymized or restricted, whatever the rules say.
-package struct Hold: Sendable, Hashable, Codable, Identifiable {
+package struct Hold: Sendable, Hashable, Identifiable {
     /// What a hold covers.
-    package enum Scope: Sendable, Hashable, Codable, CustomStringConvertible {
+    package enum Scope: Sendable, Hashable, CustomStringConvertible {
         case store(String)
         case dataset(store: String, dataset: String)
         case record(store: String, dataset: String, key: RecordKey)

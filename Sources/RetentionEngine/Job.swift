@@ -5,9 +5,9 @@ package import RetentionRules
 ///
 /// A job is written to the state database before any record is touched, and carries the exact
 /// predicate it was planned with, so that a restart after `kill -9` finishes the same job.
-package struct Job: Sendable, Hashable, Codable, Identifiable {
+package struct Job: Sendable, Hashable, Identifiable {
     /// Where a job is in its life.
-    package enum State: String, Sendable, Hashable, Codable, CaseIterable {
+    package enum State: String, Sendable, Hashable, CaseIterable {
         /// Written, waiting to run (possibly for its grace window to pass).
         case planned
         /// Held back by the mass-deletion guard or a rule's `review: required`.

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Each key's SHA-256 is added as a 256-bit number modulo 2²⁵⁶ (the AdHash construction); the
 /// published digest is the SHA-256 of that sum. Keys are hashed as their text form plus a newline.
-package struct KeyDigest: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct KeyDigest: Sendable, Hashable, CustomStringConvertible {
     /// The running sum, four little-endian 64-bit limbs.
     var limbs: [UInt64] = [0, 0, 0, 0]
     /// How many keys were added.

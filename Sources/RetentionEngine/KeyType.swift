@@ -1,6 +1,6 @@
 /// The type of a dataset's key column: how a key typed by an operator is read, and in which type
 /// a hold's key is compared with the store's keys.
-package enum KeyType: String, Sendable, Hashable, Codable, CustomStringConvertible {
+package enum KeyType: String, Sendable, Hashable, CustomStringConvertible {
     case integer
     case text
 

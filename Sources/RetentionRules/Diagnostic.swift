@@ -3,7 +3,7 @@
 /// Printed as `FILE:LINE:COLUMN: error: MESSAGE` so that editors and CI annotate the line.
 public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// How serious a problem is.
-    public enum Severity: String, Sendable, Hashable, Codable {
+    public enum Severity: String, Sendable, Hashable {
         /// The file cannot be used as written.
         case error
         /// Legal but suspicious: the file is used, the author should look.

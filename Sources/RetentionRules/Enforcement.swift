@@ -1,6 +1,6 @@
 /// Who enforces a rule's period. Only `retentiond` rules are acted on by the daemon; the others are
 /// part of the schedule so that it lists every period a policy promises.
-package enum Enforcement: String, Sendable, Hashable, Codable, CaseIterable {
+package enum Enforcement: String, Sendable, Hashable, CaseIterable {
     /// The daemon deletes, anonymizes or restricts the records itself.
     case retentiond
     /// A cookie lifetime, enforced by the visitor's browser.

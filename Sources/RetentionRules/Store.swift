@@ -3,7 +3,7 @@ import Foundation
 /// A registered place holding personal data, as an operator declares it in a stores file.
 public struct Store: Sendable, Hashable, Identifiable {
     /// What kind of place it is, and so which actions it can take.
-    package enum Kind: String, Sendable, Hashable, CaseIterable, Codable {
+    package enum Kind: String, Sendable, Hashable, CaseIterable {
         /// A SQLite database file.
         case sqlite
         /// A PostgreSQL database.

@@ -102,6 +102,27 @@ struct CommandFailureTests {
         }
     }
 
+    @Test("run, plan and explain read rules and stores as the daemon does: every error located, then their own message, exit 1, nothing touched")
+    func invalidConfiguration() throws {
+        let setup = try Setup(stores: """
+            version: 1
+            stores:
+              app:
+                kind: sqlite
+                path: /nonexistent/app.sqlite
+                datasets:
+                  t: {table: t, key: id, rules: [event], fields: {created_at: created_at}}
+            """)
+        defer { setup.remove() }
+        for command in [["run"], ["plan"], ["explain", "app", "t", "1"]] {
+            let arguments = command + ["--init"] + setup.configuration
+            let run = try RetentionCtlTests.run(arguments)
+            Self.expectFailure(run, saying: "the rules and stores files have 1 error; fix them first", arguments)
+            #expect(run.stderr.contains(setup.stores + ":7:") && run.stderr.contains("'event'"), "\(arguments): \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: setup.state), "\(arguments): no state database made for a configuration that cannot run")
+        }
+    }
+
     @Test("help is the argument parser's own: --help and help COMMAND print it and exit 0", arguments: [["--help"], ["run", "--help"], ["help", "run"]])
     func help(arguments: [String]) throws {
         let run = try RetentionCtlTests.run(arguments)

@@ -69,6 +69,11 @@ struct FilesHostileTests {
             }.start()
         }
 
+        /// Waits (up to a second) until more than `count` swaps have happened.
+        func waitForSwap(after count: Int) {
+            for _ in 0..<1_000 where swaps.load(ordering: .relaxed) <= count { usleep(1_000) }
+        }
+
         func finish() {
             stop.store(true, ordering: .relaxed)
             while !stopped.load(ordering: .acquiring) { usleep(1_000) }
@@ -128,7 +133,8 @@ struct FilesHostileTests {
         var removed: [RecordKey] = []
         for start in stride(from: 0, to: keys.count, by: 20) {
             removed += try await connection.apply(.delete, to: dataset, keys: Array(keys[start..<min(start + 20, keys.count)]), where: .always)
-            usleep(1_000)
+            // At least one swap between batches, however loaded the machine: the race is run, not hoped for.
+            swapper.waitForSwap(after: start / 20)
         }
         swapper.finish()
         #expect(swapper.swaps.load(ordering: .relaxed) > 100)
