@@ -28,7 +28,7 @@ struct PostgresStateCommandTests {
                     kind: sqlite
                     path: app.sqlite
                     datasets:
-                      records: {table: records, key: id, rules: [short], fields: {created_at: created_at}}
+                      records: {table: records, key: id, rules: [short], fields: {created_at: created_at}, max-delete-share: 100%}
                 """.write(toFile: directory + "/stores.yaml", atomically: true, encoding: .utf8)
             let queue = try DatabaseQueue(path: directory + "/app.sqlite")
             try queue.write { db in
@@ -78,6 +78,27 @@ struct PostgresStateCommandTests {
         #expect(try database.psql("SELECT count || ' ' || outcome FROM audit") == "7 done")
         let jobs = try Self.run(["jobs", "--format", "json"] + setup.postgres, setup)
         #expect(jobs.status == 0 && jobs.stdout.contains("\"done\""), "\(jobs.stdout)\(jobs.stderr)")
+    }
+
+    @Test("retentiond --once on a PostgreSQL state: refused without --init, then a pass with it; its record verifies with retentionctl")
+    func daemonOnPostgres() throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let setup = try Setup(database)
+        defer { setup.remove() }
+        func daemon(_ extra: [String]) throws -> ProgramRun {
+            let run = try ProgramRun.run(BuiltProduct.path("retentiond", override: "RETENTIOND"),
+                                         ["--once", "--log-target", "console"] + setup.configuration + setup.postgres + extra, standardError: .separate)
+            #expect(!(run.stdout + run.stderr).contains(setup.password))
+            return run
+        }
+        let refused = try daemon([])
+        #expect(refused.status == 1 && (refused.stdout + refused.stderr).contains("no retentiond state in this database"), "\(refused.stderr)")
+        #expect(try setup.remaining().count == 10)
+        let once = try daemon(["--init"])
+        #expect(once.status == 0, "\(once.stdout)\(once.stderr)")
+        #expect(try setup.remaining() == [1, 2, 3])
+        let verify = try Self.run(["audit", "verify", "--hmac-key", setup.key] + setup.postgres, setup)
+        #expect(verify.status == 0 && verify.stdout.contains("audit trail intact: 1 records"), "\(verify.stdout)\(verify.stderr)")
     }
 
     @Test("state migrate copies jobs, holds, passes and the audit chain with its id: both sides verify alike; a second migrate is refused")
@@ -138,5 +159,42 @@ struct PostgresStateCommandTests {
                 "\(daemon.stdout)\(daemon.stderr)")
         #expect(!(daemon.stdout + daemon.stderr).contains(setup.password))
         #expect(try setup.remaining().count == 10)
+    }
+
+    @Test("kill -9 at random instants while run keeps its state in PostgreSQL: exactly the due records deleted, counts and chain exact")
+    func crashes() throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let setup = try Setup(database)
+        defer { setup.remove() }
+        let now = Date(), records = 4_000
+        let queue = try DatabaseQueue(path: setup.directory + "/crash.sqlite")
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE u (id INTEGER PRIMARY KEY, created_at TEXT); CREATE INDEX u_c ON u(created_at)")
+            for id in 1...records {
+                // Ages in days with half a day to spare, so that later runs do not move a boundary.
+                try db.execute(sql: "INSERT INTO u VALUES (?, ?)", arguments: [id, SQLiteText.seconds(now.addingTimeInterval(-(Double(id % 200) + 0.5) * 86_400))])
+            }
+        }
+        try """
+            version: 1
+            stores:
+              db:
+                kind: sqlite
+                path: crash.sqlite
+                datasets:
+                  u: {table: u, key: id, rules: [short], fields: {created_at: created_at}}
+            """.write(toFile: setup.directory + "/stores.yaml", atomically: true, encoding: .utf8)
+        let kills = try CrashTests.killRepeatedly(["run"] + setup.configuration + setup.postgres + ["--init", "--batch-size", "5", "--max-delete-share", "100", "-q"])
+        #expect(kills >= 10)
+        print("postgres state: survived \(kills) SIGKILLs")
+        let kept = try queue.read { db in Set(try Int.fetchAll(db, sql: "SELECT id FROM u")) }
+        let due = (1...records).filter { $0 % 200 >= 30 }
+        #expect(kept == Set(1...records).subtracting(due))
+        #expect(try database.psql("SELECT count(*) FROM batch") == "0")
+        #expect(try database.psql("SELECT count(*) FROM job WHERE state <> 'done'") == "0")
+        #expect(try database.psql("SELECT sum(done_count) FROM job") == "\(due.count)")
+        #expect(try database.psql("SELECT sum(count) FROM audit") == "\(due.count)")
+        let verify = try Self.run(["audit", "verify", "--hmac-key", setup.key] + setup.postgres, setup)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 }
