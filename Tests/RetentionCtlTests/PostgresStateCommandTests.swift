@@ -159,6 +159,11 @@ struct PostgresStateCommandTests {
                 "\(daemon.stdout)\(daemon.stderr)")
         #expect(!(daemon.stdout + daemon.stderr).contains(setup.password))
         #expect(try setup.remaining().count == 10)
+        // A wrong password: the server's refusal, not the password tried.
+        try "Wr0ngSecret-14\n".write(toFile: setup.directory + "/wrong", atomically: true, encoding: .utf8)
+        let wrong = try Self.run(["jobs", "--state", database.url, "--state-password-file", setup.directory + "/wrong"], setup)
+        #expect(wrong.status == 1 && wrong.stderr.contains("password authentication failed"), "\(wrong.stderr)")
+        #expect(!(wrong.stdout + wrong.stderr).contains("Wr0ngSecret"), "\(wrong.stderr)")
     }
 
     @Test("kill -9 at random instants while run keeps its state in PostgreSQL: exactly the due records deleted, counts and chain exact")
