@@ -143,6 +143,24 @@ struct PostgresStateCommandTests {
         #expect(try Self.run(["audit", "verify", "--hmac-key", setup.key, "--head", head] + setup.postgres, setup).status == 0)
     }
 
+    @Test("state migrate refuses a job row it cannot copy as written, before touching the target; and a --to that is no URL")
+    func migrateRefusals() throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let setup = try Setup(database)
+        defer { setup.remove() }
+        let run = try Self.run(["run"] + setup.configuration + ["--state", setup.sqliteState, "--init", "--max-delete-share", "100", "-q"], setup)
+        #expect(run.status == 0, "\(run.stderr)")
+        let state = try DatabaseQueue(path: setup.sqliteState)
+        try state.write { db in try db.execute(sql: "UPDATE job SET stage = 'two'") }
+        try state.close()
+        let migrate = try Self.run(["state", "migrate", "--from", setup.sqliteState, "--to", database.url, "--state-password-file", database.passwordFile], setup)
+        #expect(migrate.status == 1 && migrate.stderr.contains("job 1 cannot be copied as written") && migrate.stderr.contains("stage holds"),
+                "\(migrate.stderr)")
+        #expect(try database.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0")
+        let notURL = try Self.run(["state", "migrate", "--from", setup.sqliteState, "--to", setup.directory + "/other.sqlite"], setup)
+        #expect(notURL.status == 2 && notURL.stderr.contains("--to must be a postgresql:// URL"), "\(notURL.stderr)")
+    }
+
     @Test("an unreachable state server: retentionctl and retentiond say so and exit 1, without the password")
     func unreachable() throws {
         guard let database = try PostgresTestDatabase.create() else { return }
