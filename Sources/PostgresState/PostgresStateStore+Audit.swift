@@ -11,8 +11,9 @@ extension PostgresStateStore {
 
     /// Appends the job's audit record after the chain's head, within the caller's transaction.
     func appendAudit(for job: Job, on connection: PostgresConnection) async throws -> AuditRecord {
-        // The lock that serialises appends: held until this transaction ends.
-        try await connection.query("SELECT id FROM audit_chain FOR UPDATE", logger: logger)
+        // The lock that serialises appends: held until this transaction ends. Its rows are read,
+        // so that a lock timeout is this statement's error, not the next one's.
+        _ = try await connection.query("SELECT id FROM audit_chain FOR UPDATE", logger: logger).collect()
         let record = try AuditChain.record(for: job, after: try await Self.last(on: connection, logger: logger), chain: chainID,
                                            key: auditKey, location: location)
         try await connection.query(Self.insertion(of: record), logger: logger)

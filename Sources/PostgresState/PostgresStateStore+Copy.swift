@@ -28,9 +28,9 @@ extension PostgresStateStore {
             for record in snapshot.audit { try await connection.query(Self.insertion(of: record), logger: logger) }
             // New rows continue after the copied ids.
             for table in ["job", "hold", "pass"] {
-                try await connection.query(PostgresQuery(unsafeSQL: """
+                _ = try await connection.query(PostgresQuery(unsafeSQL: """
                     SELECT setval(pg_get_serial_sequence('\(table)', 'id'), max(id)) FROM \(table) HAVING max(id) IS NOT NULL
-                    """), logger: logger)
+                    """), logger: logger).collect()
             }
         }
     }

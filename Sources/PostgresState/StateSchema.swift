@@ -99,7 +99,7 @@ enum StateSchema {
     /// holds and locks. A schema with a migration this version does not know is refused too.
     static func prepare(_ connection: PostgresConnection, creation: StateCreation, logger: Logger,
                         location: String) async throws -> (chain: String, created: Bool) {
-        try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+        _ = try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger).collect()
         let exists = try await connection.query("SELECT to_regclass('retentiond_migration') IS NOT NULL", logger: logger)
             .decode(Bool.self).first { _ in true } ?? false
         if !exists {

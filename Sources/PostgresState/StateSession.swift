@@ -76,6 +76,12 @@ final class StateSession: Sendable {
         if let open = connection.withLock({ $0 }), !open.isClosed { return open }
         do {
             let fresh = try await PostgresSession.connect(dsn, name: "state database", password: password, logger: logger)
+            do {
+                for setting in Self.settings { try await fresh.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
+            } catch {
+                try? await fresh.close()
+                throw error
+            }
             connection.withLock { $0 = fresh }
             return fresh
         } catch let error as StoreError {
@@ -89,6 +95,13 @@ final class StateSession: Sendable {
         connection.withLock { if $0 === lost { $0 = nil } }
         Task { try? await lost.close() }
     }
+
+    /// Bounds on waiting, for the session. Every transaction here is short, so a long wait means
+    /// a writer that stopped: a process frozen (SIGSTOP) or cut off in the middle of an audit
+    /// append holds the chain's row, and every other writer would wait on it for ever. The server
+    /// ends such a transaction after `idle_in_transaction_session_timeout`, and a writer waiting
+    /// for a lock gives up after `lock_timeout` with an error saying so, rather than hang a pass.
+    static let settings = ["SET lock_timeout = '10s'", "SET idle_in_transaction_session_timeout = '60s'"]
 
     /// The error inside postgres-nio's transaction error.
     static func cause(of error: any Error) -> any Error {

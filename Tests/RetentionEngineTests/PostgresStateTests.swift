@@ -1,5 +1,6 @@
 import Foundation
-import PostgresState
+@testable import PostgresState
+import PostgresNIO
 @testable import RetentionEngine
 import RetentionRules
 import Testing
@@ -133,6 +134,40 @@ struct PostgresStateTests {
         let record = try await state.finish(job)
         #expect(record.action == "frobnicate" && record.cutoff == "yesterday" && record.outcome == "failed")
         #expect(try database.psql("SELECT action || ' ' || cutoff || ' ' || state FROM job WHERE id = \(inserted.id)") == "frobnicate yesterday failed")
+        #expect(try await state.verifyAudit(anchors: []).problems.isEmpty)
+        await state.close()
+    }
+}
+
+extension PostgresStateTests {
+    @Test("a writer stopped while it holds the chain's head (here psql, asleep in its transaction) makes an append fail after the lock timeout, not hang; afterwards appends go on")
+    func frozenWriter() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let state = try await Self.open(database)
+        let job = try await Self.done(state, keys: [.integer(1)])
+        let timeout = try await state.transaction { connection in
+            try await connection.query("SHOW lock_timeout", logger: state.logger).decode(String.self).first { _ in true }
+        }
+        #expect(timeout == "10s")
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["psql", "-X", "-q", "-d", database.name, "-c",
+                            "BEGIN; SELECT id FROM audit_chain FOR UPDATE; SELECT pg_sleep(120); COMMIT;"]
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        // Until psql holds the lock.
+        for _ in 0..<100 {
+            if try database.psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'audit_chain' AND l.mode = 'RowShareLock'") != "0" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let started = Date()
+        let error = await #expect(throws: StateError.self) { try await state.finish(job) }
+        let waited = Date().timeIntervalSince(started)
+        #expect(waited >= 9 && waited < 60, "waited \(waited) s")
+        #expect(error?.message.contains("lock timeout") == true, "\(String(describing: error))")
+        try database.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'psql' AND pid <> pg_backend_pid()")
+        holder.waitUntilExit()
+        #expect(try await state.finish(job).sequence == 1)
         #expect(try await state.verifyAudit(anchors: []).problems.isEmpty)
         await state.close()
     }
