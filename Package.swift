@@ -75,6 +75,20 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The state on PostgreSQL (`--state postgresql://…`), several daemons' shared state. Its own
+        // target, so that the engine stays free of a network client: it reuses the stores'
+        // PostgreSQL session start (RetentionStores: TLS, the cleartext guard, credentials and
+        // redaction), and speaks postgres-nio.
+        .target(
+            name: "PostgresState",
+            dependencies: [
+                "RetentionRules",
+                "RetentionEngine",
+                "RetentionStores",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // libsystemd's C API (sd_notify, sd_watchdog_enabled, sd_journal_sendv), from Debian's
         // libsystemd-dev.
         .systemLibrary(
@@ -103,6 +117,7 @@ let package = Package(
                 "RetentionRules",
                 "RetentionEngine",
                 "RetentionStores",
+                "PostgresState",
                 "Systemd",
                 "CommandLineOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -118,6 +133,7 @@ let package = Package(
                 "RetentionRules",
                 "RetentionEngine",
                 "RetentionStores",
+                "PostgresState",
                 "CommandLineOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -141,6 +157,7 @@ let package = Package(
                 "RetentionRules",
                 "RetentionEngine",
                 "RetentionStores",
+                "PostgresState",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -45,7 +45,7 @@ extension AuditRecord {
     package static func verify(_ records: [AuditRecord], chain: String, key: AuditKey?, anchors: [AuditAnchor],
                               finishedJobs: [Int64] = []) -> AuditReport {
         var report = AuditReport(records: records.count)
-        var previousHash = StateDatabase.genesis
+        var previousHash = AuditChain.genesis
         var expected: Int64 = 1
         for record in records {
             if record.sequence != expected {
@@ -56,7 +56,7 @@ extension AuditRecord {
                 report.problems.append(AuditProblem(sequence: record.sequence,
                                                     message: "does not link to the record before it (previous_hash \(record.previousHash.prefix(12))…, expected \(previousHash.prefix(12))…): a record was inserted, removed or reordered"))
             }
-            if StateDatabase.hash(record) != record.hash {
+            if AuditChain.hash(record) != record.hash {
                 report.problems.append(AuditProblem(sequence: record.sequence,
                                                     message: "its fields do not match its hash: the record was altered (job \(record.job), rule \(record.rule))"))
             }

@@ -4,18 +4,18 @@ package import RetentionRules
 
 /// Evaluates the rules against the stores and carries out the jobs, one pass at a time.
 ///
-/// The engine owns no long-lived state: what must survive a crash is in its `StateStore` (the
-/// `StateDatabase`), written before data is touched, and every batch is re-checked against the
-/// store. Its work is split by responsibility: a `PassRunner` finishes open jobs and creates new
+/// The engine owns no long-lived state: what must survive a crash is in its `StateStore` (a
+/// SQLite `StateDatabase` or a `PostgresStateStore`), written before data is touched, and every
+/// batch is re-checked against the store. Its work is split by responsibility: a `PassRunner` finishes open jobs and creates new
 /// ones, a `JobRunner` carries one job out, and the forecast (`plan(at:horizon:)`,
 /// `nextWake(after:)`) only reads.
 package struct Engine: Sendable {
     package var rules: RuleSet
     package var stores: StoreSet
     /// The state database. The engine reaches it only as a `StateStore` (`stateStore`); the CLI
-    /// and the daemon also ask it what only an operator needs (holds placed, the clock accepted,
-    /// the audit chain verified).
-    package var state: StateDatabase
+    /// and the daemon also ask it what only an operator needs (`StateBackend`: holds placed, the
+    /// clock accepted, the audit chain verified).
+    package var state: any StateBackend
     package var connector: any StoreConnector
     package var options: EngineOptions
     package var logger: Logger
@@ -29,7 +29,7 @@ package struct Engine: Sendable {
     /// daemon's watchdog counts it as progress, as it counts finished batches.
     package var heartbeat: (@Sendable () -> Void)?
 
-    package init(rules: RuleSet, stores: StoreSet, state: StateDatabase, connector: any StoreConnector,
+    package init(rules: RuleSet, stores: StoreSet, state: any StateBackend, connector: any StoreConnector,
                 options: EngineOptions = EngineOptions(), logger: Logger = Logger(label: "retentiond")) {
         self.rules = rules
         self.stores = stores
@@ -53,8 +53,9 @@ package struct Engine: Sendable {
 
     /// Refuses rules or stores that shorten, narrow, unbind or remove a rule the state database
     /// remembers as locked.
-    package func checkLocks() throws(EngineError) {
-        let problems = RuleLocks.violations(of: try wrap { () throws(StateError) in try stateStore.lockedRules() }, by: rules, stores: stores)
+    package func checkLocks() async throws(EngineError) {
+        let problems = RuleLocks.violations(of: try await wrap { () async throws(StateError) in try await stateStore.lockedRules() },
+                                            by: rules, stores: stores)
         if !problems.isEmpty { throw .lockedRules(problems) }
     }
 
@@ -71,7 +72,7 @@ package struct Engine: Sendable {
         return try await runner.run()
     }
 
-    func wrap<T>(_ body: () throws(StateError) -> T) throws(EngineError) -> T {
-        do { return try body() } catch { throw .state(error) }
+    func wrap<T>(_ body: () async throws(StateError) -> T) async throws(EngineError) -> T {
+        do { return try await body() } catch { throw .state(error) }
     }
 }

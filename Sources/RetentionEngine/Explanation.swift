@@ -39,7 +39,7 @@ extension Engine {
             return try await reader.record(dataset, key: key).map { ($0, reader.codec) }
         }
         guard let (record, codec) = found else { return nil }
-        let holds = try stateStore.holds().filter {
+        let holds = try await stateStore.holds().filter {
             switch $0.scope {
             case .record(let s, let d, let k): s == storeID && d == datasetID && k.holds(key, paths: store.kind == .files)
             default: $0.scope.covers(store: storeID, dataset: datasetID)

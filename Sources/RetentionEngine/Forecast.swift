@@ -7,7 +7,7 @@ extension Engine {
     /// What is due at `now` per rule, stage and dataset — and, with a horizon, what falls due by
     /// `now + horizon`. Writes nothing; `now` may be any instant, past or future.
     package func plan(at now: Date, horizon: Period? = nil) async throws -> Plan {
-        let holds = try stateStore.holds()
+        let holds = try await stateStore.holds()
         let entries = try await Connections.using(connector) { connections in
             var entries: [PlanEntry] = []
             for policy in policies {
@@ -48,8 +48,8 @@ extension Engine {
     /// added). Held datasets are skipped: nothing acts on them until the hold is released. Cheap:
     /// one `min()` per anchor column and stage, on the anchor's index.
     package func nextWake(after now: Date) async throws -> Date? {
-        let planned = try stateStore.jobs(in: [.planned]).map(\.notBefore).filter { $0 > now }.min()
-        let holds = try stateStore.holds()
+        let planned = try await stateStore.jobs(in: [.planned]).map(\.notBefore).filter { $0 > now }.min()
+        let holds = try await stateStore.holds()
         return try await Connections.using(connector) { connections in
             var earliest = planned
             for policy in policies where !holds.contains(where: { $0.scope.covers(store: policy.store.id, dataset: policy.dataset.id) }) {

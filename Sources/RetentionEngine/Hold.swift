@@ -42,4 +42,9 @@ package struct Hold: Sendable, Hashable, Identifiable {
     package var createdAt: Date
     package var releasedAt: Date?
     package var releasedBy: String?
+
+    package init(id: Int64, scope: Scope, reason: String, createdBy: String, createdAt: Date, releasedAt: Date? = nil, releasedBy: String? = nil) {
+        (self.id, self.scope, self.reason, self.createdBy, self.createdAt) = (id, scope, reason, createdBy, createdAt)
+        (self.releasedAt, self.releasedBy) = (releasedAt, releasedBy)
+    }
 }

@@ -11,23 +11,23 @@ struct JobLedger: Sendable {
     let dryRun: Bool
 
     /// Writes a new job; returns it with its id (0 in a dry run).
-    func insert(_ job: Job) throws(StateError) -> Job {
-        dryRun ? job : try state.insert(job)
+    func insert(_ job: Job) async throws(StateError) -> Job {
+        dryRun ? job : try await state.insert(job)
     }
 
     /// Saves a job's state and progress.
-    func save(_ job: Job) throws(StateError) {
-        if !dryRun { try state.update(job) }
+    func save(_ job: Job) async throws(StateError) {
+        if !dryRun { try await state.update(job) }
     }
 
     /// Saves a job that has ended and appends its audit record.
-    func end(_ job: Job) throws(StateError) {
-        if !dryRun { try state.finish(job) }
+    func end(_ job: Job) async throws(StateError) {
+        if !dryRun { try await state.finish(job) }
     }
 
     /// The job as the state database has it now: an operator may have decided on it meanwhile.
-    func current(_ job: Job) throws(StateError) -> Job? {
-        dryRun ? job : try state.job(job.id)
+    func current(_ job: Job) async throws(StateError) -> Job? {
+        dryRun ? job : try await state.job(job.id)
     }
 
     /// Tells the journal about a job, with its structured fields.

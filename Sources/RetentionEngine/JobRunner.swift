@@ -48,10 +48,10 @@ struct JobRunner {
         guard let work = try await prepare(&job, at: now) else { return .ended(job) }
         if job.state == .planned {
             try transition { () throws(JobTransitionError) in try job.start(at: engine.clock()) }
-            try ledger.save(job)
+            try await ledger.save(job)
         }
         do {
-            if try pause(&job, under: try state.holds()) { return .waiting(job) }
+            if try await pause(&job, under: try await state.holds()) { return .waiting(job) }
             switch work.connection {
             case let executor as any JobExecutor:
                 try await runWhole(&job, work, executor)
@@ -60,17 +60,17 @@ struct JobRunner {
                 if let waiting = try await runBatches(&job, work, writer) { return .waiting(waiting) }
                 if !ledger.dryRun { try await writer.finish(work.dataset) }
             default:
-                return .ended(try fail(&job, "store \(job.store) can neither change records nor carry out jobs"))
+                return .ended(try await fail(&job, "store \(job.store) can neither change records nor carry out jobs"))
             }
         } catch let error as StateError {
             throw EngineError.state(error)
         } catch let error as EngineError {
             throw error
         } catch {
-            return .ended(try fail(&job, "\(error)"))
+            return .ended(try await fail(&job, "\(error)"))
         }
         try transition { () throws(JobTransitionError) in try job.complete(at: engine.clock()) }
-        try ledger.end(job)
+        try await ledger.end(job)
         ledger.log(.notice, "job \(job.id) done: \(job.action.pastTense) \(job.doneCount) records of \(job.store)/\(job.dataset) under rule \(job.rule)",
                    .jobDone, job)
         return .ended(job)
@@ -79,9 +79,9 @@ struct JobRunner {
     /// Resolves the job against the current rules and stores; nil when it ended here (failed or
     /// cancelled, saved with why).
     private func prepare(_ job: inout Job, at now: Date) async throws -> Work? {
-        if let problem = job.unreadable { _ = try fail(&job, problem); return nil }
+        if let problem = job.unreadable { _ = try await fail(&job, problem); return nil }
         guard let store = engine.stores[job.store], let dataset = store.datasets.first(where: { $0.id == job.dataset }) else {
-            _ = try fail(&job, "store \(job.store) or its dataset \(job.dataset) is no longer in the stores files")
+            _ = try await fail(&job, "store \(job.store) or its dataset \(job.dataset) is no longer in the stores files")
             return nil
         }
         let policy = DatasetPolicy(store: store, dataset: dataset, rules: engine.rules)
@@ -89,20 +89,20 @@ struct JobRunner {
               let current = policy.stages(at: now).first(where: { $0.isSame(rule: job.rule, stage: job.stage, action: job.action) }) else {
             let why = "rule \(job.rule) (stage \(job.stage + 1)) no longer applies to \(store.id)/\(dataset.id)"
             try transition { () throws(JobTransitionError) in try job.cancel(why, at: engine.clock()) }
-            try ledger.end(job)
+            try await ledger.end(job)
             ledger.log(.notice, "job \(job.id) cancelled: \(why)", .jobCancelled, job)
             return nil
         }
         let connection: any StoreConnection
         do { connection = try await connections.connection(to: store) } catch {
-            _ = try fail(&job, "\(error)")
+            _ = try await fail(&job, "\(error)")
             return nil
         }
         switch change(for: job, dataset: dataset, at: now) {
         case .success(let change):
             return Work(policy: policy, effective: job.predicate && current.predicate, change: change, connection: connection)
         case .failure(let problem):
-            _ = try fail(&job, problem.reason)
+            _ = try await fail(&job, problem.reason)
             return nil
         }
     }
@@ -127,7 +127,7 @@ struct JobRunner {
 
     /// The whole job, handed to a store that carries out jobs itself (a dry run asks it to count).
     private func runWhole(_ job: inout Job, _ work: Work, _ executor: any JobExecutor) async throws {
-        let predicate = work.effective && work.policy.excluding(try state.holds())
+        let predicate = work.effective && work.policy.excluding(try await state.holds())
         let keys: [RecordKey]
         if ledger.dryRun {
             let count = try await counter.count(predicate, for: job.action, store: job.store, dataset: work.dataset, connection: executor)
@@ -145,18 +145,18 @@ struct JobRunner {
     /// Settles a batch a crash interrupted: its keys that no longer match were done by it, the
     /// rest are applied now. A dry run counts those done and leaves the rest to its count.
     private func settle(_ job: inout Job, _ work: Work, _ writer: any BatchWriter) async throws {
-        guard let pending = try state.pendingBatch(of: job.id) else { return }
+        guard let pending = try await state.pendingBatch(of: job.id) else { return }
         let unsettled = try await writer.matching(work.dataset, keys: pending, where: job.predicate)
         let settled = Set(pending).subtracting(unsettled)
         job.doneCount += settled.count
         job.keysDigest.add(pending.filter(settled.contains))
         if ledger.dryRun { return }
         let changed = try await writer.apply(work.change, to: work.dataset, keys: unsettled,
-                                             where: work.effective && work.policy.excluding(try state.holds()))
+                                             where: work.effective && work.policy.excluding(try await state.holds()))
         job.doneCount += changed.count
         job.keysDigest.add(changed)
         job.lastKey = pending.last ?? job.lastKey
-        try state.finishBatch(of: job)
+        try await state.finishBatch(of: job)
         ledger.log(.notice, "job \(job.id): settled a batch interrupted by a crash (\(settled.count) done before, \(changed.count) now)",
                    .batchSettled, job)
     }
@@ -173,14 +173,14 @@ struct JobRunner {
         while true {
             // Between batches is the one place to stop: the job stays running and resumes.
             if engine.stopRequested() { return job }
-            if let stored = try state.job(job.id), stored.state == .cancelled { return stored }
-            let holds = try state.holds()
-            if try pause(&job, under: holds) { return job }
+            if let stored = try await state.job(job.id), stored.state == .cancelled { return stored }
+            let holds = try await state.holds()
+            if try await pause(&job, under: holds) { return job }
             let predicate = work.effective && work.policy.excluding(holds)
             let keys = try await writer.keys(work.dataset, where: predicate, from: byPredicate ? .anywhere : .after(job.lastKey), limit: sizer.size)
             if keys.isEmpty { return nil }
             if job.action == .delete, job.doneCount + keys.count > Self.allowance(for: job) {
-                try waitForApproval(&job, remaining: try await writer.count(work.dataset, where: predicate))
+                try await waitForApproval(&job, remaining: try await writer.count(work.dataset, where: predicate))
                 return job
             }
             let started = ContinuousClock.now
@@ -196,7 +196,7 @@ struct JobRunner {
     /// progress committed. Returns how many records the store changed.
     private func apply(_ keys: [RecordKey], of job: inout Job, _ work: Work, _ writer: any BatchWriter,
                        where predicate: RecordPredicate) async throws -> Int {
-        try state.beginBatch(of: job.id, keys: keys)
+        try await state.beginBatch(of: job.id, keys: keys)
         // The batch's keys are digested on another core while the store applies it: the store
         // changes only listed keys, so when it changed as many as were listed, the digest of the
         // list is the digest of what it did.
@@ -213,7 +213,7 @@ struct JobRunner {
             job.keysDigest.add(changed)
         }
         job.lastKey = keys.last
-        try state.finishBatch(of: job)
+        try await state.finishBatch(of: job)
         progress(job)
         return changed.count
     }
@@ -221,10 +221,10 @@ struct JobRunner {
     /// A dry run's batches: what they would touch, counted, with the same allowance check.
     private func countBatches(_ job: inout Job, _ work: Work, _ writer: any BatchWriter) async throws -> Job? {
         if engine.stopRequested() { return job }
-        let predicate = work.effective && work.policy.excluding(try state.holds())
+        let predicate = work.effective && work.policy.excluding(try await state.holds())
         let remaining = try await counter.count(predicate, for: job.action, store: job.store, dataset: work.dataset, connection: writer)
         if job.action == .delete, job.doneCount + remaining > Self.allowance(for: job) {
-            try waitForApproval(&job, remaining: remaining)
+            try await waitForApproval(&job, remaining: remaining)
             return job
         }
         job.doneCount += remaining
@@ -240,29 +240,29 @@ struct JobRunner {
 
     /// A delete job that would go beyond its allowance — rows back-dated after the approval, a
     /// rule shortened — stops before the batch and waits for a person to approve the new count.
-    private func waitForApproval(_ job: inout Job, remaining: Int) throws {
+    private func waitForApproval(_ job: inout Job, remaining: Int) async throws {
         let approved = job.plannedCount
         job.plannedCount = job.doneCount + remaining
         let why = "would delete \(job.plannedCount) records, more than the \(approved) it was planned and approved for "
             + "(records fell due while it ran: back-dated?); \(job.doneCount) deleted so far"
         try transition { () throws(JobTransitionError) in try job.awaitApproval(why) }
-        try ledger.save(job)
+        try await ledger.save(job)
         ledger.log(.warning, "job \(job.id) waits for approval again: \(why)", .approvalNeeded, job)
     }
 
     /// Leaves the job where it is when a hold covers its dataset or store; true if it did.
-    private func pause(_ job: inout Job, under holds: [Hold]) throws -> Bool {
+    private func pause(_ job: inout Job, under holds: [Hold]) async throws -> Bool {
         guard let hold = holds.first(where: { $0.scope.covers(store: job.store, dataset: job.dataset) }) else { return false }
         job.reason = "paused by hold #\(hold.id) on \(hold.scope): \(hold.reason)"
-        try ledger.save(job)
+        try await ledger.save(job)
         ledger.log(.notice, "job \(job.id) paused: \(job.reason!)", .holdBlocked, job)
         return true
     }
 
     /// Ends the job as failed, saved with why.
-    func fail(_ job: inout Job, _ reason: String) throws -> Job {
+    func fail(_ job: inout Job, _ reason: String) async throws -> Job {
         try transition { () throws(JobTransitionError) in try job.fail(reason, at: engine.clock()) }
-        try ledger.end(job)
+        try await ledger.end(job)
         ledger.log(.error, "job \(job.id) failed after \(job.doneCount) records: \(reason)", .jobFailed, job)
         return job
     }

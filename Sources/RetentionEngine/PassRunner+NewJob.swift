@@ -33,7 +33,7 @@ extension PassRunner {
         if let reason = approvalReason(for: stage, due: due, total: total, dataset: dataset) {
             do { try job.awaitApproval(reason) } catch { throw EngineError.transition(error) }
         }
-        job = try ledger.insert(job)
+        job = try await ledger.insert(job)
         announce(job)
         return job
     }

@@ -34,7 +34,7 @@ struct PassRunner {
     }
 
     mutating func run() async throws -> PassReport {
-        let pass = try begin()
+        let pass = try await begin()
         do {
             try await resumeOpenJobs()
             for policy in engine.policies where !engine.stopRequested() {
@@ -42,11 +42,11 @@ struct PassRunner {
             }
             report.stopped = engine.stopRequested()
             if let pass {
-                try state.finishPass(pass, at: engine.clock(), result: (report.stopped ? "stopped" : "done")
+                try await state.finishPass(pass, at: engine.clock(), result: (report.stopped ? "stopped" : "done")
                                             + ": \(report.finished.count) jobs finished, \(report.waiting.count) waiting")
             }
         } catch {
-            if let pass { try? state.finishPass(pass, at: engine.clock(), result: "failed: \(error)") }
+            if let pass { try? await state.finishPass(pass, at: engine.clock(), result: "failed: \(error)") }
             await connections.closeAll()
             throw error
         }
@@ -56,22 +56,22 @@ struct PassRunner {
 
     /// The checks before a pass acts: the audit key, the clock (recorded as the pass's start),
     /// the locks. A dry run makes the checks that only read, and records nothing; nil then.
-    private func begin() throws -> Int64? {
-        do { try state.checkAuditKey() } catch {
+    private func begin() async throws -> Int64? {
+        do { try await state.checkAuditKey() } catch {
             engine.logger.critical("\(error.message)")
             throw EngineError.state(error)
         }
         if ledger.dryRun {
-            try engine.checkLocks()
+            try await engine.checkLocks()
             return nil
         }
         let pass: Int64
-        do { pass = try state.beginPass(at: now, maximumGap: engine.options.maximumClockGap) } catch {
+        do { pass = try await state.beginPass(at: now, maximumGap: engine.options.maximumClockGap) } catch {
             engine.logger.critical("\(error.message)", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])
             throw EngineError.state(error)
         }
-        try engine.checkLocks()
-        try engine.wrap { () throws(StateError) in try state.remember(locked: engine.rules.rules, in: engine.stores, at: now) }
+        try await engine.checkLocks()
+        try await engine.wrap { () async throws(StateError) in try await state.remember(locked: engine.rules.rules, in: engine.stores, at: now) }
         return pass
     }
 
@@ -79,8 +79,8 @@ struct PassRunner {
     /// earlier pass left running or planned are carried on.
     private mutating func resumeOpenJobs() async throws {
         let options = engine.options
-        report.waiting = try state.jobs(in: [.awaitingApproval]).filter { options.includes(store: $0.store, dataset: $0.dataset) }
-        for job in try state.jobs(in: [.running, .planned]) where options.includes(store: job.store, dataset: job.dataset) {
+        report.waiting = try await state.jobs(in: [.awaitingApproval]).filter { options.includes(store: $0.store, dataset: $0.dataset) }
+        for job in try await state.jobs(in: [.running, .planned]) where options.includes(store: job.store, dataset: job.dataset) {
             if engine.stopRequested() { break }
             if job.unreadable == nil, job.state == .planned, job.notBefore > now {
                 report.waiting.append(job)
@@ -113,7 +113,7 @@ struct PassRunner {
     /// and runs those due now, in the order a pass acts.
     private mutating func createJobs(for policy: DatasetPolicy) async throws {
         let store = policy.store, dataset = policy.dataset
-        let holds = try state.holds()
+        let holds = try await state.holds()
         if let hold = holds.first(where: { $0.scope.covers(store: store.id, dataset: dataset.id) }) {
             report.heldDatasets.append((store.id, dataset.id, hold))
             if !ledger.dryRun {
@@ -122,7 +122,7 @@ struct PassRunner {
             }
             return
         }
-        let open = try state.jobs(in: [.planned, .awaitingApproval, .running])
+        let open = try await state.jobs(in: [.planned, .awaitingApproval, .running])
             .filter { $0.store == store.id && $0.dataset == dataset.id && !ended.contains($0.id) }
         let connection = try await connections.connection(to: store)
         try await engine.reportBadValues(of: policy, connection: connection)

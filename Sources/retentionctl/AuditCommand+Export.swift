@@ -3,7 +3,7 @@ import RetentionEngine
 
 extension AuditCommand {
     /// `retentionctl audit export`: the trail for an auditor.
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the audit trail as JSON or CSV.")
 
         enum Format: String, ExpressibleByArgument { case json, csv }
@@ -13,9 +13,9 @@ extension AuditCommand {
         @Option(help: "json or csv.")
         var format: Format = .json
 
-        func run() throws {
-            let state = try self.state.open()
-            let records = try state.auditRecords().map(AuditRecordView.init)
+        func run() async throws {
+            let state = try await self.state.open()
+            let records = try await state.auditRecords().map(AuditRecordView.init)
             switch format {
             case .json: try JSONOutput.print(records)
             case .csv:

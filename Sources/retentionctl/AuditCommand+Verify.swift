@@ -5,7 +5,7 @@ import RetentionEngine
 
 extension AuditCommand {
     /// `retentionctl audit verify`: the chain against itself, the jobs, the key and the anchors.
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that no audit record was altered, inserted, removed or cut off.",
             discussion: """
@@ -41,10 +41,10 @@ extension AuditCommand {
             return anchor
         }
 
-        func run() throws {
-            let state = try self.state.open(key: try HMACKey.load(path: hmacKeyPath), anchoring: false)
+        func run() async throws {
+            let state = try await self.state.open(key: try HMACKey.load(path: hmacKeyPath), anchoring: false)
             let journalAnchors = try self.journalAnchors(chain: state.chainID)
-            let report = try state.verifyAudit(anchors: head + (journalAnchors ?? []))
+            let report = try await state.verifyAudit(anchors: head + (journalAnchors ?? []))
             var problems = report.problems.map(\.description)
             if let journalAnchors, report.records > 0, !journalAnchors.contains(where: { $0.chain == state.chainID }) {
                 problems.append(Self.noJournalAnchor(of: state, among: journalAnchors))
@@ -79,8 +79,8 @@ extension AuditCommand {
         }
 
         /// Asked to check against the journal and nothing there to check: not verified, and why it may be.
-        static func noJournalAnchor(of state: StateDatabase, among anchors: [AuditAnchor]) -> String {
-            let others = Set(anchors.filter { $0.state == state.path }.compactMap(\.chain))
+        static func noJournalAnchor(of state: any StateBackend, among anchors: [AuditAnchor]) -> String {
+            let others = Set(anchors.filter { $0.state == state.location }.compactMap(\.chain))
             return "the journal holds no anchor of this chain (\(state.chainID))"
                 + (others.isEmpty ? ": rotated away, never written (no journald), or the chain's id was changed"
                                   : "; it holds anchors of \(others.sorted().joined(separator: ", ")) for this same path: the chain's id was changed or the database replaced")

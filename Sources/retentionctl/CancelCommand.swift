@@ -3,7 +3,7 @@ import Foundation
 import RetentionEngine
 
 /// `retentionctl cancel JOB…`
-struct CancelCommand: ParsableCommand {
+struct CancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel",
                                                     abstract: "Cancel jobs that have not started (in their grace window or awaiting approval).")
 
@@ -18,10 +18,11 @@ struct CancelCommand: ParsableCommand {
     @Argument(help: "Job ids.")
     var jobs: [Int64]
 
-    func run() throws {
-        let state = try self.state.open(key: try HMACKey.load(path: hmacKeyPath), anchoring: true)
-        try JobDecisions.apply(to: jobs) { id in
-            "job \(try state.cancel(id, by: by ?? EngineOptions().actor, at: Date()).id) cancelled"
+    func run() async throws {
+        let state = try await self.state.open(key: try HMACKey.load(path: hmacKeyPath), anchoring: true)
+        try await JobDecisions.apply(to: jobs) { id in
+            let job = try await state.cancel(id, by: by ?? EngineOptions().actor, at: Date())
+            return "job \(job.id) cancelled"
         }
     }
 }

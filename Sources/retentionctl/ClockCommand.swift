@@ -4,14 +4,14 @@ import RetentionEngine
 import RetentionRules
 
 /// `retentionctl clock accept`: the documented way out of a refused clock, instead of SQL.
-struct ClockCommand: ParsableCommand {
+struct ClockCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clock",
         abstract: "Say that the system clock is right after a pass refused it.",
         subcommands: [Accept.self]
     )
 
-    struct Accept: ParsableCommand {
+    struct Accept: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Accept the current clock: passes recorded later (under a clock that ran ahead) stop counting.",
             discussion: """
@@ -28,10 +28,10 @@ struct ClockCommand: ParsableCommand {
         @Option(help: "Who accepts (default $SUDO_USER or $USER).")
         var by: String?
 
-        func run() throws {
-            let state = try self.state.open()
+        func run() async throws {
+            let state = try await self.state.open()
             let now = Date()
-            let voided = try state.acceptClock(at: now, by: by ?? EngineOptions().actor)
+            let voided = try await state.acceptClock(at: now, by: by ?? EngineOptions().actor)
             print("clock accepted at \(InstantText.format(now))" + (voided > 0 ? "; \(voided) passes recorded later were set aside" : ""))
         }
     }

@@ -26,11 +26,11 @@ struct EngineSetup: ParsableArguments {
     var postgresPasswordFile: String?
 
     /// Loads everything; an error in the configuration is printed, located, and fails the command.
-    func engine(options: EngineOptions = EngineOptions(), logger: Logger = ConsoleLogHandler.commandLogger("retentionctl")) throws -> Engine {
+    func engine(options: EngineOptions = EngineOptions(), logger: Logger = ConsoleLogHandler.commandLogger("retentionctl")) async throws -> Engine {
         let configuration = try ConfigurationLocation.loadUsable(rules: rulesPaths, stores: storesPaths)
         var options = options
         options.hmacKey = try HMACKey.load(path: hmacKeyPath)
-        let state = try state.open(creation: initialize ? .ifMissing : .refuse, key: options.hmacKey, anchoring: !options.dryRun)
+        let state = try await state.open(creation: initialize ? .ifMissing : .refuse, key: options.hmacKey, anchoring: !options.dryRun)
         return Engine(rules: configuration.rules, stores: configuration.stores, state: state,
                       connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile), options: options, logger: logger)
     }

@@ -25,7 +25,7 @@ struct ExplainCommand: AsyncParsableCommand {
 
     func run() async throws {
         let now = at ?? Date()
-        let engine = try setup.engine()
+        let engine = try await setup.engine()
         // In the key column's type: `007` on a text key is that record, never record 7.
         let lookup = try await engine.lookUp(store: store, dataset: dataset, typed: key)
         guard let explanation = try await engine.explain(store: store, dataset: dataset, key: lookup.key, at: now) else {

@@ -43,9 +43,9 @@ extension HoldCommand {
         }
 
         func run() async throws {
-            let engine = try setup.engine()
+            let engine = try await setup.engine()
             let scope = try await scope(in: engine)
-            let hold = try engine.state.addHold(scope, reason: reason, by: by ?? EngineOptions().actor, at: Date())
+            let hold = try await engine.state.addHold(scope, reason: reason, by: by ?? EngineOptions().actor, at: Date())
             print("hold #\(hold.id) placed on \(hold.scope): \(hold.reason)")
         }
 

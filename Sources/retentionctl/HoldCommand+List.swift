@@ -5,7 +5,7 @@ import RetentionRules
 
 extension HoldCommand {
     /// `retentionctl hold list`: the holds in force, or all of them.
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List holds in force (--all: released ones too).")
 
         @OptionGroup var state: StateLocation
@@ -16,9 +16,9 @@ extension HoldCommand {
         @Option(help: "table or json.")
         var format: OutputFormat = .table
 
-        func run() throws {
-            let state = try self.state.open()
-            let holds = try state.holds(includingReleased: all)
+        func run() async throws {
+            let state = try await self.state.open()
+            let holds = try await state.holds(includingReleased: all)
             if format == .json { try JSONOutput.print(holds.map(HoldView.init)); return }
             var table = TextTable(["id", "on", "reason", "by", "since", "released"])
             for hold in holds {

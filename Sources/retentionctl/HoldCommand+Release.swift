@@ -4,7 +4,7 @@ import RetentionEngine
 
 extension HoldCommand {
     /// `retentionctl hold release`: ends a hold, which stays on record.
-    struct Release: ParsableCommand {
+    struct Release: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Release a hold; it stays listed with --all.")
 
         @OptionGroup var state: StateLocation
@@ -15,9 +15,9 @@ extension HoldCommand {
         @Argument(help: "The hold's id.")
         var id: Int64
 
-        func run() throws {
-            let state = try self.state.open()
-            guard try state.releaseHold(id, by: by ?? EngineOptions().actor, at: Date()) else {
+        func run() async throws {
+            let state = try await self.state.open()
+            guard try await state.releaseHold(id, by: by ?? EngineOptions().actor, at: Date()) else {
                 throw CommandFailure("no hold #\(id) in force (retentionctl hold list --all)")
             }
             print("hold #\(id) released")

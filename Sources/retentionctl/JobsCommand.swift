@@ -4,7 +4,7 @@ import RetentionEngine
 import RetentionRules
 
 /// `retentionctl jobs`: the jobs in the state database.
-struct JobsCommand: ParsableCommand {
+struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jobs", abstract: "List jobs and their states.")
 
     @OptionGroup var state: StateLocation
@@ -16,9 +16,9 @@ struct JobsCommand: ParsableCommand {
     @Option(help: "table or json.")
     var format: OutputFormat = .table
 
-    func run() throws {
-        let state = try self.state.open()
-        let jobs = try state.jobs(in: states)
+    func run() async throws {
+        let state = try await self.state.open()
+        let jobs = try await state.jobs(in: states)
         if format == .json { try JSONOutput.print(jobs.map(JobView.init)); return }
         print(jobs.isEmpty ? "no jobs" : Self.table(jobs))
     }

@@ -44,7 +44,7 @@ struct PlanCommand: AsyncParsableCommand {
         var options = EngineOptions()
         options.store = scope.store
         options.dataset = scope.dataset
-        let engine = try setup.engine(options: options)
+        let engine = try await setup.engine(options: options)
         let plan = try await engine.plan(at: now, horizon: horizon)
         let entries = plan.entries.filter { all || $0.due > 0 || ($0.dueByHorizon ?? 0) > 0 || $0.deferred != nil }
         switch format {

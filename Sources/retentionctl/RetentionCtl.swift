@@ -14,7 +14,7 @@ struct RetentionCtl: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [LintCommand.self, ScheduleCommand.self, WhenCommand.self, PlanCommand.self, RunCommand.self,
                       JobsCommand.self, ApproveCommand.self, CancelCommand.self, HoldCommand.self, ExplainCommand.self,
-                      AuditCommand.self, TestCommand.self, ClockCommand.self]
+                      AuditCommand.self, TestCommand.self, ClockCommand.self, StateCommand.self]
     )
 
     /// Like `AsyncParsableCommand.main()`, with retentionctl's exit statuses (`ExitStatus`): a
@@ -30,7 +30,9 @@ struct RetentionCtl: AsyncParsableCommand {
                 var command = command
                 try command.run()
             }
+            await OpenedStates.shared.closeAll()
         } catch {
+            await OpenedStates.shared.closeAll()
             // `--help` and `help COMMAND` run as a command of the parser's own, whose "error" is the help.
             if exitCode(for: error) == .success { exit(withError: error) }
             CommandFailure.exit(reporting: error)

@@ -41,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
     var format: OutputFormat = .table
 
     func run() async throws {
-        let engine = try setup.engine(options: options, logger: ConsoleLogHandler.commandLogger("retentionctl", quiet: quiet || format == .json))
+        let engine = try await setup.engine(options: options, logger: ConsoleLogHandler.commandLogger("retentionctl", quiet: quiet || format == .json))
         let started = Date()
         let report = try await runPass(engine)
         let seconds = Date().timeIntervalSince(started)

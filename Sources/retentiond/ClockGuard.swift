@@ -21,7 +21,7 @@ final class ClockGuard: Sendable {
     }
 
     /// Whether a pass may act now; logs the refusal, or the acceptance that ends one.
-    func isTrusted(_ state: StateDatabase) -> Bool {
+    func isTrusted(_ state: any StateBackend) async -> Bool {
         let now = Date()
         let drift = watch.withLock { $0.drift(wall: now) }
         guard drift > maximumJump else {
@@ -33,7 +33,7 @@ final class ClockGuard: Sendable {
             if since == nil { since = now }
             return since!
         }
-        if let accepted = try? state.lastClockAcceptance(), accepted >= refusedSince.addingTimeInterval(-maximumJump) {
+        if let accepted = try? await state.lastClockAcceptance(), accepted >= refusedSince.addingTimeInterval(-maximumJump) {
             watch.withLock { $0.rebase(wall: now) }
             self.refusedSince.withLock { $0 = nil }
             logger.notice("the clock was accepted at \(InstantText.format(accepted)); passes run again", metadata: ["event": "\(EngineEvent.clockRefused.rawValue)"])

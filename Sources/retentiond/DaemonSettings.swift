@@ -5,9 +5,10 @@ import RetentionEngine
 struct DaemonSettings: Sendable {
     var rulesPaths: [String]
     var storesPaths: [String]
+    /// A SQLite file, or a postgresql:// URL (`StateBackends`).
     var statePath: String
     /// Whether a missing state database may be created (`--init`, or the daemon's own `StateDirectory=`).
-    var stateCreation: StateDatabase.Creation
+    var stateCreation: StateCreation
     var hmacKeyPath: String?
     var postgresPasswordFile: String?
     /// The longest sleep between passes, whatever the stores say.
@@ -16,4 +17,6 @@ struct DaemonSettings: Sendable {
     /// Seconds the wall clock may run ahead of the boot-time clock while the daemon runs.
     var maximumClockJump: TimeInterval
     var options: EngineOptions
+    /// `--state-password-file`, for a PostgreSQL state database.
+    var statePasswordFile: String? = nil
 }

@@ -30,7 +30,7 @@ struct EngineBuilder: Sendable {
         }
     }
 
-    func makeEngine(_ configuration: RetentionConfiguration, state: StateDatabase) throws -> Engine {
+    func makeEngine(_ configuration: RetentionConfiguration, state: any StateBackend) throws -> Engine {
         var options = settings.options
         do { options.hmacKey = try HMACKey.load(path: settings.hmacKeyPath) } catch {
             logger.error("\(error)")

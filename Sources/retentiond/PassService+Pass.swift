@@ -8,7 +8,7 @@ extension PassService {
     func pass() async {
         liveness.setIdle(false)
         let engine = self.engine.current
-        guard clockGuard.isTrusted(engine.state) else {
+        guard await clockGuard.isTrusted(engine.state) else {
             status.passEnded("refusing to act: the clock jumped ahead at \(DaemonStatus.clock(Date()))")
             flags.markFailed()
             return

@@ -19,20 +19,20 @@ struct ReloadService<Trigger: AsyncSequence & Sendable>: Service where Trigger.E
     func run() async {
         for await _ in triggers.cancelOnGracefulShutdown() {
             notifier.reloading(status: "reloading the rules and stores")
-            reload()
+            await reload()
             notifier.ready(status: status.line(for: engine.current))
             rulesChanged.yield()
         }
     }
 
     /// Puts the new rules and stores in force if they are good; logs why if not.
-    func reload() {
+    func reload() async {
         // Its errors are logged, located, by the builder.
         guard let configuration = try? builder.loadConfiguration(reloading: true) else { return }
         do {
             let engine = try builder.makeEngine(configuration, state: self.engine.current.state)
             // A reload must not shorten or drop a locked rule: the state database remembers them.
-            try engine.checkLocks()
+            try await engine.checkLocks()
             self.engine.replace(with: engine)
             logger.notice("rules reloaded: \(DaemonStatus.describe(engine))",
                           metadata: ["event": "\(EngineEvent.rulesReloaded.rawValue)", "count": "\(engine.rules.rules.count)"])

@@ -38,10 +38,16 @@ where ReloadTrigger.Element: Sendable, ReloadTrigger.Failure == Never {
     var builder: EngineBuilder { EngineBuilder(settings: settings, logger: logger, flags: flags, liveness: liveness) }
 
     func run() async throws {
-        let engine = try start()
+        let engine = try await start()
         notifier.ready(status: status.line(for: engine.current))
         logger.info("retentiond started: \(DaemonStatus.describe(engine.current))")
-        try await ServiceGroup(configuration: ServiceGroupConfiguration(services: services(engine), logger: Self.lifecycleLogger)).run()
+        do {
+            try await ServiceGroup(configuration: ServiceGroupConfiguration(services: services(engine), logger: Self.lifecycleLogger)).run()
+        } catch {
+            await engine.current.state.close()
+            throw error
+        }
+        await engine.current.state.close()
     }
 
     /// The services on `engine`, in the order they start.

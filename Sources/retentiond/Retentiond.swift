@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandLineOptions
 import Foundation
 import Logging
+import PostgresState
 import RetentionEngine
 import RetentionRules
 import Systemd
@@ -30,8 +31,14 @@ struct Retentiond: AsyncParsableCommand {
     @Option(name: .customLong("stores"), help: "Stores file or directory (repeatable; default /etc/retentiond/stores.d).")
     var storesPaths: [String] = []
 
-    @Option(name: .customLong("state"), help: "The state database (default $RETENTIOND_STATE or /var/lib/retentiond/state.sqlite).")
+    @Option(name: .customLong("state"), help: ArgumentHelp(
+        "The state database: a SQLite file, or postgresql://USER@HOST[:PORT]/DATABASE[?sslmode=…] (default $RETENTIOND_STATE or /var/lib/retentiond/state.sqlite).",
+        valueName: "file-or-url"))
     var statePath: String?
+
+    @Option(name: .customLong("state-password-file"),
+            help: "File holding the PostgreSQL state database's password (default: the credential 'state-postgres-password', else 'postgres-password').")
+    var statePasswordFile: String?
 
     @Flag(name: .customLong("init"), help: "Create the state database if it does not exist. Without it, only a state database in the service's own StateDirectory= is created on first start; elsewhere a missing one is an error (a mistyped --state must not start afresh without holds and locks).")
     var initialize = false
@@ -90,11 +97,12 @@ struct Retentiond: AsyncParsableCommand {
         let settings = DaemonSettings(
             rulesPaths: rulesPaths.isEmpty ? [RetentionConfiguration.installedRules] : rulesPaths,
             storesPaths: storesPaths.isEmpty ? [RetentionConfiguration.installedStores] : storesPaths,
-            statePath: StateDatabase.path(given: statePath),
-            stateCreation: Self.stateCreation(for: StateDatabase.path(given: statePath), initialize: initialize),
+            statePath: StateBackends.location(given: statePath),
+            stateCreation: Self.stateCreation(for: StateBackends.location(given: statePath), initialize: initialize),
             hmacKeyPath: hmacKeyPath, postgresPasswordFile: postgresPasswordFile,
             interval: interval, once: once,
-            maximumClockJump: Double(maxClockJump.components.seconds), options: options)
+            maximumClockJump: Double(maxClockJump.components.seconds), options: options,
+            statePasswordFile: statePasswordFile)
         // Trapped before anything else: a reload asked for while the daemon starts waits for it,
         // and one right after READY must not meet SIGHUP's default action.
         let hangups = once ? nil : await UnixSignalsSequence(trapping: .sighup)
@@ -111,8 +119,10 @@ struct Retentiond: AsyncParsableCommand {
     /// `--init`, or the first start of the service: systemd made `StateDirectory=` for it
     /// (`$STATE_DIRECTORY`, colon-separated), and the state database belongs directly in it.
     static func stateCreation(for path: String, initialize: Bool,
-                              environment: [String: String] = ProcessInfo.processInfo.environment) -> StateDatabase.Creation {
+                              environment: [String: String] = ProcessInfo.processInfo.environment) -> StateCreation {
         if initialize { return .ifMissing }
+        // A server's database is no directory systemd made for this service: only --init creates its tables.
+        if PostgresStateStore.isURL(path) { return .refuse }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.resolvingSymlinksInPath().path
         let own = (environment["STATE_DIRECTORY"] ?? "").split(separator: ":").map {
             URL(fileURLWithPath: String($0)).standardizedFileURL.resolvingSymlinksInPath().path

@@ -29,7 +29,7 @@ struct AuditChainTests {
         engine.state = try StateDatabase(path: fixture.statePath, auditKey: key, anchor: { anchors.append($0) })
         _ = try await engine.runPass(at: EngineTests.now)
         _ = try await engine.runPass(at: EngineTests.now.addingTimeInterval(3 * 86_400))
-        #expect(try engine.state.auditRecords().count == 3)
+        #expect(try engine.database.auditRecords().count == 3)
         return (engine, anchors)
     }
 
@@ -61,22 +61,22 @@ struct AuditChainTests {
     func recomputedRewrite() async throws {
         let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short, objection"))
         let (engine, anchors) = try await Self.keyedChain(fixture)
-        let clean = try engine.state.verifyAudit(anchors: anchors.all)
+        let clean = try engine.database.verifyAudit(anchors: anchors.all)
         #expect(clean.problems.isEmpty && clean.keyedFrom == 1 && clean.macsChecked && clean.anchoredThrough == 3, "\(clean)")
         #expect(clean.uncheckedMACs == nil && clean.unkeyedUnanchored == nil)
-        let head = try #require(try engine.state.auditHead())
-        #expect(head.sequence == 3 && anchors.all.last?.hash == head.hash && anchors.all.last?.chain == engine.state.chainID)
+        let head = try #require(try engine.database.auditHead())
+        #expect(head.sequence == 3 && anchors.all.last?.hash == head.hash && anchors.all.last?.chain == engine.database.chainID)
         #expect(anchors.all.map(\.sequence) == [1, 2, 3] && anchors.all.allSatisfy { $0.mac != nil && $0.state == fixture.statePath })
 
         try Self.tamper(fixture.statePath, "UPDATE audit SET count = count - 5 WHERE sequence = 1", cutTail: true)
 
         // What verify checked before: chain, links, sequence, finished jobs — all consistent now.
-        let records = try engine.state.auditRecords()
-        let finished = try engine.state.jobs(in: [.done, .failed, .cancelled]).map(\.id)
+        let records = try engine.database.auditRecords()
+        let finished = try engine.database.jobs(in: [.done, .failed, .cancelled]).map(\.id)
         #expect(records.count == 2 && AuditRecord.verify(records, finishedJobs: finished).isEmpty)
 
         // The key: record 1's MAC no longer matches, nor record 2's (its hash moved with the chain).
-        let keyed = try engine.state.verifyAudit(anchors: [])
+        let keyed = try engine.database.verifyAudit(anchors: [])
         #expect(keyed.problems.map(\.sequence) == [1, 2], "\(keyed.problems)")
         #expect(keyed.problems.allSatisfy { $0.message.contains("MAC does not match") })
 
@@ -100,13 +100,13 @@ struct AuditChainTests {
     func truncation() async throws {
         let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short, objection"))
         let (engine, anchors) = try await Self.keyedChain(fixture)
-        let head = try #require(try engine.state.auditHead())
+        let head = try #require(try engine.database.auditHead())
         try Self.tamper(fixture.statePath, "", cutTail: true)
-        #expect(try engine.state.verifyAudit(anchors: []).problems.isEmpty, "a genuine prefix of a keyed chain carries genuine MACs")
-        let byJournal = try engine.state.verifyAudit(anchors: anchors.all)
+        #expect(try engine.database.verifyAudit(anchors: []).problems.isEmpty, "a genuine prefix of a keyed chain carries genuine MACs")
+        let byJournal = try engine.database.verifyAudit(anchors: anchors.all)
         #expect(byJournal.problems.map(\.description) == ["audit record 3: the journal anchors records up to 3 (hash \(head.hash.prefix(12))…), but the chain ends at 2: record 3 was cut off"])
         #expect(byJournal.anchoredThrough == 2)
-        #expect(try engine.state.verifyAudit(anchors: [AuditAnchor(head: head.description)!]).problems.count == 1)
+        #expect(try engine.database.verifyAudit(anchors: [AuditAnchor(head: head.description)!]).problems.count == 1)
     }
 
     @Test("MACs stripped from every record: the chain reads as never keyed, the journal's anchors carry the MACs")
@@ -114,15 +114,15 @@ struct AuditChainTests {
         let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short, objection"))
         let (engine, anchors) = try await Self.keyedChain(fixture)
         try Self.tamper(fixture.statePath, "UPDATE audit SET mac = NULL", cutTail: false)
-        let report = try engine.state.verifyAudit(anchors: [])
+        let report = try engine.database.verifyAudit(anchors: [])
         #expect(report.problems.isEmpty && report.keyedFrom == nil && report.unkeyedUnanchored == 1...3)
-        let anchored = try engine.state.verifyAudit(anchors: anchors.all)
+        let anchored = try engine.database.verifyAudit(anchors: anchors.all)
         #expect(anchored.problems.count == 3 && anchored.problems.allSatisfy { $0.message.contains("MAC (none) differs") }, "\(anchored.problems)")
         // Stripped from the tail only: the record before is keyed, so these cannot be.
         let fixture2 = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short, objection"))
         let (engine2, _) = try await Self.keyedChain(fixture2)
         try Self.tamper(fixture2.statePath, "UPDATE audit SET mac = NULL WHERE sequence = 3", cutTail: false)
-        #expect(try engine2.state.verifyAudit(anchors: []).problems.map(\.sequence) == [3])
+        #expect(try await engine2.state.verifyAudit(anchors: []).problems.map(\.sequence) == [3])
     }
 
     @Test("the chain's id changed to dodge the anchors: the MACs cover it")
@@ -157,9 +157,9 @@ struct AuditChainTests {
         let unkeyed = engine
         await #expect(throws: EngineError.self) { _ = try await unkeyed.runPass(at: EngineTests.now.addingTimeInterval(60)) }
         #expect(try keys(queue) == left, "nothing was deleted")
-        let error = try #require(throws: StateError.self) { try engine.state.checkAuditKey() }
+        let error = try #require(throws: StateError.self) { try engine.database.checkAuditKey() }
         #expect(error.message.contains("the audit chain is keyed (record 1 carries a MAC) and no key was given"))
-        #expect(try engine.state.auditRecords().count == 1)
+        #expect(try engine.database.auditRecords().count == 1)
     }
 
     @Test("records from before keying stay valid, reported as unkeyed up to the first keyed one")
@@ -170,11 +170,11 @@ struct AuditChainTests {
         _ = try await engine.runPass(at: EngineTests.now)
         engine.state = try StateDatabase(path: fixture.statePath, auditKey: Self.key)
         _ = try await engine.runPass(at: EngineTests.now.addingTimeInterval(3 * 86_400))
-        let report = try engine.state.verifyAudit(anchors: [])
+        let report = try engine.database.verifyAudit(anchors: [])
         #expect(report.problems.isEmpty && report.keyedFrom == 3 && report.unkeyedUnanchored == 1...2, "\(report)")
         // A head noted after them vouches for them too.
-        let head = try #require(try engine.state.auditHead())
-        let anchored = try engine.state.verifyAudit(anchors: [AuditAnchor(head: head.description)!])
+        let head = try #require(try engine.database.auditHead())
+        let anchored = try engine.database.verifyAudit(anchors: [AuditAnchor(head: head.description)!])
         #expect(anchored.problems.isEmpty && anchored.unkeyedUnanchored == nil)
     }
 

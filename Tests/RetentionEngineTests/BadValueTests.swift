@@ -160,9 +160,9 @@ struct BadValueTests {
         let engine = try fixture.engine { $0.maxDeleteShare = 1 }
         let report = try await engine.runPass(at: Self.now)
         let job = try #require(report.waiting.first)
-        #expect(try engine.state.jobs().map(\.notBefore) == [job.notBefore])
+        #expect(try engine.database.jobs().map(\.notBefore) == [job.notBefore])
         #expect(InstantText.format(job.notBefore) == "3026-11-20T12:00:00Z")
-        #expect(try engine.state.cancel(job.id, by: "dpo", at: Self.now).state == .cancelled)
+        #expect(try await engine.database.cancel(job.id, by: "dpo", at: Self.now).state == .cancelled)
     }
 
     @Test("a job row with an action this version does not know fails, audited as written, instead of becoming a delete; a settled batch is logged as batch-settled")
@@ -187,19 +187,19 @@ struct BadValueTests {
                 predicate: stage.predicate, state: state, plannedAt: Self.now, notBefore: Self.now, plannedCount: 2, datasetTotal: 2,
                 doneCount: 0, keysDigest: KeyDigest())
         }
-        let strange = try engine.state.insert(job(.running))
+        let strange = try engine.database.insert(job(.running))
         let state = try DatabaseQueue(path: fixture.statePath)
         try await state.write { db in try db.execute(sql: "UPDATE job SET action = 'purge' WHERE id = ?", arguments: [strange.id]) }
         // A crash left a batch of job 2 in flight: its keys are settled first, under their own event.
-        let crashed = try engine.state.insert(job(.running))
-        try engine.state.beginBatch(of: crashed.id, keys: [.integer(1)])
+        let crashed = try engine.database.insert(job(.running))
+        try engine.database.beginBatch(of: crashed.id, keys: [.integer(1)])
         let report = try await engine.runPass(at: Self.now)
         let failed = try #require(report.finished.first { $0.id == strange.id })
         #expect(failed.state == .failed && failed.doneCount == 0)
         #expect(failed.reason == "the state database holds an action this retentiond does not know: 'purge'")
-        let audit = try #require(try engine.state.auditRecords().first { $0.job == strange.id })
+        let audit = try #require(try engine.database.auditRecords().first { $0.job == strange.id })
         #expect(audit.action == "purge" && audit.outcome == "failed")
-        #expect(try engine.state.verifyAudit().problems.isEmpty)
+        #expect(try engine.database.verifyAudit().problems.isEmpty)
         #expect(capture.events(.batchSettled).map { $0.metadata["job_id"] } == ["\(crashed.id)"])
         #expect(report.finished.first { $0.id == crashed.id }?.doneCount == 2)
         #expect(try keys(queue, "seconds").isEmpty)
@@ -268,13 +268,13 @@ struct BadValueTests {
         } throws: { error in "\(error)".contains("285 days after the last pass") && "\(error)".contains("retentionctl clock accept") }
         #expect(try keys(queue, "seconds") == [2])
         // Someone accepts the wrong clock anyway; a pass runs under it and deletes record 2.
-        _ = try engine.state.acceptClock(at: Self.now.addingTimeInterval(285 * day), by: "operator")
+        _ = try engine.database.acceptClock(at: Self.now.addingTimeInterval(285 * day), by: "operator")
         _ = try await engine.runPass(at: Self.now.addingTimeInterval(285 * day + 60))
         #expect(try keys(queue, "seconds").isEmpty)
         // The clock is corrected: every pass refuses (earlier than the last) until the clock is accepted again.
         let corrected = Self.now.addingTimeInterval(2 * day)
         await #expect(throws: EngineError.self) { _ = try await engine.runPass(at: corrected) }
-        #expect(try engine.state.acceptClock(at: corrected, by: "dpo") == 2)
+        #expect(try engine.database.acceptClock(at: corrected, by: "dpo") == 2)
         _ = try await engine.runPass(at: corrected.addingTimeInterval(1))
         let results = try await DatabaseQueue(path: fixture.statePath).read { db in
             try Row.fetchAll(db, sql: "SELECT result, voided_by FROM pass ORDER BY id").map { ($0["result"] as String?, $0["voided_by"] as String?) }
@@ -304,18 +304,18 @@ struct BadValueTests {
         engine.options.batchSize = 100
         let held = try #require(try await engine.runPass(at: Self.now).waiting.first)
         #expect(held.state == .awaitingApproval && held.plannedCount == 12)
-        _ = try engine.state.approve(held.id, by: "dpo", at: Self.now)
+        _ = try await engine.database.approve(held.id, by: "dpo", at: Self.now)
         // After the approval, 5,000 rows appear back-dated.
         try await queue.write { db in
             for id in 1_000...5_999 { try db.execute(sql: "INSERT INTO seconds VALUES (?, ?)", arguments: [id, old]) }
         }
         let report = try await engine.runPass(at: Self.now.addingTimeInterval(60))
-        let again = try #require(try engine.state.job(held.id))
+        let again = try #require(try engine.database.job(held.id))
         #expect(again.state == .awaitingApproval, "\(report.finished)")
         #expect(again.plannedCount == 5_012 && again.reason?.contains("more than the 12 it was planned and approved for") == true, "\(again)")
         #expect(try keys(queue, "seconds").count == 5_020, "nothing deleted beyond the approval")
         // Approved again, for the new count: it finishes.
-        _ = try engine.state.approve(held.id, by: "dpo", at: Self.now.addingTimeInterval(120))
+        _ = try await engine.database.approve(held.id, by: "dpo", at: Self.now.addingTimeInterval(120))
         let last = try await engine.runPass(at: Self.now.addingTimeInterval(180))
         #expect(last.finished.first { $0.id == held.id }?.doneCount == 5_012)
         #expect(try keys(queue, "seconds") == Set(13...20))

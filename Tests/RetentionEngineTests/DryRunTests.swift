@@ -45,12 +45,12 @@ struct DryRunTests {
         var dry = engine
         dry.options.dryRun = true
         let before = try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
-        let jobsBefore = try engine.state.jobs()
-        let lastPass = try engine.state.lastPassClock()
+        let jobsBefore = try engine.database.jobs()
+        let lastPass = try engine.database.lastPassClock()
         let preview = try await dry.runPass(at: now)
         #expect(try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before, "the dry run wrote to a file")
-        #expect(try engine.state.jobs() == jobsBefore)
-        #expect(try engine.state.lastPassClock() == lastPass)
+        #expect(try engine.database.jobs() == jobsBefore)
+        #expect(try engine.database.lastPassClock() == lastPass)
         let report = try await engine.runPass(at: now)
         #expect(Self.outcomes(preview) == Self.outcomes(report))
         // An open job keeps its id in the dry run; a new one has none yet.
@@ -169,8 +169,8 @@ struct DryRunTests {
         // One approved, and the grace window over: the open jobs run; `short` plans its next 2
         // records (ages 88 and 89 two days on), after the 11 the approved job deletes — the dry
         // run counts them without the 11, as the pass finds them.
-        let held = try #require(try engine.state.jobs(in: [.awaitingApproval]).first)
-        _ = try engine.state.approve(held.id, by: "dpo", at: now.addingTimeInterval(3_600))
+        let held = try #require(try engine.database.jobs(in: [.awaitingApproval]).first)
+        _ = try await engine.database.approve(held.id, by: "dpo", at: now.addingTimeInterval(3_600))
         let third = try await Self.dryRunThenPass(engine, at: now.addingTimeInterval(2 * 86_400), files: files)
         #expect(third.finished.contains { $0.id == held.id && $0.state == .done && $0.doneCount == 11 })
         #expect(third.finished.contains { $0.dataset == "copies" && $0.action == .anonymize && $0.doneCount == 94 })
@@ -184,9 +184,9 @@ struct DryRunTests {
         let engine = try fixture.engine()
         let now = EngineTests.now
         _ = try await engine.runPass(at: now)
-        let held = try #require(try engine.state.jobs(in: [.awaitingApproval]).first)
-        _ = try engine.state.approve(held.id, by: "dpo", at: now)
-        _ = try engine.state.addHold(.dataset(store: "crm", dataset: "records"), reason: "litigation", by: "legal", at: now)
+        let held = try #require(try engine.database.jobs(in: [.awaitingApproval]).first)
+        _ = try await engine.database.approve(held.id, by: "dpo", at: now)
+        _ = try engine.database.addHold(.dataset(store: "crm", dataset: "records"), reason: "litigation", by: "legal", at: now)
         let report = try await Self.dryRunThenPass(engine, at: now.addingTimeInterval(60), files: [fixture.databasePath, fixture.statePath])
         #expect(report.waiting.first?.reason?.contains("paused by hold") == true)
     }

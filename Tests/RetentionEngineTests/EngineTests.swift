@@ -99,11 +99,11 @@ struct EngineTests {
         let again = try await engine.runPass(at: Self.now)
         #expect(again.finished.isEmpty)
         #expect(try keys(queue).count == 29)
-        let audit = try engine.state.verifyAudit()
+        let audit = try engine.database.verifyAudit()
         #expect(audit.records == 1 && audit.problems.isEmpty)
         var digest = KeyDigest()
         digest.add((30...100).map { RecordKey.integer(Int64($0)) })
-        #expect(try engine.state.auditRecords().first?.keysSHA256 == digest.hex)
+        #expect(try engine.database.auditRecords().first?.keysSHA256 == digest.hex)
     }
 
     @Test("--dry-run changes neither the store nor the state database")
@@ -115,8 +115,8 @@ struct EngineTests {
         let report = try await engine.runPass(at: Self.now)
         #expect(report.wouldPlan.map(\.due) == [94, 11])
         #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.databasePath)) == before)
-        #expect(try engine.state.jobs().isEmpty)
-        #expect(try engine.state.lastPassClock() == nil)
+        #expect(try engine.database.jobs().isEmpty)
+        #expect(try engine.database.lastPassClock() == nil)
     }
 
     @Test("the mass-deletion guard holds a big job until approved")
@@ -133,7 +133,7 @@ struct EngineTests {
         let undecided = try await engine.runPass(at: Self.now.addingTimeInterval(30))
         #expect(undecided.waiting.map(\.id) == [first.waiting[0].id])
         #expect(try keys(queue).count == 100)
-        _ = try engine.state.approve(first.waiting[0].id, by: "dpo", at: Self.now)
+        _ = try await engine.database.approve(first.waiting[0].id, by: "dpo", at: Self.now)
         let second = try await engine.runPass(at: Self.now.addingTimeInterval(60))
         #expect(second.finished.map(\.doneCount) == [71])
         #expect(try keys(queue).count == 29)
@@ -161,10 +161,10 @@ struct EngineTests {
         // Still inside the window: nothing happens.
         _ = try await engine.runPass(at: Self.now.addingTimeInterval(86_400))
         #expect(try keys(queue).count == 100)
-        _ = try engine.state.cancel(job.id, by: "dpo", at: Self.now)
-        #expect(try engine.state.job(job.id)?.state == .cancelled)
-        #expect(throws: DecisionError.self) { try engine.state.cancel(job.id, by: "dpo", at: Self.now) }
-        #expect(try engine.state.auditRecords().map(\.outcome) == ["cancelled"])
+        _ = try await engine.database.cancel(job.id, by: "dpo", at: Self.now)
+        #expect(try engine.database.job(job.id)?.state == .cancelled)
+        await #expect(throws: DecisionError.self) { try await engine.database.cancel(job.id, by: "dpo", at: Self.now) }
+        #expect(try engine.database.auditRecords().map(\.outcome) == ["cancelled"])
     }
 
     @Test("refuses to act when the clock is earlier than the last pass")
@@ -183,11 +183,11 @@ struct EngineTests {
         let fixture = Fixture(rules: Self.rules, stores: Self.stores("short"))
         let queue = try Self.seed(fixture)
         let engine = try fixture.engine { $0.maxDeleteShare = 1 }
-        let store = try engine.state.addHold(.store("crm"), reason: "case 1", by: "legal", at: Self.now)
+        let store = try engine.database.addHold(.store("crm"), reason: "case 1", by: "legal", at: Self.now)
         var report = try await engine.runPass(at: Self.now)
         #expect(report.heldDatasets.count == 1 && report.finished.isEmpty)
-        _ = try engine.state.releaseHold(store.id, by: "legal", at: Self.now)
-        _ = try engine.state.addHold(.record(store: "crm", dataset: "records", key: .integer(50)), reason: "case 2", by: "legal", at: Self.now)
+        _ = try engine.database.releaseHold(store.id, by: "legal", at: Self.now)
+        _ = try engine.database.addHold(.record(store: "crm", dataset: "records", key: .integer(50)), reason: "case 2", by: "legal", at: Self.now)
         report = try await engine.runPass(at: Self.now.addingTimeInterval(1))
         #expect(report.finished.first?.doneCount == 70)
         #expect(try keys(queue) == Set(1...29).union([50]))
@@ -253,23 +253,23 @@ struct EngineTests {
         _ = try Self.seed(fixture)
         let engine = try fixture.engine { $0.maxDeleteShare = 1 }
         _ = try await engine.runPass(at: Self.now)
-        #expect(try engine.state.verifyAudit().problems.isEmpty)
+        #expect(try engine.database.verifyAudit().problems.isEmpty)
         let state = try DatabaseQueue(path: fixture.statePath)
         await #expect(throws: DatabaseError.self) { try await state.write { db in try db.execute(sql: "UPDATE audit SET count = 1") } }
         // Someone with the file drops the guards and edits: verify must notice each kind of change.
         try await state.write { db in try db.execute(sql: "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete") }
         try await state.write { db in try db.execute(sql: "UPDATE audit SET count = count + 1 WHERE sequence = 1") }
-        #expect(try engine.state.verifyAudit().problems.map(\.message).contains { $0.contains("altered") })
+        #expect(try engine.database.verifyAudit().problems.map(\.message).contains { $0.contains("altered") })
         try await state.write { db in try db.execute(sql: "UPDATE audit SET count = count - 1 WHERE sequence = 1") }
-        #expect(try engine.state.verifyAudit().problems.isEmpty)
+        #expect(try engine.database.verifyAudit().problems.isEmpty)
         try await state.write { db in try db.execute(sql: "DELETE FROM audit WHERE sequence = 2") }
-        #expect(try engine.state.verifyAudit().problems.map(\.message).contains { $0.contains("removed") })
+        #expect(try engine.database.verifyAudit().problems.map(\.message).contains { $0.contains("removed") })
         try await state.write { db in
             try db.execute(sql: """
                 INSERT INTO audit SELECT 2, job, rule, store, dataset, stage, action, outcome, cutoff, 5, started_at, finished_at,
                                          keys_sha256, hash, hash, note, mac FROM audit WHERE sequence = 1
                 """)
         }
-        #expect(!(try engine.state.verifyAudit().problems.isEmpty))
+        #expect(!(try engine.database.verifyAudit().problems.isEmpty))
     }
 }

@@ -361,14 +361,14 @@ struct FilesHostileTests {
         first.stopRequested = { batches.load(ordering: .relaxed) >= 1 }
         let stopped = try await first.runPass(at: Self.now) { _ in batches.add(1, ordering: .relaxed) }
         #expect(stopped.finished.isEmpty)
-        let running = try first.state.jobs(in: [.running])
+        let running = try first.database.jobs(in: [.running])
         #expect(running.map(\.doneCount) == [4])
         // A new process walks the tree afresh: the last key is not in its listing.
         let second = try fixture.engine { $0.maxDeleteShare = 1; $0.batchSize = 4 }
         let report = try await second.runPass(at: Self.now)
         #expect(report.finished.map(\.id) == running.map(\.id), "the same job finishes; no second job is needed")
         #expect(report.finished.map(\.doneCount) == [12])
-        #expect(try second.state.jobs().count == 1)
+        #expect(try second.database.jobs().count == 1)
         #expect(Self.names(in: root + "/a").isEmpty && Self.names(in: root + "/a.b").isEmpty && Self.names(in: root + "/c").isEmpty)
     }
 

@@ -26,7 +26,7 @@ struct HoldKeyTests {
 
     static func hold(_ engine: Engine, _ store: String, _ dataset: String, _ typed: String) async throws -> KeyLookup {
         let lookup = try await engine.lookUp(store: store, dataset: dataset, typed: typed)
-        _ = try engine.state.addHold(.record(store: store, dataset: dataset, key: lookup.key), reason: "case", by: "legal", at: now)
+        _ = try engine.database.addHold(.record(store: store, dataset: dataset, key: lookup.key), reason: "case", by: "legal", at: now)
         return lookup
     }
 
@@ -113,7 +113,7 @@ struct HoldKeyTests {
         let engine = try fixture.engine { $0.maxDeleteShare = 1 }
         // As the state database of an older version has it: `RecordKey(parsing: "007")` was 7.
         try Self.legacyHold(fixture, store: "crm", dataset: "contacts")
-        #expect(try engine.state.holds().map(\.scope) == [.record(store: "crm", dataset: "contacts", key: .integer(7))])
+        #expect(try engine.database.holds().map(\.scope) == [.record(store: "crm", dataset: "contacts", key: .integer(7))])
         _ = try await engine.runPass(at: Self.now)
         let left = try Self.phones(queue)
         #expect(left == ["007", "7"])

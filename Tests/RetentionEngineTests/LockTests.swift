@@ -74,8 +74,8 @@ struct LockTests {
     /// The change is refused with a message containing `expected`, and a pass under it deletes nothing.
     static func refused(_ fixture: Fixture, _ queue: DatabaseQueue, _ expected: String) async throws {
         let engine = try fixture.engine()
-        #expect {
-            try engine.checkLocks()
+        await #expect {
+            try await engine.checkLocks()
         } throws: { error in
             "\(error)".contains(expected) ? true : { Issue.record("\(error)"); return false }()
         }
@@ -95,9 +95,9 @@ struct LockTests {
         // Renamed but still bound: accepted, and the new name is remembered as well.
         var renamedBound = fixture
         renamedBound.storesText = Self.stores(dataset: "records_v2")
-        try renamedBound.engine().checkLocks()
+        try await renamedBound.engine().checkLocks()
         _ = try await renamedBound.engine().runPass(at: Self.now.addingTimeInterval(120))
-        let bindings = try renamedBound.engine().state.lockedRules().first?.form?.bindings.map(\.dataset)
+        let bindings = try await renamedBound.engine().state.lockedRules().first?.form?.bindings.map(\.dataset)
         #expect(bindings == ["records", "records_v2"])
     }
 
@@ -123,11 +123,11 @@ struct LockTests {
         try await Self.refused(other, queue, "a locked rule's 'when:' may only widen")
         var wider = fixture
         wider.rulesText = Self.rules.replacingOccurrences(of: "when: \"status = 'signed'\"", with: "when: \"status = 'draft' or status = 'signed'\"")
-        try wider.engine().checkLocks()
+        try await wider.engine().checkLocks()
         var none = fixture
         none.rulesText = Self.rules.replacingOccurrences(of: "    when: \"status = 'signed'\"\n", with: "")
         #expect(none.rulesText != Self.rules)
-        try none.engine().checkLocks()
+        try await none.engine().checkLocks()
     }
 
     @Test("every stage is remembered: an earlier first stage, an added stage, another zone or an earlier alignment is refused; later is accepted")
@@ -148,10 +148,10 @@ struct LockTests {
         var later = fixture
         later.rulesText = Self.rules.replacingOccurrences(of: "{after: 5y, then: restrict}", with: "{after: 6y, then: restrict}")
             .replacingOccurrences(of: "    when: \"status = 'signed'\"\n", with: "")
-        try later.engine().checkLocks()
+        try await later.engine().checkLocks()
         var dropped = fixture
         dropped.rulesText = Self.rules.replacingOccurrences(of: "      - {after: 5y, then: restrict}\n", with: "")
-        try dropped.engine().checkLocks()
+        try await dropped.engine().checkLocks()
     }
 
     @Test("a dataset removed from the stores file altogether is no longer touched by retentiond: accepted; brought back unbound: refused")
@@ -159,7 +159,7 @@ struct LockTests {
         let (fixture, queue) = try await Self.seeded()
         var removed = fixture
         removed.storesText = "version: 1\nstores: {}\n"
-        try removed.engine().checkLocks()
+        try await removed.engine().checkLocks()
         _ = try await removed.engine().runPass(at: Self.now.addingTimeInterval(60))
         var back = fixture
         back.storesText = Self.stores(binding: "short")

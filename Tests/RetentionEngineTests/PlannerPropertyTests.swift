@@ -146,7 +146,7 @@ struct PlannerPropertyTests {
         let engine = try fixture.engine { $0.maxDeleteShare = 1; $0.batchSize = g.int(1...40) }
         let held = Set((0..<5).map { _ in Int64(g.int(1...150)) })
         for key in held {
-            _ = try engine.state.addHold(.record(store: "db", dataset: "records", key: .integer(key)), reason: "test", by: "t", at: now)
+            _ = try engine.database.addHold(.record(store: "db", dataset: "records", key: .integer(key)), reason: "test", by: "t", at: now)
         }
 
         // The oracle.
@@ -211,8 +211,8 @@ struct PlannerPropertyTests {
         let restricted = try await queue.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM records WHERE restricted_at IS NOT NULL")) }
         #expect(restricted == expectRestricted, "\(context)")
         // Counts and audit agree with what happened.
-        let jobs = try engine.state.jobs()
+        let jobs = try engine.database.jobs()
         #expect(jobs.filter { $0.action == .delete }.reduce(0) { $0 + $1.doneCount } == expectDeleted.count)
-        #expect(try engine.state.verifyAudit().problems.isEmpty)
+        #expect(try engine.database.verifyAudit().problems.isEmpty)
     }
 }

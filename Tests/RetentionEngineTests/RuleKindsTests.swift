@@ -143,17 +143,17 @@ struct RuleKindsTests {
         #expect(deferredEvents.first?.metadata["obligations"] == "kmbe-tax-documents")
         #expect(capture.events(.deadlineMissed).map { $0.metadata["rule"] } == ["kfs-user-account-deletion-requests"])
         #expect(capture.events(.deadlineMissed).first?.metadata["count"] == "1")
-        let restriction = try #require(try engine.state.auditRecords().first { $0.action == "restrict" })
+        let restriction = try #require(try engine.database.auditRecords().first { $0.action == "restrict" })
         #expect(restriction.rule == "kmbe-erasure-request" && restriction.count == 1)
         #expect(restriction.note == "erasure under rule kmbe-erasure-request deferred by rule kmbe-tax-documents until 2031-12-31T23:00:00Z")
-        #expect(try engine.state.verifyAudit().problems.isEmpty)
+        #expect(try engine.database.verifyAudit().problems.isEmpty)
         // The daemon wakes by the moment the tax period ends.
         let wake = try #require(try await engine.nextWake(after: Self.now))
         #expect(wake <= Self.taxPeriodEnd)
 
         // Five years on (the clock check wants a person's word for such a gap): a pass just before
         // the tax period ends keeps the invoice; one at its end deletes it.
-        _ = try engine.state.acceptClock(at: Self.taxPeriodEnd.addingTimeInterval(-2), by: "test: five years later")
+        _ = try engine.database.acceptClock(at: Self.taxPeriodEnd.addingTimeInterval(-2), by: "test: five years later")
         _ = try await engine.runPass(at: Self.taxPeriodEnd.addingTimeInterval(-1))
         #expect(try remaining("invoices").contains(1))
         let missedBefore = capture.events(.deadlineMissed).count
@@ -161,7 +161,7 @@ struct RuleKindsTests {
         #expect(!(try remaining("invoices").contains(1)))
         #expect(last.finished.contains { $0.rule == "kmbe-erasure-request" && $0.action == .delete && $0.doneCount == 1 })
         #expect(capture.events(.deadlineMissed).count == missedBefore, "a deferred erasure done when its obligation ends is not late")
-        #expect(try engine.state.verifyAudit().problems.isEmpty)
+        #expect(try engine.database.verifyAudit().problems.isEmpty)
     }
 
     @Test("SQLite: KYOCERA's account rules delete as the policy says; an erased invoice is restricted until its tax period ends")
@@ -275,7 +275,7 @@ extension RuleKindsTests {
             """
         changed.storesText = stores("short, tax")
         let engine = try changed.engine()
-        _ = try engine.state.approve(held.id, by: "dpo", at: Self.now.addingTimeInterval(1))
+        _ = try await engine.database.approve(held.id, by: "dpo", at: Self.now.addingTimeInterval(1))
         let second = try await engine.runPass(at: Self.now.addingTimeInterval(2))
         #expect(second.finished.first { $0.id == held.id }?.doneCount == 50)
         let left = try await queue.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT type FROM records") }

@@ -1,14 +1,16 @@
 import Foundation
 import GRDB
+import PostgresState
 @testable import RetentionEngine
 import RetentionRules
 import Testing
 import TestSupport
 
-/// What the engine relies on of its state, checked through `any StateStore` — so that another
-/// backend (PostgreSQL, next) can run the same checks — here on the SQLite `StateDatabase`, made
-/// through its creation path. The last two pin what existing state databases were written with:
-/// the text a SQLite job row holds, and the schema and migration identifiers.
+/// What the engine relies on of its state, checked through `any StateStore` and `any
+/// StateBackend` on both backends — the SQLite `StateDatabase` and the `PostgresStateStore`
+/// (skipped without the test cluster of `scripts/with-postgres`), each made through its creation
+/// path. The last two pin what existing state databases were written with: the text a SQLite job
+/// row holds, and the schema and migration identifiers.
 @Suite("State store")
 struct StateStoreTests {
     static let now = Date(timeIntervalSince1970: 1_795_176_000)      // 2026-11-20T12:00:00Z
@@ -20,90 +22,112 @@ struct StateStoreTests {
         return (directory, try StateDatabase(path: directory.path + "/state.sqlite", creation: .ifMissing))
     }
 
+    enum Backend: String, CaseIterable, CustomTestStringConvertible {
+        case sqlite, postgres
+        var testDescription: String { rawValue }
+    }
+
+    /// A new state database of `backend` (kept alive by the returned directory); nil for
+    /// PostgreSQL without a test cluster.
+    static func open(_ backend: Backend) async throws -> (TemporaryDirectory, any StateBackend)? {
+        let directory = TemporaryDirectory()
+        switch backend {
+        case .sqlite:
+            return (directory, try StateDatabase(path: directory.path + "/state.sqlite", creation: .ifMissing))
+        case .postgres:
+            guard let database = try PostgresTestDatabase.create() else { return nil }
+            return (directory, try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, creation: .ifMissing))
+        }
+    }
+
     static func job(_ state: Job.State = .planned) -> Job {
         Job(id: 0, store: "app", dataset: "events", rule: "events", stage: 1, action: .anonymize, isViolation: false,
             cutoff: now - day, predicate: .before(columns: ["created"], cutoff: now - day), state: state, plannedAt: now,
             notBefore: now, plannedCount: 3, datasetTotal: 10, doneCount: 0, keysDigest: KeyDigest(), note: "a note")
     }
 
-    @Test("jobs: inserted with an id, read back as saved, listed by state oldest first, ended with their audit record")
-    func jobs() throws {
-        let (directory, database) = try sqlite()
-        let state: any StateStore = database
-        let first = try state.insert(Self.job())
+    @Test("jobs: inserted with an id, read back as saved, listed by state oldest first, ended with their audit record", arguments: Backend.allCases)
+    func jobs(backend: Backend) async throws {
+        guard let opened = try await Self.open(backend) else { return }
+        let (directory, state) = opened
+        let first = try await state.insert(Self.job())
         #expect(first.id > 0)
-        #expect(try state.job(first.id) == first)
+        #expect(try await state.job(first.id) == first)
         var running = first
         (running.state, running.startedAt, running.doneCount, running.lastKey) = (.running, Self.now, 2, .integer(7))
         running.keysDigest.add([.integer(6), .integer(7)])
-        try state.update(running)
-        #expect(try state.job(first.id) == running)
-        let second = try state.insert(Self.job(.awaitingApproval))
-        #expect(try state.jobs(in: [.running]).map(\.id) == [first.id])
-        #expect(try state.jobs(in: [.awaitingApproval, .running]).map(\.id) == [first.id, second.id])
-        #expect(try state.jobs(in: []).count == 2)
+        try await state.update(running)
+        #expect(try await state.job(first.id) == running)
+        let second = try await state.insert(Self.job(.awaitingApproval))
+        #expect(try await state.jobs(in: [.running]).map(\.id) == [first.id])
+        #expect(try await state.jobs(in: [.awaitingApproval, .running]).map(\.id) == [first.id, second.id])
+        #expect(try await state.jobs(in: []).count == 2)
         var done = running
         (done.state, done.finishedAt) = (.done, Self.now + 60)
-        let record = try state.finish(done)
+        let record = try await state.finish(done)
         #expect(record.sequence == 1 && record.job == first.id && record.action == "anonymize" && record.outcome == "done")
         #expect(record.count == 2 && record.keysSHA256 == done.keysDigest.hex && record.note == "a note")
         #expect(record.startedAt == "2026-11-20T12:00:00Z" && record.finishedAt == "2026-11-20T12:01:00Z")
-        #expect(try state.job(first.id) == done)
-        #expect(try database.verifyAudit().problems.isEmpty)
+        #expect(try await state.job(first.id) == done)
+        #expect(try await state.verifyAudit(anchors: []).problems.isEmpty)
         _ = directory
+        await (state as? PostgresStateStore)?.close()
     }
 
-    @Test("the batch in flight: its keys are kept until the batch is finished or the job ends")
-    func batches() throws {
-        let (directory, database) = try sqlite()
-        let state: any StateStore = database
-        let job = try state.insert(Self.job(.running))
-        #expect(try state.pendingBatch(of: job.id) == nil)
+    @Test("the batch in flight: its keys are kept until the batch is finished or the job ends", arguments: Backend.allCases)
+    func batches(backend: Backend) async throws {
+        guard let opened = try await Self.open(backend) else { return }
+        let (directory, state) = opened
+        let job = try await state.insert(Self.job(.running))
+        #expect(try await state.pendingBatch(of: job.id) == nil)
         let keys: [RecordKey] = [.integer(1), .integer(2), .integer(3), .integer(4), .integer(9), .text("a")]
-        try state.beginBatch(of: job.id, keys: keys)
-        #expect(Set(try state.pendingBatch(of: job.id) ?? []) == Set(keys))
+        try await state.beginBatch(of: job.id, keys: keys)
+        #expect(Set(try await state.pendingBatch(of: job.id) ?? []) == Set(keys))
         var progressed = job
         progressed.doneCount = 6
-        try state.finishBatch(of: progressed)
-        #expect(try state.pendingBatch(of: job.id) == nil)
-        #expect(try state.job(job.id)?.doneCount == 6)
-        try state.beginBatch(of: job.id, keys: [.integer(10)])
+        try await state.finishBatch(of: progressed)
+        #expect(try await state.pendingBatch(of: job.id) == nil)
+        #expect(try await state.job(job.id)?.doneCount == 6)
+        try await state.beginBatch(of: job.id, keys: [.integer(10)])
         var failed = progressed
         (failed.state, failed.reason, failed.finishedAt) = (.failed, "the store went away", Self.now)
-        try state.finish(failed)
-        #expect(try state.pendingBatch(of: job.id) == nil)
+        try await state.finish(failed)
+        #expect(try await state.pendingBatch(of: job.id) == nil)
         _ = directory
+        await (state as? PostgresStateStore)?.close()
     }
 
-    @Test("passes: the clock may not go back, nor jump further ahead than the gap allowed")
-    func passes() throws {
-        let (directory, database) = try sqlite()
-        let state: any StateStore = database
-        try state.checkAuditKey()
-        let pass = try state.beginPass(at: Self.now, maximumGap: nil)
-        try state.finishPass(pass, at: Self.now, result: "done")
-        #expect(throws: StateError.self) { try state.beginPass(at: Self.now - 1, maximumGap: nil) }
-        #expect(throws: StateError.self) { try state.beginPass(at: Self.now + 40 * Self.day, maximumGap: 30 * Self.day) }
-        #expect(try state.beginPass(at: Self.now + Self.day, maximumGap: 30 * Self.day) > pass)
-        #expect(try database.lastPassClock() == Self.now + Self.day)
+    @Test("passes: the clock may not go back, nor jump further ahead than the gap allowed", arguments: Backend.allCases)
+    func passes(backend: Backend) async throws {
+        guard let opened = try await Self.open(backend) else { return }
+        let (directory, state) = opened
+        try await state.checkAuditKey()
+        let pass = try await state.beginPass(at: Self.now, maximumGap: nil)
+        try await state.finishPass(pass, at: Self.now, result: "done")
+        await #expect(throws: StateError.self) { try await state.beginPass(at: Self.now - 1, maximumGap: nil) }
+        await #expect(throws: StateError.self) { try await state.beginPass(at: Self.now + 40 * Self.day, maximumGap: 30 * Self.day) }
+        #expect(try await state.beginPass(at: Self.now + Self.day, maximumGap: 30 * Self.day) > pass)
+        #expect(try await state.lastPassClock() == Self.now + Self.day)
         _ = directory
+        await (state as? PostgresStateStore)?.close()
     }
 
-    @Test("holds in force and locked rules, as remembered")
-    func holdsAndLocks() throws {
-        let (directory, database) = try sqlite()
-        let state: any StateStore = database
-        let held = try database.addHold(.record(store: "app", dataset: "events", key: .text("007")), reason: "case 1", by: "dpo", at: Self.now)
-        let released = try database.addHold(.store("app"), reason: "case 2", by: "dpo", at: Self.now)
-        #expect(try database.releaseHold(released.id, by: "dpo", at: Self.now))
-        #expect(try state.holds().map(\.scope) == [held.scope])
+    @Test("holds in force and locked rules, as remembered", arguments: Backend.allCases)
+    func holdsAndLocks(backend: Backend) async throws {
+        guard let opened = try await Self.open(backend) else { return }
+        let (directory, state) = opened
+        let held = try await state.addHold(.record(store: "app", dataset: "events", key: .text("007")), reason: "case 1", by: "dpo", at: Self.now)
+        let released = try await state.addHold(.store("app"), reason: "case 2", by: "dpo", at: Self.now)
+        #expect(try await state.releaseHold(released.id, by: "dpo", at: Self.now))
+        #expect(try await state.holds().map(\.scope) == [held.scope])
         let locked = LockedRule(rule: "tax", anchor: ["closed_at"], stages: [], retention: "stages", kind: .obligation, recordedAt: Self.now, form: nil)
-        try state.remember([locked])
+        try await state.remember([locked])
         var later = locked
         later.recordedAt = Self.now + Self.day
-        try state.remember([later])
-        #expect(try state.lockedRules() == [later])
+        try await state.remember([later])
+        #expect(try await state.lockedRules() == [later])
         _ = directory
+        await (state as? PostgresStateStore)?.close()
     }
 
     @Test("a job row holds the text earlier versions wrote: ISO 8601 instants, sorted JSON, the digest's state text")

@@ -147,7 +147,7 @@ struct StoreKindsTests {
         #expect(report.finished.last?.doneCount == 3)
         var digest = KeyDigest()
         digest.add([RecordKey.text("a"), .text("b"), .text("c")])
-        #expect(try engine.state.auditRecords().last?.keysSHA256 == digest.hex)
+        #expect(try engine.database.auditRecords().last?.keysSHA256 == digest.hex)
         let requests = try String(contentsOfFile: log, encoding: .utf8)
         #expect(requests.contains("\"cutoff\":\"2025-12-31T12:00:00.000001Z\""))
 

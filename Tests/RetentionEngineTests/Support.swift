@@ -49,3 +49,12 @@ func utc(_ text: String) -> Date { SQLiteTimeText.parse(text)! }
 func keys(_ queue: DatabaseQueue, _ table: String = "records") throws -> Set<Int64> {
     try queue.read { db in Set(try Int64.fetchAll(db, sql: "SELECT id FROM \(table)")) }
 }
+
+extension Engine {
+    /// The SQLite state database the fixture's engine keeps its state in, for what a test reads
+    /// of it directly (synchronously).
+    var database: StateDatabase {
+        guard let database = state as? StateDatabase else { preconditionFailure("the fixture's engine keeps its state in SQLite") }
+        return database
+    }
+}

@@ -44,7 +44,7 @@ struct UnreadableJobTests {
         }
         let engine = try fixture.engine()
         let stage = try #require(engine.policies.first?.stages(at: Self.now).first)
-        let job = try engine.state.insert(Job(id: 0, store: "app", dataset: "events", rule: "events", stage: 0, action: .delete, isViolation: false,
+        let job = try engine.database.insert(Job(id: 0, store: "app", dataset: "events", rule: "events", stage: 0, action: .delete, isViolation: false,
                                               cutoff: stage.cutoff, predicate: .always, state: .running, plannedAt: Self.now,
                                               notBefore: Self.now, plannedCount: 4, datasetTotal: 4, doneCount: 0, keysDigest: KeyDigest()))
         try await DatabaseQueue(path: fixture.statePath).write { db in try db.execute(sql: corrupt, arguments: [job.id]) }
@@ -60,7 +60,7 @@ struct UnreadableJobTests {
     @Test("a job row whose action is 'frobnicate' fails with the reason, deletes nothing, and is audited as written")
     func unknownAction() async throws {
         let (fixture, engine, store, id) = try await scenario("UPDATE job SET action = 'frobnicate' WHERE id = ?")
-        let listed = try #require(try engine.state.job(id))
+        let listed = try #require(try engine.database.job(id))
         #expect(listed.unreadable == "the state database holds an action this retentiond does not know: 'frobnicate'")
         #expect(listed.action != .delete && listed.predicate == .never)
         let report = try await engine.runPass(at: Self.now)
@@ -69,9 +69,9 @@ struct UnreadableJobTests {
         #expect(failed.reason == "the state database holds an action this retentiond does not know: 'frobnicate'")
         #expect(try keys(store, "events") == [1, 2, 3, 4], "nothing deleted for the unreadable job")
         #expect(report.waiting.map(\.state) == [.awaitingApproval], "the stage planned anew waits for approval")
-        let audit = try #require(try engine.state.auditRecords().first { $0.job == id })
+        let audit = try #require(try engine.database.auditRecords().first { $0.job == id })
         #expect(audit.action == "frobnicate" && audit.outcome == "failed" && audit.count == 0)
-        #expect(try engine.state.verifyAudit().problems.isEmpty)
+        #expect(try engine.database.verifyAudit().problems.isEmpty)
         #expect(try await column("action", of: id, in: fixture) == "frobnicate", "the row keeps what it held")
         #expect(try await column("predicate", of: id, in: fixture) == #"{"op":"always"}"#)
     }
@@ -84,7 +84,7 @@ struct UnreadableJobTests {
     func unreadableColumn(column name: String, value: String, reason: String) async throws {
         let (fixture, engine, store, id) = try await scenario("UPDATE job SET \(name) = \(value) WHERE id = ?")
         let before = try await column(name, of: id, in: fixture)
-        #expect(try engine.state.jobs().first { $0.id == id }?.unreadable?.hasPrefix(reason) == true, "the listing still reads")
+        #expect(try engine.database.jobs().first { $0.id == id }?.unreadable?.hasPrefix(reason) == true, "the listing still reads")
         let report = try await engine.runPass(at: Self.now)
         let failed = try #require(report.finished.first { $0.id == id })
         #expect(failed.state == .failed && failed.doneCount == 0)
@@ -92,17 +92,17 @@ struct UnreadableJobTests {
         #expect(try keys(store, "events") == [1, 2, 3, 4])
         #expect(try await column(name, of: id, in: fixture) == before)
         #expect(try await column("state", of: id, in: fixture) == "failed")
-        #expect(try engine.state.auditRecords().first { $0.job == id }?.outcome == "failed")
-        #expect(try engine.state.verifyAudit().problems.isEmpty)
+        #expect(try engine.database.auditRecords().first { $0.job == id }?.outcome == "failed")
+        #expect(try engine.database.verifyAudit().problems.isEmpty)
     }
 
     @Test("an unreadable job awaiting approval cannot be approved; it can be cancelled, and is audited as written")
     func approval() async throws {
         let (_, engine, _, id) = try await scenario("UPDATE job SET action = 'frobnicate', state = 'awaiting-approval' WHERE id = ?")
-        #expect(throws: DecisionError.self) { try engine.state.approve(id, by: "dpo", at: Self.now) }
-        #expect(try engine.state.job(id)?.state == .awaitingApproval)
-        #expect(try engine.state.cancel(id, by: "dpo", at: Self.now).state == .cancelled)
-        let audit = try #require(try engine.state.auditRecords().first { $0.job == id })
+        await #expect(throws: DecisionError.self) { try await engine.database.approve(id, by: "dpo", at: Self.now) }
+        #expect(try engine.database.job(id)?.state == .awaitingApproval)
+        #expect(try await engine.database.cancel(id, by: "dpo", at: Self.now).state == .cancelled)
+        let audit = try #require(try engine.database.auditRecords().first { $0.job == id })
         #expect(audit.action == "frobnicate" && audit.outcome == "cancelled")
     }
 }

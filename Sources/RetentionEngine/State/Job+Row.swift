@@ -9,7 +9,7 @@ extension Job {
     /// and with its row kept as written (`asWritten`). A pass then fails it without touching a
     /// record (`JobRunner`), and its audit record quotes the row.
     /// - Parameter problem: why the row could not even be decoded, for a row taken as text.
-    init(reading row: JobRow, problem: String? = nil) {
+    package init(reading row: JobRow, problem: String? = nil) {
         var reader = ColumnReader()
         if let problem { reader.problems.append(problem) }
         let action = reader.known(row.action, "an action", Action.init(rawValue:))

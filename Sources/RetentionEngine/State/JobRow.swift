@@ -1,63 +1,63 @@
 import Foundation
-import GRDB
+package import GRDB
 import RetentionRules
 
 /// A row of the `job` table, column for column as migrations v1 and v2-kinds made it: instants as
 /// ISO 8601 text (`InstantText.format`), the predicate and the last key as JSON, the key digest as its
 /// state text. `Job(_:)` reads one; `JobRow(_:)` writes one.
-struct JobRow: Sendable, Hashable, Codable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "job"
+package struct JobRow: Sendable, Hashable, Codable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "job"
 
-    var id: Int64?
-    var store: String
-    var dataset: String
-    var rule: String
-    var stage: Int
-    var action: String
-    var violation: Bool
-    var cutoff: String
-    var predicate: String
-    var state: String
-    var reason: String?
-    var plannedAt: String
-    var notBefore: String
-    var plannedCount: Int
-    var datasetTotal: Int?
-    var doneCount: Int
-    var lastKey: String?
-    var keysDigest: String
-    var startedAt: String?
-    var finishedAt: String?
-    var decidedBy: String?
-    var note: String?
+    package var id: Int64?
+    package var store: String
+    package var dataset: String
+    package var rule: String
+    package var stage: Int
+    package var action: String
+    package var violation: Bool
+    package var cutoff: String
+    package var predicate: String
+    package var state: String
+    package var reason: String?
+    package var plannedAt: String
+    package var notBefore: String
+    package var plannedCount: Int
+    package var datasetTotal: Int?
+    package var doneCount: Int
+    package var lastKey: String?
+    package var keysDigest: String
+    package var startedAt: String?
+    package var finishedAt: String?
+    package var decidedBy: String?
+    package var note: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    package enum CodingKeys: String, CodingKey, CaseIterable {
         case id, store, dataset, rule, stage, action, violation, cutoff, predicate, state, reason
         case plannedAt = "planned_at", notBefore = "not_before", plannedCount = "planned_count", datasetTotal = "dataset_total"
         case doneCount = "done_count", lastKey = "last_key", keysDigest = "keys_digest", startedAt = "started_at"
         case finishedAt = "finished_at", decidedBy = "decided_by", note
     }
 
-    enum Columns {
+    package enum Columns {
         static let id = Column(CodingKeys.id)
         static let state = Column(CodingKeys.state)
     }
 
     /// What a job's life and progress change, saved by `StateStore.update`.
-    static let changingColumns: [CodingKeys] = [.state, .reason, .notBefore, .doneCount, .lastKey, .keysDigest, .startedAt,
+    package static let changingColumns: [CodingKeys] = [.state, .reason, .notBefore, .doneCount, .lastKey, .keysDigest, .startedAt,
                                                 .finishedAt, .decidedBy, .predicate, .plannedCount]
     /// What ending a job that could not be read changes: it never started, and nothing else of
     /// its row is this version's to rewrite.
-    static let endingColumns: [CodingKeys] = [.state, .reason, .finishedAt, .decidedBy]
+    package static let endingColumns: [CodingKeys] = [.state, .reason, .finishedAt, .decidedBy]
 
-    mutating func didInsert(_ inserted: InsertionSuccess) {
+    package mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 }
 
 extension JobRow {
     /// The row that stores `job` (its id nil for a job not yet inserted).
-    init(_ job: Job) throws {
+    package init(_ job: Job) throws {
         self.init(id: job.id == 0 ? nil : job.id, store: job.store, dataset: job.dataset, rule: job.rule, stage: job.stage,
                   action: job.action.rawValue, violation: job.isViolation, cutoff: InstantText.format(job.cutoff),
                   predicate: try StateDatabase.json(job.predicate), state: job.state.rawValue, reason: job.reason,
@@ -71,7 +71,7 @@ extension JobRow {
     /// be read keeps its row as written but for its end (failed or cancelled, why, when, by whom):
     /// the columns this version cannot read stay for an operator to see, never overwritten with
     /// what this version put in their place.
-    static func saving(_ job: Job) throws -> (row: JobRow, columns: [CodingKeys]) {
+    package static func saving(_ job: Job) throws -> (row: JobRow, columns: [CodingKeys]) {
         guard var row = job.asWritten else { return (try JobRow(job), changingColumns) }
         row.id = job.id
         row.state = job.state.rawValue
@@ -79,6 +79,13 @@ extension JobRow {
         row.finishedAt = job.finishedAt.map(InstantText.format)
         row.decidedBy = job.decidedBy
         return (row, endingColumns)
+    }
+
+    /// A row of which nothing could be read but its id: its job surfaces as unreadable.
+    package static func unreadable(id: Int64) -> JobRow {
+        JobRow(id: id, store: "", dataset: "", rule: "", stage: 0, action: "", violation: false, cutoff: "", predicate: "", state: "",
+               reason: nil, plannedAt: "", notBefore: "", plannedCount: 0, datasetTotal: nil, doneCount: 0, lastKey: nil, keysDigest: "",
+               startedAt: nil, finishedAt: nil, decidedBy: nil, note: nil)
     }
 
     /// Reads a fetched row. A row GRDB cannot decode (a value of the wrong type in a column) is

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import Crypto
 
 /// A row of the `audit` table: an `AuditRecord`, whose coding keys are the columns. The table's
 /// triggers refuse every update and delete; records are only ever inserted.
@@ -33,23 +32,9 @@ struct AuditRow: Codable, FetchableRecord, PersistableRecord {
 /// The audit chain: each ended job appends a record chained by hash to the one before, sealed
 /// with the audit key when there is one (issue 12), and anchored outside the database.
 extension StateDatabase {
-    static let genesis = String(repeating: "0", count: 64)
-
-    /// Appends the job's audit record, sealed with the audit key when there is one. Once the
-    /// chain is keyed, an unkeyed record would read as a MAC stripped off: refused.
+    /// Appends the job's audit record (`AuditChain.record`) after the chain's last.
     func appendAudit(for job: Job, in db: Database) throws -> AuditRecord {
-        let last = try AuditRow.last(in: db)
-        if auditKey == nil, let last, last.mac != nil { throw unkeyedAppend(keyedFrom: last.sequence) }
-        // From the row as saved: an unreadable job's record quotes what its row holds (its action
-        // as written, say), not what this version put in its place.
-        let (row, _) = try JobRow.saving(job)
-        var record = AuditRecord(sequence: (last?.sequence ?? 0) + 1, job: job.id, rule: row.rule, store: row.store,
-                                 dataset: row.dataset, stage: row.stage, action: row.action, outcome: row.state,
-                                 cutoff: row.cutoff, count: row.doneCount, startedAt: row.startedAt ?? row.plannedAt,
-                                 finishedAt: row.finishedAt ?? row.plannedAt, keysSHA256: job.keysDigest.hex,
-                                 previousHash: last?.hash ?? Self.genesis, hash: "", note: row.note)
-        record.hash = Self.hash(record)
-        record.mac = auditKey?.mac(chain: chainID, hash: record.hash)
+        let record = try AuditChain.record(for: job, after: try AuditRow.last(in: db), chain: chainID, key: auditKey, location: path)
         try AuditRow(record).insert(db)
         return record
     }
@@ -63,18 +48,9 @@ extension StateDatabase {
     /// and then fail to record it. Called before anything is touched.
     package func checkAuditKey() throws(StateError) {
         guard auditKey == nil else { return }
-        if let keyed = try read({ db in try Self.lastRecordIfKeyed(in: db) }) { throw unkeyedAppend(keyedFrom: keyed) }
-    }
-
-    func unkeyedAppend(keyedFrom sequence: Int64) -> StateError {
-        StateError(path: path, message: "refusing to act: the audit chain is keyed (record \(sequence) carries a MAC) and no key was given, "
-                   + "so this could not be audited: give the key the chain was written with (--hmac-key FILE, or the systemd "
-                   + "credential '\(HMACKey.credentialName)'; the audit key is derived from it)")
-    }
-
-    /// The SHA-256 of the record's canonical text (`AuditRecord.canonicalText`), in hex.
-    static func hash(_ record: AuditRecord) -> String {
-        SHA256.hash(data: Data(record.canonicalText.utf8)).map { String(format: "%02x", $0) }.joined()
+        if let keyed = try read({ db in try Self.lastRecordIfKeyed(in: db) }) {
+            throw AuditChain.unkeyedAppend(keyedFrom: keyed, location: path)
+        }
     }
 
     /// The audit chain, in order.

@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
 
+
 /// A row of the `batch` table: the keys of the batch a job is applying, as JSON (`KeyRuns`).
-struct BatchRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "batch"
-    var job: Int64
-    var keys: String
+package struct BatchRow: Sendable, Codable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "batch"
+    package var job: Int64
+    package var keys: String
 }
 
 /// The batch in flight: its keys are written before the store is touched and forgotten with the
@@ -14,21 +15,13 @@ extension StateDatabase {
     /// Records the keys of the batch about to be applied, before the store is touched.
     package func beginBatch(of job: Int64, keys: [RecordKey]) throws(StateError) {
         try write { db in
-            // As runs: a batch of consecutive ids is two numbers, not a list of thousands.
-            try BatchRow(job: job, keys: try Self.json(KeyRuns(keys))).insert(db, onConflict: .replace)
+            try BatchRow(job: job, keys: try Self.batchText(keys)).insert(db, onConflict: .replace)
         }
     }
 
     /// The keys of a batch that was begun and not finished: a crash happened while it was applied.
     package func pendingBatch(of job: Int64) throws(StateError) -> [RecordKey]? {
-        try read { db in
-            try BatchRow.fetchOne(db, key: job).map { row in
-                let data = Data(row.keys.utf8)
-                // A plain list: written by a version before KeyRuns.
-                if let keys = try? JSONDecoder().decode([RecordKey].self, from: data) { return keys }
-                return try JSONDecoder().decode(KeyRuns.self, from: data).keys
-            }
-        }
+        try read { db in try BatchRow.fetchOne(db, key: job).map { row in try Self.batchKeys(row.keys) } }
     }
 
     /// Saves the job's progress and forgets the batch's keys, in one transaction.
@@ -37,5 +30,21 @@ extension StateDatabase {
             try Self.update(job, in: db)
             try BatchRow.deleteOne(db, key: job.id)
         }
+    }
+}
+
+extension StateDatabase {
+    /// A batch's keys as the `batch.keys` column holds them: as runs, so that a batch of
+    /// consecutive ids is two numbers, not a list of thousands.
+    package static func batchText(_ keys: [RecordKey]) throws -> String {
+        try json(KeyRuns(keys))
+    }
+
+    /// The keys a `batch.keys` column holds.
+    package static func batchKeys(_ text: String) throws -> [RecordKey] {
+        let data = Data(text.utf8)
+        // A plain list: written by a version before KeyRuns.
+        if let keys = try? JSONDecoder().decode([RecordKey].self, from: data) { return keys }
+        return try JSONDecoder().decode(KeyRuns.self, from: data).keys
     }
 }

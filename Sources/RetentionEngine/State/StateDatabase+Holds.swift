@@ -1,37 +1,37 @@
 package import Foundation
-import GRDB
+package import GRDB
 import RetentionRules
 
 /// A row of the `hold` table: a store-wide hold has no dataset, a dataset's hold no key; the key
 /// of a record's hold is JSON (typed: text `"007"` and the integer 7 are different records).
-struct HoldRow: Codable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "hold"
-    var id: Int64?
-    var store: String
-    var dataset: String?
-    var key: String?
-    var reason: String
-    var createdBy: String
-    var createdAt: String
-    var releasedAt: String?
-    var releasedBy: String?
+package struct HoldRow: Sendable, Codable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "hold"
+    package var id: Int64?
+    package var store: String
+    package var dataset: String?
+    package var key: String?
+    package var reason: String
+    package var createdBy: String
+    package var createdAt: String
+    package var releasedAt: String?
+    package var releasedBy: String?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case id, store, dataset, key, reason, createdBy = "created_by", createdAt = "created_at"
         case releasedAt = "released_at", releasedBy = "released_by"
     }
 
-    enum Columns {
+    package enum Columns {
         static let id = Column(CodingKeys.id)
         static let releasedAt = Column(CodingKeys.releasedAt)
         static let releasedBy = Column(CodingKeys.releasedBy)
     }
 
-    mutating func didInsert(_ inserted: InsertionSuccess) {
+    package mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 
-    var hold: Hold {
+    package var hold: Hold {
         get throws {
             let scope: Hold.Scope
             if let dataset, let key {
@@ -47,18 +47,25 @@ struct HoldRow: Codable, FetchableRecord, MutablePersistableRecord {
     }
 }
 
+extension HoldRow {
+    /// The row of a hold about to be placed (its id given by the database).
+    package init(placing scope: Hold.Scope, reason: String, by who: String, at now: Date) throws {
+        let (dataset, key): (String?, RecordKey?) = switch scope {
+        case .store: (nil, nil)
+        case .dataset(_, let dataset): (dataset, nil)
+        case .record(_, let dataset, let key): (dataset, key)
+        }
+        self.init(id: nil, store: scope.store, dataset: dataset, key: try key.map(StateDatabase.json), reason: reason,
+                  createdBy: who, createdAt: InstantText.format(now))
+    }
+}
+
 /// Legal holds: placed and released by people, read by every pass before it acts.
 extension StateDatabase {
     /// Places a hold.
     package func addHold(_ scope: Hold.Scope, reason: String, by who: String, at now: Date) throws(StateError) -> Hold {
         try write { db in
-            let (dataset, key): (String?, RecordKey?) = switch scope {
-            case .store: (nil, nil)
-            case .dataset(_, let dataset): (dataset, nil)
-            case .record(_, let dataset, let key): (dataset, key)
-            }
-            var row = HoldRow(id: nil, store: scope.store, dataset: dataset, key: try key.map(Self.json), reason: reason,
-                              createdBy: who, createdAt: InstantText.format(now))
+            var row = try HoldRow(placing: scope, reason: reason, by: who, at: now)
             try row.insert(db)
             return Hold(id: row.id ?? 0, scope: scope, reason: reason, createdBy: who, createdAt: now)
         }

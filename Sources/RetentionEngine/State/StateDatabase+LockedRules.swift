@@ -4,28 +4,28 @@ import RetentionRules
 
 /// A row of the `locked_rule` table: what decides how long a locked rule keeps a record, the
 /// anchor, stages and form as JSON.
-struct LockedRuleRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "locked_rule"
-    var rule: String
-    var anchor: String
-    var stages: String
-    var retention: String
-    var kind: String
-    var recordedAt: String
-    var form: String?
+package struct LockedRuleRow: Sendable, Codable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "locked_rule"
+    package var rule: String
+    package var anchor: String
+    package var stages: String
+    package var retention: String
+    package var kind: String
+    package var recordedAt: String
+    package var form: String?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case rule, anchor, stages, retention, kind, recordedAt = "recorded_at", form
     }
 
-    init(_ locked: LockedRule) throws {
+    package init(_ locked: LockedRule) throws {
         (rule, retention, kind, recordedAt) = (locked.rule, locked.retention, locked.kind.rawValue, InstantText.format(locked.recordedAt))
         anchor = try StateDatabase.json(locked.anchor)
         stages = try StateDatabase.json(locked.stages)
         form = try locked.form.map(StateDatabase.json)
     }
 
-    var lockedRule: LockedRule {
+    package var lockedRule: LockedRule {
         get throws {
             let decoder = JSONDecoder()
             return LockedRule(rule: rule, anchor: try decoder.decode([String].self, from: Data(anchor.utf8)),

@@ -1,23 +1,23 @@
 package import Foundation
-import GRDB
+package import GRDB
 import RetentionRules
 
 /// A row of the `pass` table: when a pass started and how it ended; a pass recorded under a clock
 /// that ran ahead is set aside (voided) when a person accepts the clock.
-struct PassRow: Codable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "pass"
-    var id: Int64?
-    var startedAt: String
-    var finishedAt: String?
-    var result: String?
-    var voidedAt: String?
-    var voidedBy: String?
+package struct PassRow: Sendable, Codable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "pass"
+    package var id: Int64?
+    package var startedAt: String
+    package var finishedAt: String?
+    package var result: String?
+    package var voidedAt: String?
+    package var voidedBy: String?
 
-    enum CodingKeys: String, CodingKey {
+    package enum CodingKeys: String, CodingKey {
         case id, startedAt = "started_at", finishedAt = "finished_at", result, voidedAt = "voided_at", voidedBy = "voided_by"
     }
 
-    enum Columns {
+    package enum Columns {
         static let startedAt = Column(CodingKeys.startedAt)
         static let finishedAt = Column(CodingKeys.finishedAt)
         static let result = Column(CodingKeys.result)
@@ -25,7 +25,7 @@ struct PassRow: Codable, FetchableRecord, MutablePersistableRecord {
         static let voidedBy = Column(CodingKeys.voidedBy)
     }
 
-    mutating func didInsert(_ inserted: InsertionSuccess) {
+    package mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 
@@ -57,28 +57,11 @@ extension StateDatabase {
     package func beginPass(at now: Date, maximumGap: TimeInterval? = nil) throws(StateError) -> Int64 {
         try write { db in
             if let last = try PassRow.latestStart(PassRow.filter(PassRow.Columns.voidedAt == nil), in: db) {
-                try refuseClock(now, after: last, maximumGap: maximumGap)
+                try PassClock.refuse(now, after: last, maximumGap: maximumGap, location: path)
             }
             var pass = PassRow(startedAt: InstantText.format(now))
             try pass.insert(db)
             return pass.id ?? 0
-        }
-    }
-
-    private func refuseClock(_ now: Date, after last: Date, maximumGap: TimeInterval?) throws(StateError) {
-        if now < last {
-            throw StateError(path: path, message: "refusing to act: the clock reads \(InstantText.format(now)), earlier than the last pass at "
-                             + "\(InstantText.format(last)); a clock running backwards would make records look due or not due wrongly. "
-                             + "Fix the system clock (timedatectl), then run again; if the clock is right now and the last pass ran "
-                             + "under a wrong one, say so with 'retentionctl clock accept'")
-        }
-        // A clock that jumped far ahead makes records due that are not: refuse until a person says it is right.
-        if let maximumGap, now.timeIntervalSince(last) > maximumGap {
-            let days = Int(now.timeIntervalSince(last) / 86_400)
-            throw StateError(path: path, message: "refusing to act: the clock reads \(InstantText.format(now)), \(days) days after the last pass at "
-                             + "\(InstantText.format(last)), more than a plausible gap of \(Int(maximumGap / 86_400)) days; a clock set ahead would "
-                             + "delete records that are not due. If the clock is right (the host was off that long), say so with "
-                             + "'retentionctl clock accept', then run again; otherwise fix the clock (timedatectl)")
         }
     }
 
@@ -91,18 +74,16 @@ extension StateDatabase {
             let voided = try PassRow.filter(PassRow.Columns.startedAt > stamp && PassRow.Columns.voidedAt == nil)
                 .updateAll(db, PassRow.Columns.voidedAt.set(to: stamp), PassRow.Columns.voidedBy.set(to: who))
             var acceptance = PassRow(startedAt: stamp, finishedAt: stamp,
-                                     result: Self.clockAccepted + who + (voided > 0 ? "; \(voided) later passes set aside" : ""))
+                                     result: PassClock.acceptedBy + who + (voided > 0 ? "; \(voided) later passes set aside" : ""))
             try acceptance.insert(db)
             return voided
         }
     }
 
-    /// How the pass that records a person's acceptance of the clock begins its result.
-    private static let clockAccepted = "clock accepted by "
 
     /// When a person last accepted the clock (`acceptClock`), if ever.
     package func lastClockAcceptance() throws(StateError) -> Date? {
-        try read { db in try PassRow.latestStart(PassRow.filter(PassRow.Columns.result.like(Self.clockAccepted + "%")), in: db) }
+        try read { db in try PassRow.latestStart(PassRow.filter(PassRow.Columns.result.like(PassClock.acceptedBy + "%")), in: db) }
     }
 
     /// Records how a pass ended.

@@ -14,7 +14,7 @@ import Glibc
 /// Each table has a record type that maps its columns one for one (`JobRow`, `AuditRecord`, …);
 /// the schema is `StateDatabase+Schema.swift`, and the operations are split by concept:
 /// `+Jobs`, `+Batches`, `+Holds`, `+Passes`, `+LockedRules`, `+Audit`.
-package final class StateDatabase: StateStore {
+package final class StateDatabase: StateBackend {
     /// Where the state database lives unless told otherwise (systemd's `StateDirectory=retentiond`).
     static let defaultPath = "/var/lib/retentiond/state.sqlite"
 
@@ -26,22 +26,16 @@ package final class StateDatabase: StateStore {
     let writer: any DatabaseWriter
     /// The file, for messages.
     package let path: String
+    package var location: String { path }
     /// The id of this database's audit chain: random, made once with the table that holds it.
     /// Journal anchors name it, so that the chains of several state databases never mix.
     package let chainID: String
     /// Seals every audit record appended; nil appends unkeyed records (refused once the chain is keyed).
-    let auditKey: AuditKey?
+    package let auditKey: AuditKey?
     /// Told of every audit record once it is committed: the daemon writes it to the journal.
     let anchor: (@Sendable (AuditAnchor) -> Void)?
 
-    /// Whether opening may create the file. A mistyped path must not silently become a new, empty
-    /// state database in which every hold and locked rule is gone.
-    package enum Creation: Sendable {
-        /// The file must exist (commands that act on an existing state).
-        case refuse
-        /// Create it if missing (`--init`, or the daemon's first start in its `StateDirectory=`).
-        case ifMissing
-    }
+    package typealias Creation = StateCreation
 
     /// Whether this open created the file (so it has no history).
     package let created: Bool
@@ -99,9 +93,12 @@ package final class StateDatabase: StateStore {
         guard descriptor >= 0 else {
             throw StateError(path: path, message: "cannot create the state database: \(String(cString: strerror(errno)))")
         }
-        close(descriptor)
+        Glibc.close(descriptor)
         return true
     }
+
+    /// Nothing to let go of: the file is closed with the last reference.
+    package func close() async {}
 
     func write<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
         do { return try writer.write(body) } catch let error as StateError { throw error } catch {
@@ -116,7 +113,7 @@ package final class StateDatabase: StateStore {
     }
 
     /// A value as the JSON text of a column (sorted keys, so that equal values are equal text).
-    static func json<T: Encodable>(_ value: T) throws -> String {
+    package static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)

@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import PostgresNIO
+package import RetentionEngine
+import RetentionRules
+import RetentionStores
+
+/// The state on PostgreSQL: the tables of `StateDatabase` (jobs, the batch in flight, holds,
+/// passes, locked rules, the audit chain and its id) in a database several daemons and
+/// `retentionctl` can reach, selected by `--state postgresql://…`.
+///
+/// Every requirement of `StateStore` and `StateBackend` is one transaction (`StateSession`).
+/// Instants are stored as the very text the SQLite backend writes (`InstantText`), in columns
+/// compared byte by byte (`COLLATE "C"`, as SQLite compares text): a value read back is the value
+/// written, an audit record hashes the same on both backends, and `state migrate` copies rows
+/// verbatim rather than converting them. Audit appends serialise on the chain's row
+/// (`SELECT … FOR UPDATE`), so that two writers never fork the chain.
+package final class PostgresStateStore: StateBackend {
+    let session: StateSession
+    package let chainID: String
+    package let created: Bool
+    let auditKey: AuditKey?
+    /// Told of every audit record once it is committed (the journal).
+    let anchor: (@Sendable (AuditAnchor) -> Void)?
+
+    package var location: String { session.location }
+
+    /// Whether `text` names a PostgreSQL state database rather than a SQLite file.
+    package static func isURL(_ text: String) -> Bool {
+        text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
+    }
+
+    /// The credential that holds the state database's password, when it is not the stores' one.
+    package static let credentialName = "state-postgres-password"
+
+    /// Connects to the state database at `url` and brings its schema up to date; creates the
+    /// schema only when `creation` allows it. Refuses a schema a later retentiond made.
+    /// - Parameters:
+    ///   - passwordFile: `--state-password-file`; without it, the credential
+    ///     `state-postgres-password`, else the stores' `postgres-password`.
+    package static func open(url: String, passwordFile: String?, creation: StateCreation = .refuse, auditKey: AuditKey? = nil,
+                             anchor: (@Sendable (AuditAnchor) -> Void)? = nil) async throws(StateError) -> PostgresStateStore {
+        let dsn: PostgresDSN
+        do { dsn = try PostgresDSN.parse(url.hasPrefix("postgres://") ? "postgresql://" + url.dropFirst("postgres://".count) : url) } catch {
+            throw StateError(path: "--state", message: "not a usable PostgreSQL URL: \(error)")
+        }
+        let session = StateSession(dsn: dsn, password: try password(file: passwordFile, location: dsn.description))
+        do {
+            let (chain, created) = try await session.transaction { connection in
+                try await StateSchema.prepare(connection, creation: creation, logger: session.logger, location: session.location)
+            }
+            return PostgresStateStore(session: session, chainID: chain, created: created, auditKey: auditKey, anchor: anchor)
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    private init(session: StateSession, chainID: String, created: Bool, auditKey: AuditKey?, anchor: (@Sendable (AuditAnchor) -> Void)?) {
+        self.session = session
+        self.chainID = chainID
+        self.created = created
+        self.auditKey = auditKey
+        self.anchor = anchor
+    }
+
+    /// Closes the connection; a later call would open a new one.
+    package func close() async {
+        await session.close()
+    }
+
+    private static func password(file: String?, location: String) throws(StateError) -> String? {
+        var found = Credential.read(credentialName, path: file)
+        if case .absent = found { found = Credential.read(PostgresSession.credentialName, path: nil) }
+        switch found {
+        case .absent: return nil
+        case .unreadable(let file): throw StateError(path: location, message: "cannot read the password file \(file)")
+        case .read(let data, _): return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        }
+    }
+
+    /// Runs `body` in one transaction.
+    @discardableResult
+    func transaction<T: Sendable>(_ body: @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
+        try await session.transaction(body)
+    }
+
+    var logger: Logger { session.logger }
+}

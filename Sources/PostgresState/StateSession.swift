@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RetentionEngine
+import RetentionRules
+import RetentionStores
+import Synchronization
+
+/// The one connection a `PostgresStateStore` talks through, and the line its transactions wait in.
+///
+/// One transaction at a time: a connection carries one transaction, and the engine's calls are
+/// sequential anyway (a daemon's clock guard may ask between them). Waiting is a suspended task,
+/// never a blocked thread. A connection found closed, or lost during a transaction, is dropped:
+/// that call fails saying so, and the next one connects anew, so that a daemon resumes by itself
+/// once the server is back.
+final class StateSession: Sendable {
+    let dsn: PostgresDSN
+    /// Never in a message: every text built from a library's or the server's error is redacted.
+    private let password: String?
+    let logger: Logger
+    private let connection = Mutex<PostgresNIO.PostgresConnection?>(nil)
+    private let line = Mutex<(busy: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+    init(dsn: PostgresDSN, password: String?) {
+        self.dsn = dsn
+        self.password = password
+        var logger = Logger(label: "retentiond.state")
+        logger.logLevel = .critical
+        self.logger = logger
+    }
+
+    var location: String { dsn.description }
+
+    /// Runs `body` in one transaction (postgres-nio's `withTransaction`: BEGIN, then COMMIT, or
+    /// ROLLBACK when `body` throws), after the transactions before it.
+    @discardableResult
+    func transaction<T: Sendable>(_ body: @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
+        await enterLine()
+        defer { leaveLine() }
+        let connection = try await connected()
+        do {
+            return try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch {
+            let cause = Self.cause(of: error)
+            if let stateError = cause as? StateError { throw stateError }
+            if connection.isClosed || Self.isConnectionLoss(cause) {
+                drop(connection)
+                throw failure("lost the connection to the state database (\(describe(cause))); nothing of this call was committed "
+                              + "unless the server finished it, and the next call reconnects")
+            }
+            throw failure(describe(cause))
+        }
+    }
+
+    /// Closes the connection (at the end of a command; a daemon keeps it).
+    func close() async {
+        let open = connection.withLock { connection in
+            defer { connection = nil }
+            return connection
+        }
+        try? await open?.close()
+    }
+
+    /// A `StateError` about this state database whose message holds no password.
+    func failure(_ message: String) -> StateError {
+        StateError(path: location, message: PostgresSession.redacted(message, password: password))
+    }
+
+    func describe(_ error: any Error) -> String {
+        PostgresSession.describe(error, dsn: dsn)
+    }
+
+    // MARK: The connection
+
+    private func connected() async throws(StateError) -> PostgresNIO.PostgresConnection {
+        if let open = connection.withLock({ $0 }), !open.isClosed { return open }
+        do {
+            let fresh = try await PostgresSession.connect(dsn, name: "state database", password: password, logger: logger)
+            do {
+                for setting in Self.settings { try await fresh.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
+            } catch {
+                try? await fresh.close()
+                throw error
+            }
+            connection.withLock { $0 = fresh }
+            return fresh
+        } catch let error as StoreError {
+            throw failure("cannot reach the state database: \(error.message)")
+        } catch {
+            throw failure("cannot reach the state database: \(describe(error))")
+        }
+    }
+
+    private func drop(_ lost: PostgresNIO.PostgresConnection) {
+        connection.withLock { if $0 === lost { $0 = nil } }
+        Task { try? await lost.close() }
+    }
+
+    /// Bounds on waiting, for the session. Every transaction here is short, so a long wait means
+    /// a writer that stopped: a process frozen (SIGSTOP) or cut off in the middle of an audit
+    /// append holds the chain's row, and every other writer would wait on it for ever. The server
+    /// ends such a transaction after `idle_in_transaction_session_timeout`, and a writer waiting
+    /// for a lock gives up after `lock_timeout` with an error saying so, rather than hang a pass.
+    static let settings = ["SET lock_timeout = '10s'", "SET idle_in_transaction_session_timeout = '60s'"]
+
+    /// The error inside postgres-nio's transaction error.
+    static func cause(of error: any Error) -> any Error {
+        guard let transaction = error as? PostgresTransactionError else { return error }
+        return transaction.closureError ?? transaction.beginError ?? transaction.commitError ?? transaction.rollbackError ?? error
+    }
+
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        return [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(error.code)
+    }
+
+    // MARK: The line
+
+    private func enterLine() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let enter = line.withLock { line in
+                if line.busy { line.waiting.append(waiter); return false }
+                line.busy = true
+                return true
+            }
+            if enter { waiter.resume() }
+        }
+    }
+
+    private func leaveLine() {
+        let next = line.withLock { line -> CheckedContinuation<Void, Never>? in
+            if line.waiting.isEmpty { line.busy = false; return nil }
+            return line.waiting.removeFirst()
+        }
+        next?.resume()
+    }
+}
