@@ -12,10 +12,11 @@ package struct PartitionPlan: Sendable, Hashable {
         package var name: String
         /// Its bound as the store prints it (`FOR VALUES FROM (…) TO (…)`, `DEFAULT`).
         package var bound: String
-        /// Its rows: exact when the plan checked them, the store's estimate otherwise.
-        package var rows: Int
+        /// Its rows: exact when the plan checked them, the store's estimate otherwise; nil when
+        /// the store has none yet (a table never analyzed).
+        package var rows: Int?
 
-        package init(oid: Int64, name: String, bound: String, rows: Int) {
+        package init(oid: Int64, name: String, bound: String, rows: Int?) {
             self.oid = oid
             self.name = name
             self.bound = bound
@@ -51,11 +52,14 @@ package struct PartitionPlan: Sendable, Hashable {
     package var entries: [Entry]
     /// Whether `rows` counts were checked (every row read against the job's predicate) or estimated.
     package var checked: Bool
+    /// Whether the table is partitioned at all (`lint --live` says nothing of one that is not).
+    package var partitioned: Bool
 
-    package init(rowsOnly: String?, entries: [Entry] = [], checked: Bool = false) {
+    package init(rowsOnly: String?, entries: [Entry] = [], checked: Bool = false, partitioned: Bool = true) {
         self.rowsOnly = rowsOnly
         self.entries = entries
         self.checked = checked
+        self.partitioned = partitioned
     }
 
     /// The partitions the job may take whole.
@@ -69,7 +73,9 @@ package struct PartitionPlan: Sendable, Hashable {
         for entry in entries {
             let name = "\(entry.partition.name) \(entry.partition.bound)"
             switch entry.path {
-            case .whole: lines.append("whole partition \(detachOnly ? "detached" : "dropped"): \(name), \(entry.partition.rows) \(rows)")
+            case .whole:
+                let count = entry.partition.rows.map { "\($0) \(rows)" } ?? "rows not estimated yet (ANALYZE the table)"
+                lines.append("whole partition (\(detachOnly ? "detached" : "dropped")): \(name), \(count)")
             case .rows(let why): lines.append("rows: \(name): \(why)")
             case .notDue: break
             }

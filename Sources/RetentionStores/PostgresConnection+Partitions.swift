@@ -17,11 +17,14 @@ extension PostgresConnection: PartitionDropper {
     static let partitionLockTimeout = "5s"
 
     func partitionPlan(_ dataset: Dataset, where predicate: RecordPredicate, checkingRows: Bool) async throws -> PartitionPlan {
+        let anchorAndCutoff = Self.anchorAndCutoff(of: predicate)
+        if let why = try await notPartitioned(dataset, on: anchorAndCutoff?.0) {
+            return PartitionPlan(rowsOnly: why.reason, partitioned: why.partitioned)
+        }
         if dataset.partitions == .rows { return PartitionPlan(rowsOnly: "the dataset says 'partitions: rows'") }
-        guard let (anchor, cutoff) = Self.anchorAndCutoff(of: predicate) else {
+        guard let (anchor, cutoff) = anchorAndCutoff else {
             return PartitionPlan(rowsOnly: "the job's records are not one anchor column before one cutoff")
         }
-        if let why = try await notPartitioned(dataset, on: anchor) { return PartitionPlan(rowsOnly: why) }
         var entries: [PartitionPlan.Entry] = []
         for (partition, kind) in try await partitions(of: dataset) {
             var path = try await path(of: partition, kind: kind, dataset, anchor: anchor, cutoff: cutoff)
@@ -88,18 +91,20 @@ extension PostgresConnection: PartitionDropper {
         "\(staying) of its \(rows) rows must stay (a hold, the rule's condition or another rule keeps them)"
     }
 
-    /// Why the dataset's table cannot lose partitions whole to a job on `anchor`, or nil.
-    private func notPartitioned(_ dataset: Dataset, on anchor: String) async throws -> String? {
+    /// Why the dataset's table cannot lose partitions whole to a job on `anchor`, and whether it
+    /// is partitioned at all; nil when it can.
+    private func notPartitioned(_ dataset: Dataset, on anchor: String?) async throws -> (reason: String, partitioned: Bool)? {
         let parent = table(dataset)
         let rows = try await query("""
             SELECT p.partstrat::text, p.partnatts::text, a.attname::text
             FROM pg_partitioned_table p LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
             WHERE p.partrelid = $1::text::regclass
             """, [.text(parent)])
-        guard let row = rows.first else { return "table \(parent) is not partitioned" }
-        if row[0] != "r" { return "table \(parent) is partitioned by \(row[0] == "l" ? "list" : "hash"), not by range" }
-        if row[1] != "1" || row[2] == nil { return "table \(parent) is partitioned on more than one column or on an expression" }
-        if row[2] != anchor { return "table \(parent) is partitioned on column \(row[2] ?? ""), not on the anchor column \(anchor)" }
+        guard let row = rows.first else { return ("table \(parent) is not partitioned", false) }
+        if row[0] != "r" { return ("table \(parent) is partitioned by \(row[0] == "l" ? "list" : "hash"), not by range", true) }
+        if row[1] != "1" || row[2] == nil { return ("table \(parent) is partitioned on more than one column or on an expression", true) }
+        guard let anchor else { return nil }
+        if row[2] != anchor { return ("table \(parent) is partitioned on column \(row[2] ?? ""), not on the anchor column \(anchor)", true) }
         return nil
     }
 
@@ -107,13 +112,13 @@ extension PostgresConnection: PartitionDropper {
     private func partitions(of dataset: Dataset) async throws -> [(PartitionPlan.Partition, String)] {
         let rows = try await query("""
             SELECT c.oid::bigint::text, format('%I.%I', n.nspname, c.relname), c.relkind::text,
-                   COALESCE(pg_get_expr(c.relpartbound, c.oid), ''), greatest(c.reltuples, 0)::bigint::text
+                   COALESCE(pg_get_expr(c.relpartbound, c.oid), ''), c.reltuples::bigint::text
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE i.inhparent = $1::text::regclass ORDER BY 2
             """, [.text(table(dataset))])
         return rows.compactMap { row in
             guard let oid = row[0].flatMap({ Int64($0) }), let name = row[1] else { return nil }
-            return (PartitionPlan.Partition(oid: oid, name: name, bound: row[3] ?? "", rows: row[4].flatMap { Int($0) } ?? 0), row[2] ?? "")
+            return (PartitionPlan.Partition(oid: oid, name: name, bound: row[3] ?? "", rows: row[4].flatMap { Int($0) }.flatMap { $0 < 0 ? nil : $0 }), row[2] ?? "")
         }
     }
 

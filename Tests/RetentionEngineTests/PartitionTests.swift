@@ -199,7 +199,7 @@ struct PartitionTests {
         let engine = try Self.engine(fixture, password: password)
         let lines = try await engine.partitionPaths(at: Self.now)
         let text = lines.map(\.text).joined(separator: "\n")
-        #expect(text.contains("whole partition dropped: public.dynatrace_2026_01 FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-02-01 00:00:00+00'), 31 rows"))
+        #expect(text.contains("whole partition (dropped): public.dynatrace_2026_01 FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-02-01 00:00:00+00'), 31 rows"))
         #expect(text.contains("rows: public.dynatrace_2026_02"), "\(text)")
         #expect(text.contains("1 of its 28 rows must stay"))
         #expect(text.contains("rows: public.dynatrace_2026_03 FOR VALUES FROM ('2026-03-01 00:00:00+00') TO ('2026-04-01 00:00:00+00'): the cutoff cuts through it"))
