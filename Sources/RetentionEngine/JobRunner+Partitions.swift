@@ -33,14 +33,14 @@ extension JobRunner {
     /// One partition, taken whole or left to the batches.
     private func take(_ partition: PartitionPlan.Partition, of job: inout Job, _ work: Work, _ dropper: any PartitionDropper,
                       where predicate: RecordPredicate) async throws -> Job? {
-        var recorded = false
+        var recorded: PartitionMarker?
         let result: Result<PartitionMarker, PartitionKept>
         do {
             let allowance = Self.allowance(for: job), done = job.doneCount, id = job.id
             result = try await dropper.takeWhole(partition, of: work.dataset, where: predicate) { marker in
                 if done + marker.rows > allowance { throw BeyondAllowance() }
                 try state.beginBatch(of: id, keys: [marker.key])
-                recorded = true
+                recorded = marker
             }
         } catch is BeyondAllowance {
             try waitForApproval(&job, remaining: try await dropper.count(work.dataset, where: predicate))
@@ -48,8 +48,14 @@ extension JobRunner {
         } catch let error as StateError {
             throw error
         } catch {
-            // The store rolled back: nothing of the partition went, and the batches take its rows.
-            if recorded { try state.finishBatch(of: job) }
+            // Recorded, then an error: the commit may have reached the server before the error did
+            // (a connection lost after COMMIT), so the server says what happened, as after a crash.
+            // A server that cannot say fails the job, and the next pass settles the marker.
+            if let recorded {
+                ledger.log(.warning, "job \(job.id): taking partition \(partition.name) whole failed: \(error)", .partitionTaken, job)
+                _ = try await settlePartition(&job, [recorded.key], work, dropper)
+                return nil
+            }
             result = .failure(PartitionKept("\(error)"))
         }
         switch result {
@@ -80,7 +86,7 @@ extension JobRunner {
         if ledger.dryRun { return true }
         try state.finishBatch(of: job)
         let outcome = taken ? "taken whole before: \(marker.rows) records" : "still attached: nothing was done"
-        ledger.log(.notice, "job \(job.id): settled partition \(marker.name) interrupted by a crash (\(outcome))", .batchSettled, job)
+        ledger.log(.notice, "job \(job.id): settled partition \(marker.name), whose drop was interrupted (\(outcome))", .batchSettled, job)
         return true
     }
 }

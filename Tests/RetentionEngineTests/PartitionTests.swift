@@ -190,6 +190,39 @@ struct PartitionTests {
         }
     }
 
+    @Test("a partition whose DETACH does not get its lock in time, after it was recorded, is settled at once and goes by rows")
+    func lockNotGranted() async throws {
+        guard let (dsn, password) = Self.server() else { return }
+        try Self.create()
+        // DETACH locks the default partition too: held here longer than the lock timeout.
+        let blocker = Process()
+        blocker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        blocker.arguments = ["psql", "-X", "-q", "-c", "BEGIN; LOCK TABLE dynatrace_default IN ACCESS SHARE MODE; SELECT pg_sleep(30)"]
+        blocker.standardOutput = FileHandle.nullDevice
+        try blocker.run()
+        defer {
+            _ = try? Self.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")
+            blocker.waitUntilExit()
+        }
+        var locked = false
+        for _ in 0..<100 where !locked {
+            usleep(20_000)
+            locked = try Self.psql("SELECT count(*) FROM pg_locks WHERE relation = 'dynatrace_default'::regclass AND granted") != "0"
+        }
+        #expect(locked)
+        let fixture = Fixture(rules: Self.rules, stores: Self.stores(dsn))
+        let engine = try Self.engine(fixture, password: password)
+        let report = try await engine.runPass(at: Self.now)
+        #expect(report.finished.map(\.doneCount) == [73])
+        #expect(report.finished.map(\.state) == [.done])
+        #expect(try Self.attached().count == 5)
+        #expect(try Self.ids() == Array(71...105))
+        #expect(try engine.state.auditRecords().map(\.count) == [73])
+        var digest = KeyDigest()
+        digest.add(((1...70).map { Int64($0) } + [200, 201, 202]).map(RecordKey.integer))
+        #expect(try engine.state.auditRecords().first?.keysSHA256 == digest.hex)
+    }
+
     @Test("the plan names the partitions taken whole and why the others go by rows")
     func plan() async throws {
         guard let (dsn, password) = Self.server() else { return }
