@@ -17,8 +17,17 @@ extension JobRunner {
     func takePartitions(_ job: inout Job, _ work: Work, _ writer: any BatchWriter) async throws -> Job? {
         guard job.action == .delete, !ledger.dryRun, work.dataset.partitions != .rows,
               let dropper = writer as? any PartitionDropper else { return nil }
-        let plan = try await dropper.partitionPlan(work.dataset, where: work.effective && work.policy.excluding(try state.holds()),
-                                                   checkingRows: false)
+        let plan: PartitionPlan
+        do {
+            plan = try await dropper.partitionPlan(work.dataset, where: work.effective && work.policy.excluding(try state.holds()), checkingRows: false)
+        } catch let error as StateError {
+            throw error
+        } catch {
+            // The batches delete the same rows; if the store itself is gone, they say so.
+            ledger.log(.warning, "job \(job.id): the partitions of \(job.store)/\(job.dataset) could not be read, every row goes by batches: \(error)",
+                       .partitionTaken, job)
+            return nil
+        }
         for partition in plan.whole {
             if engine.stopRequested() { return job }
             if let stored = try state.job(job.id), stored.state == .cancelled { return stored }

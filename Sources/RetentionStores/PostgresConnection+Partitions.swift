@@ -26,8 +26,14 @@ extension PostgresConnection: PartitionDropper {
             return PartitionPlan(rowsOnly: "the job's records are not one anchor column before one cutoff")
         }
         var entries: [PartitionPlan.Entry] = []
-        for (partition, kind) in try await partitions(of: dataset) {
-            var path = try await path(of: partition, kind: kind, dataset, anchor: anchor, cutoff: cutoff)
+        for (partition, kind, owned) in try await partitions(of: dataset) {
+            var path: PartitionPlan.Path
+            do {
+                path = try await self.path(of: partition, kind: kind, dataset, anchor: anchor, cutoff: cutoff)
+            } catch {
+                path = .rows("its bound cannot be compared with the cutoff: \((error as? StoreError)?.message ?? "\(error)")")
+            }
+            if path == .whole, !owned { path = .rows("retentiond's role does not own it, and only its owner may drop it") }
             var partition = partition
             if path == .whole, checkingRows {
                 let (rows, staying) = try await census(partition, dataset, predicate)
@@ -96,8 +102,9 @@ extension PostgresConnection: PartitionDropper {
     private func notPartitioned(_ dataset: Dataset, on anchor: String?) async throws -> (reason: String, partitioned: Bool)? {
         let parent = table(dataset)
         let rows = try await query("""
-            SELECT p.partstrat::text, p.partnatts::text, a.attname::text
-            FROM pg_partitioned_table p LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+            SELECT p.partstrat::text, p.partnatts::text, a.attname::text, pg_has_role(c.relowner, 'USAGE')::text
+            FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
+                 LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
             WHERE p.partrelid = $1::text::regclass
             """, [.text(parent)])
         guard let row = rows.first else { return ("table \(parent) is not partitioned", false) }
@@ -105,20 +112,23 @@ extension PostgresConnection: PartitionDropper {
         if row[1] != "1" || row[2] == nil { return ("table \(parent) is partitioned on more than one column or on an expression", true) }
         guard let anchor else { return nil }
         if row[2] != anchor { return ("table \(parent) is partitioned on column \(row[2] ?? ""), not on the anchor column \(anchor)", true) }
+        if row[3] != "true" { return ("retentiond's role does not own table \(parent), and only its owner may detach a partition", true) }
         return nil
     }
 
-    /// The table's partitions with their kind (`r` a table, `p` itself partitioned, `f` foreign).
-    private func partitions(of dataset: Dataset) async throws -> [(PartitionPlan.Partition, String)] {
+    /// The table's partitions with their kind (`r` a table, `p` itself partitioned, `f` foreign)
+    /// and whether retentiond's role owns them.
+    private func partitions(of dataset: Dataset) async throws -> [(PartitionPlan.Partition, kind: String, owned: Bool)] {
         let rows = try await query("""
             SELECT c.oid::bigint::text, format('%I.%I', n.nspname, c.relname), c.relkind::text,
-                   COALESCE(pg_get_expr(c.relpartbound, c.oid), ''), c.reltuples::bigint::text
+                   COALESCE(pg_get_expr(c.relpartbound, c.oid), ''), c.reltuples::bigint::text, pg_has_role(c.relowner, 'USAGE')::text
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE i.inhparent = $1::text::regclass ORDER BY 2
             """, [.text(table(dataset))])
         return rows.compactMap { row in
             guard let oid = row[0].flatMap({ Int64($0) }), let name = row[1] else { return nil }
-            return (PartitionPlan.Partition(oid: oid, name: name, bound: row[3] ?? "", rows: row[4].flatMap { Int($0) }.flatMap { $0 < 0 ? nil : $0 }), row[2] ?? "")
+            return (PartitionPlan.Partition(oid: oid, name: name, bound: row[3] ?? "", rows: row[4].flatMap { Int($0) }.flatMap { $0 < 0 ? nil : $0 }),
+                    row[2] ?? "", row[5] == "true")
         }
     }
 
