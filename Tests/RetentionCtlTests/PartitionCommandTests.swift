@@ -22,7 +22,7 @@ struct PartitionCommandTests {
     /// `table`, partitioned by month from six months ago to next month, with a default partition;
     /// one row a day, six hours before this time of day, from 200 days ago to 20 days ahead (so
     /// that no row falls due between the test's counts and the runs).
-    static func create(_ table: String, byID: Bool = false) throws {
+    static func create(_ table: String, byID: Bool = false, perDay: Int = 1) throws {
         try psql("DROP TABLE IF EXISTS \(table) CASCADE")
         try psql("""
             CREATE TABLE \(table) (id bigint, collected_at timestamptz NOT NULL, PRIMARY KEY (id, collected_at))
@@ -44,7 +44,8 @@ struct PartitionCommandTests {
         }
         try psql("""
             CREATE INDEX ON \(table) (collected_at);
-            INSERT INTO \(table) SELECT g + 1000, now() - interval '6 hours' - g * interval '1 day' FROM generate_series(-20, 200) g;
+            INSERT INTO \(table) SELECT g + 1000 * \(perDay), now() - interval '6 hours' - g * interval '1 day' / \(perDay)
+                FROM generate_series(-20 * \(perDay), 200 * \(perDay)) g;
             """)
     }
 
@@ -146,6 +147,23 @@ struct PartitionCommandTests {
         #expect(last.status == 0, "\(last.stdout)\(last.stderr)")
         #expect(try Self.psql("SELECT count(*) FROM dyn_crash") == String(remaining - due))
         #expect(try Self.due("dyn_crash") == 0)
+        try CrashTests.checkState(directory, deleted: due, anonymized: nil)
+        let verify = try RetentionCtlTests.run(["audit", "verify", "--state", directory + "/state.sqlite"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+
+    @Test("kill -9 at random instants of a pass that drops partitions: exactly the due rows go, counted once")
+    func killedAtRandom() throws {
+        guard Self.server() else { return }
+        try Self.create("dyn_torture", perDay: 300)
+        let due = try Self.due("dyn_torture")
+        let remaining = Int(try Self.psql("SELECT count(*) FROM dyn_torture")) ?? -1
+        let directory = try Self.directory(["monitoring": "dyn_torture"])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let kills = try CrashTests.killRepeatedly(Self.arguments(["run", "--init", "--state", directory + "/state.sqlite", "--max-delete-share", "100"], directory))
+        #expect(kills > 0)
+        #expect(try Self.psql("SELECT count(*) FROM dyn_torture") == String(remaining - due))
+        #expect(try Self.due("dyn_torture") == 0)
         try CrashTests.checkState(directory, deleted: due, anonymized: nil)
         let verify = try RetentionCtlTests.run(["audit", "verify", "--state", directory + "/state.sqlite"])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
