@@ -57,7 +57,7 @@ extension PostgresConnection: PartitionDropper {
                 SELECT count(*)::text FROM pg_inherits
                 WHERE inhrelid = $1::bigint::oid AND inhparent = $2::text::regclass AND $3::text::regclass = $1::bigint::oid
                 """, [.integer(partition.oid), .text(parent), .text(partition.name)])
-            guard attached.first?.first??.isEmpty == false, attached.first?.first ?? nil != "0" else {
+            guard (attached.first?.first ?? nil) == "1" else {
                 return .failure(PartitionKept("no longer a partition of \(parent)"))
             }
             let (rows, staying) = try await census(partition, dataset, predicate)
