@@ -10,6 +10,8 @@ package enum EngineEvent: String, Sendable, CaseIterable {
     case erasureDeferred = "erasure-deferred"
     case badValue = "bad-value"
     case batchSettled = "batch-settled"
+    /// A delete job took a partition whole (detached, and dropped unless the dataset archives), or left it to its batches.
+    case partitionTaken = "partition-taken"
     case holdBlocked = "hold-blocked"
     case clockRefused = "clock-refused"
     case retainNoneViolation = "retain-none-violation"

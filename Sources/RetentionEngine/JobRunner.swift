@@ -57,6 +57,7 @@ struct JobRunner {
                 try await runWhole(&job, work, executor)
             case let writer as any BatchWriter:
                 try await settle(&job, work, writer)
+                if let waiting = try await takePartitions(&job, work, writer) { return .waiting(waiting) }
                 if let waiting = try await runBatches(&job, work, writer) { return .waiting(waiting) }
                 if !ledger.dryRun { try await writer.finish(work.dataset) }
             default:
@@ -146,6 +147,7 @@ struct JobRunner {
     /// rest are applied now. A dry run counts those done and leaves the rest to its count.
     private func settle(_ job: inout Job, _ work: Work, _ writer: any BatchWriter) async throws {
         guard let pending = try await state.pendingBatch(of: job.id) else { return }
+        if try await settlePartition(&job, pending, work, writer) { return }
         let unsettled = try await writer.matching(work.dataset, keys: pending, where: job.predicate)
         let settled = Set(pending).subtracting(unsettled)
         job.doneCount += settled.count
@@ -240,7 +242,7 @@ struct JobRunner {
 
     /// A delete job that would go beyond its allowance — rows back-dated after the approval, a
     /// rule shortened — stops before the batch and waits for a person to approve the new count.
-    private func waitForApproval(_ job: inout Job, remaining: Int) async throws {
+    func waitForApproval(_ job: inout Job, remaining: Int) async throws {
         let approved = job.plannedCount
         job.plannedCount = job.doneCount + remaining
         let why = "would delete \(job.plannedCount) records, more than the \(approved) it was planned and approved for "
@@ -251,7 +253,7 @@ struct JobRunner {
     }
 
     /// Leaves the job where it is when a hold covers its dataset or store; true if it did.
-    private func pause(_ job: inout Job, under holds: [Hold]) async throws -> Bool {
+    func pause(_ job: inout Job, under holds: [Hold]) async throws -> Bool {
         guard let hold = holds.first(where: { $0.scope.covers(store: job.store, dataset: job.dataset) }) else { return false }
         job.reason = "paused by hold #\(hold.id) on \(hold.scope): \(hold.reason)"
         try await ledger.save(job)

@@ -54,10 +54,25 @@ struct DatasetReader {
                          + "(a nullable timestamp column retentiond sets), so that no record is anonymized twice", at: entry.keyNode)
         }
         let limits = readLimits(&source)
+        let partitions = readPartitions(&source)
         guard source.errorCount == errorsBefore else { return nil }
         return Dataset(id: name, table: table, key: key, match: match, rules: rules?.map { $0.text } ?? [], fields: fields,
                        anonymize: anonymize, restrictColumn: restrict, anonymizedColumn: anonymizedAt, limits: limits,
-                       removeEmptyDirectories: removeEmpty, location: source.location(of: keyNode), locations: locations)
+                       removeEmptyDirectories: removeEmpty, location: source.location(of: keyNode), locations: locations,
+                       partitions: partitions ?? .drop)
+    }
+
+    /// `partitions: drop | detach | rows`, which only a PostgreSQL table can have.
+    private mutating func readPartitions(_ source: inout YAMLSource) -> PartitionMode? {
+        guard let entry = dataset[.partitions] else { return nil }
+        locations["partitions"] = source.location(of: entry.value)
+        if kind != .postgres {
+            source.error("'partitions' applies to PostgreSQL tables only (kind: postgres); this store is \(kind.rawValue)", at: entry.keyNode)
+        }
+        let names = PartitionMode.allCases.map(\.rawValue)
+        return dataset.value(.partitions, expected: names.joined(separator: ", "), as: PartitionMode.init(rawValue:),
+                             otherwise: { "'partitions' must be one of \(names.joined(separator: ", ")); found '\($0)'" + Suggestion.hint(for: $0, among: names) },
+                             &source)
     }
 
     /// A table or column name, and where it is written. One that is not a plain identifier is

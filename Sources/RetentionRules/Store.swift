@@ -80,6 +80,8 @@ public struct Dataset: Sendable, Hashable, Identifiable {
     /// Where each setting is written: `table`, `key`, `restrict`, `anonymized-at`, `fields.FIELD`,
     /// `anonymize.COLUMN`; so that a check against the live store points at the line to change.
     var locations: [String: SourceLocation] = [:]
+    /// PostgreSQL: what a delete job does with a wholly due partition of the table (`partitions:`).
+    package var partitions: PartitionMode = .drop
 
     /// Where `setting` is written, or the dataset's own name when it is not.
     package func location(of setting: String) -> SourceLocation {

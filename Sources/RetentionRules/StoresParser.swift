@@ -44,6 +44,7 @@ package enum StoresParser: Sendable {
         case restrict, match
         case removeEmptyDirectories = "remove-empty-directories"
         case batchSize = "batch-size", maxDeleteShare = "max-delete-share", maxDeleteCount = "max-delete-count", grace
+        case partitions
     }
 
     /// File times a files dataset can count from.

@@ -13,8 +13,9 @@ struct LintCommand: AsyncParsableCommand {
             in a source checkout. Exits 0 when there is no error, 1 on errors (or on warnings with \
             --strict), 2 on usage errors. With --live, the stores are also checked against the real \
             stores: tables, keys and columns exist, each column can take what retentiond writes into \
-            it, and anchor columns are indexed (a warning with the CREATE INDEX to run). --live reads \
-            only; it changes nothing.
+            it, and anchor columns are indexed (a warning with the CREATE INDEX to run); of a PostgreSQL \
+            table partitioned by range, a note says which partitions each delete stage due now takes \
+            whole and which it deletes row by row, and why. --live reads only; it changes nothing.
             """
     )
 
@@ -40,6 +41,7 @@ struct LintCommand: AsyncParsableCommand {
         let load = try RulesLocation.load(paths)
         var diagnostics = load.diagnostics
         var storesSummary = ""
+        var notes: [LiveCheck.PartitionNote] = []
         let storesPaths = live ? try StoresLocation.resolve(storesPaths) : storesPaths
         if !storesPaths.isEmpty {
             let stores = try StoreSet.load(paths: storesPaths, rules: load.ruleSet)
@@ -50,11 +52,16 @@ struct LintCommand: AsyncParsableCommand {
             if live {
                 diagnostics += await LiveCheck(connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile))
                     .check(stores.storeSet, rules: load.ruleSet)
+                if !quiet {
+                    notes = await LiveCheck(connector: StoreConnectors(postgresPasswordFile: postgresPasswordFile))
+                        .partitionNotes(stores.storeSet, rules: load.ruleSet, at: Date())
+                }
                 storesSummary += " (checked live)"
             }
         }
         diagnostics.sort { $0.location < $1.location }
         for diagnostic in diagnostics { print(diagnostic) }
+        for note in notes { print(note) }
         let errors = diagnostics.errors.count, warnings = diagnostics.warnings.count
         if !quiet {
             let files = load.ruleSet.files.count

@@ -49,7 +49,9 @@ struct PlanCommand: AsyncParsableCommand {
         let entries = plan.entries.filter { all || $0.due > 0 || ($0.dueByHorizon ?? 0) > 0 || $0.deferred != nil }
         switch format {
         case .json: try JSONOutput.print(View(at: InstantText.format(now), horizon: horizon?.description, entries: entries))
-        case .table: printTable(entries, now: now)
+        case .table:
+            printTable(entries, now: now)
+            if let partitions = PartitionPathsView.text(try await engine.partitionPaths(at: now)) { print(partitions) }
         }
     }
 

@@ -47,7 +47,9 @@ struct RunCommand: AsyncParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         switch (format, dryRun) {
         case (.json, _): try JSONOutput.print(PassView(report, dryRun: dryRun, seconds: seconds))
-        case (.table, true): printDryRun(report)
+        case (.table, true):
+            printDryRun(report)
+            if let partitions = PartitionPathsView.text(try await engine.partitionPaths(at: started)) { print(partitions) }
         case (.table, false): try printPass(report, seconds: seconds)
         }
     }

@@ -14,6 +14,7 @@ enum MessageIDs {
         .erasureDeferred: "72aaee89d5fd428aba4ab54b428496b6",
         .badValue: "0ceb597dd6724647a1b5764ba41aa211",
         .batchSettled: "770ebd19cf81440db01141d11a104bbb",
+        .partitionTaken: "2d7ea93c06394d50b98e69498bf9d2ba",
         .holdBlocked: "7f64237501d04e23bfffb9cc72ac4a14",
         .clockRefused: "d949f3380a8449acad56cecd65d9d508",
         .retainNoneViolation: "f6bf603c2e624f4fb2e667be1194c909",

@@ -202,6 +202,32 @@ struct StoresTests {
         #expect(printed.contains { $0.hasPrefix("s.yaml:11:7: error:") && $0.contains("names no 'restrict:' column") })
     }
 
+    @Test("partitions: drop, detach or rows, on PostgreSQL tables only; a misspelling is located with a hint; the default is drop")
+    func partitions() {
+        let load = StoreSet.merge([(file: "p.yaml", text: """
+            stores:
+              pg:
+                kind: postgres
+                dsn: postgresql://retention@127.0.0.1/shop
+                datasets:
+                  archived: {table: a, key: id, rules: [contracts], fields: {contract_end: ended}, partitions: detach}
+                  plain: {table: p, key: id, rules: [contracts], fields: {contract_end: ended}}
+                  typo: {table: t, key: id, rules: [contracts], fields: {contract_end: ended}, partitions: dorp}
+              db:
+                kind: sqlite
+                path: /tmp/db.sqlite
+                datasets:
+                  local: {table: l, key: id, rules: [contracts], fields: {contract_end: ended}, partitions: drop}
+            """)], rules: Self.rules)
+        let printed = load.diagnostics.map(\.description)
+        #expect(printed.contains { $0.hasPrefix("p.yaml:8:96: error:") && $0.contains("'partitions' must be one of drop, detach, rows; found 'dorp'") && $0.contains("'drop'") },
+                "\(printed.joined(separator: "\n"))")
+        #expect(printed.contains { $0.hasPrefix("p.yaml:13:85: error:") && $0.contains("'partitions' applies to PostgreSQL tables only") },
+                "\(printed.joined(separator: "\n"))")
+        let datasets = load.storeSet.stores.first { $0.id == "pg" }?.datasets ?? []
+        #expect(datasets.map(\.partitions) == [.detach, .drop])
+    }
+
     @Test("a dataset bound to a rule enforced elsewhere gets a warning")
     func enforcedElsewhere() {
         let load = StoreSet.merge([(file: "s.yaml", text: """
