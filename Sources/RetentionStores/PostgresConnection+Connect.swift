@@ -43,6 +43,9 @@ extension PostgresConnection {
             }.get()
             try await ready.futureResult.get()
         } catch {
+            // The guard never added (the channel closed first: a server shutting down) would leave
+            // `ready` unfulfilled, and NIO traps on a promise dropped so; a fulfilled one ignores this.
+            ready.fail(error)
             try? await channel.close()
             throw failure(describe(error, dsn: dsn))
         }
