@@ -185,9 +185,8 @@ struct JobRunner {
                 try await waitForApproval(&job, remaining: try await writer.count(work.dataset, where: predicate))
                 return job
             }
-            let started = ContinuousClock.now
-            let changed = try await apply(keys, of: &job, work, writer, where: predicate)
-            sizer.record(keys.count, took: .now - started)
+            let (changed, took) = try await apply(keys, of: &job, work, writer, where: predicate)
+            sizer.record(keys.count, took: took)
             // Keys that matched but were left unchanged (changed meanwhile by someone else) would
             // be found again by the next query: end here; the next pass plans what is still due.
             if byPredicate, changed == 0 { return nil }
@@ -195,9 +194,11 @@ struct JobRunner {
     }
 
     /// One batch: its keys written down first, applied by the store in one transaction, the
-    /// progress committed. Returns how many records the store changed.
+    /// progress committed. Returns how many records the store changed, and how long its
+    /// transaction took: what the store's other writers may wait, which the batch size aims at
+    /// (the state database's commits keep nobody waiting).
     private func apply(_ keys: [RecordKey], of job: inout Job, _ work: Work, _ writer: any BatchWriter,
-                       where predicate: RecordPredicate) async throws -> Int {
+                       where predicate: RecordPredicate) async throws -> (changed: Int, took: Duration) {
         try await state.beginBatch(of: job.id, keys: keys)
         // The batch's keys are digested on another core while the store applies it: the store
         // changes only listed keys, so when it changed as many as were listed, the digest of the
@@ -207,7 +208,9 @@ struct JobRunner {
             digest.add(keys)
             return digest
         }()
+        let started = ContinuousClock.now
         let changed = try await writer.apply(work.change, to: work.dataset, keys: keys, where: predicate)
+        let took = ContinuousClock.now - started
         job.doneCount += changed.count
         if changed.count == keys.count {
             job.keysDigest.add(await listed)
@@ -217,7 +220,7 @@ struct JobRunner {
         job.lastKey = keys.last
         try await state.finishBatch(of: job)
         progress(job)
-        return changed.count
+        return (changed.count, took)
     }
 
     /// A dry run's batches: what they would touch, counted, with the same allowance check.

@@ -14,14 +14,7 @@ package struct KeyRuns: Sendable, Hashable, Codable {
     static let shortestRun = 4
 
     package init(_ keys: [RecordKey]) {
-        var distinct = Set<Int64>()
-        for key in keys {
-            switch key {
-            case .integer(let value): distinct.insert(value)
-            case .text: singles.append(key)
-            }
-        }
-        let integers = distinct.sorted()
+        let integers = Self.increasing(keys) ?? Self.distinctSorted(keys, texts: &singles)
         var start = 0
         while start < integers.count {
             var end = start
@@ -33,6 +26,30 @@ package struct KeyRuns: Sendable, Hashable, Codable {
             }
             start = end + 1
         }
+    }
+
+    /// The keys when all are integers in strictly increasing order — a batch read along an
+    /// index of an append-only table mostly is — in one pass, without the set and the sort.
+    private static func increasing(_ keys: [RecordKey]) -> [Int64]? {
+        var integers: [Int64] = []
+        integers.reserveCapacity(keys.count)
+        for key in keys {
+            guard case .integer(let value) = key, integers.last.map({ $0 < value }) ?? true else { return nil }
+            integers.append(value)
+        }
+        return integers
+    }
+
+    /// The integer keys, each once, in order; the text keys go to `texts`.
+    private static func distinctSorted(_ keys: [RecordKey], texts: inout [RecordKey]) -> [Int64] {
+        var distinct = Set<Int64>()
+        for key in keys {
+            switch key {
+            case .integer(let value): distinct.insert(value)
+            case .text: texts.append(key)
+            }
+        }
+        return distinct.sorted()
     }
 
     /// Every key, ranges expanded: the integers in order (the last is the greatest, where a job

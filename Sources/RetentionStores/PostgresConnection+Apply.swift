@@ -3,22 +3,26 @@ import PostgresNIO
 import RetentionEngine
 import RetentionRules
 
-/// A batch applied to PostgreSQL: one transaction (postgres-nio's `withTransaction`), in which
-/// each listed key is changed only if it still matches the predicate.
+/// A batch applied to PostgreSQL in one transaction, in which each listed key is changed only if
+/// it still matches the predicate.
+///
+/// A delete or restrict batch is one statement, which PostgreSQL runs as a transaction of its own:
+/// one round trip, where BEGIN and COMMIT around it would be two more. An anonymization reads and
+/// writes row by row in postgres-nio's `withTransaction`.
 extension PostgresConnection {
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         guard !keys.isEmpty else { return [] }
-        return try await inTransaction {
-            switch change {
-            case .delete:
-                let (clause, binds) = scope(dataset, keys, predicate, after: 0)
-                return try await changed(dataset, keys, by: "DELETE FROM \(table(dataset)) WHERE \(clause)", binds)
-            case .restrict(let column, let at):
-                let (clause, binds) = scope(dataset, keys, predicate, after: 1)
-                return try await changed(dataset, keys, by: "UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = $1 WHERE \(clause)",
-                                         [.date(at)] + binds)
-            case .anonymize(let strategies, let marker, let at, let hmacKey):
-                return try await anonymize(dataset, keys, predicate, strategies: strategies, marker: marker, at: at, hmacKey: hmacKey)
+        switch change {
+        case .delete:
+            let (clause, binds) = scope(dataset, keys, predicate, after: 0)
+            return try await changed(dataset, keys, by: "DELETE FROM \(table(dataset)) WHERE \(clause)", binds)
+        case .restrict(let column, let at):
+            let (clause, binds) = scope(dataset, keys, predicate, after: 1)
+            return try await changed(dataset, keys, by: "UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = $1 WHERE \(clause)",
+                                     [.date(at)] + binds)
+        case .anonymize(let strategies, let marker, let at, let hmacKey):
+            return try await inTransaction {
+                try await anonymize(dataset, keys, predicate, strategies: strategies, marker: marker, at: at, hmacKey: hmacKey)
             }
         }
     }
@@ -48,7 +52,8 @@ extension PostgresConnection {
     ///
     /// The statement changes only listed keys, each at most once: when it changed as many rows as
     /// keys were listed, it changed exactly them, and only the count crosses the wire. Otherwise
-    /// the keys it changed come back too.
+    /// the keys it changed come back too — from a subquery that CASE runs only then, so that a
+    /// batch of 50,000 keys does not build their list in vain.
     private func changed(_ dataset: Dataset, _ keys: [RecordKey], by statement: String, _ binds: [StoreValue]) async throws -> [RecordKey] {
         let statement = statement + " RETURNING \(key(dataset)) AS retentiond_key"
         guard integerKeys(dataset) else {
@@ -57,7 +62,8 @@ extension PostgresConnection {
         let binds = binds + [.integer(Int64(keys.count))]
         let rows = try await query("""
             WITH changed AS (\(statement))
-            SELECT count(*)::text, CASE WHEN count(*) < $\(binds.count) THEN string_agg(retentiond_key::text, ',') END FROM changed
+            SELECT count(*)::text, CASE WHEN count(*) < $\(binds.count) THEN (SELECT string_agg(retentiond_key::text, ',') FROM changed) END
+            FROM changed
             """, binds)
         if rows.first?[0].flatMap({ Int($0) }) ?? 0 == keys.count { return keys }
         return (rows.first?[1] ?? nil).map { $0.split(separator: ",").compactMap { Int64($0) }.map(RecordKey.integer) } ?? []

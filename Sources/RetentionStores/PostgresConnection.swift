@@ -126,7 +126,10 @@ final class PostgresConnection: BatchWriter {
     var codec: any StoreCodec { SQLiteCodec() }
 
     var resumesByPredicate: Bool { true }
-    var blocksWriters: Bool { true }
+    /// A batch locks only its own rows, which are due: the application's writers of other rows
+    /// never wait for it (unlike SQLite's one write lock), so batches may run longer and commit
+    /// less often.
+    var blocksWriters: Bool { false }
 
     func count(_ dataset: Dataset, where predicate: RecordPredicate) async throws -> Int {
         let filter = dialect(dataset).render(predicate)

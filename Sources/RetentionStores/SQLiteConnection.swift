@@ -162,12 +162,29 @@ final class SQLiteConnection: BatchWriter {
         }
         // `anywhere`: no ORDER BY, so that SQLite walks the anchor's index range instead of the
         // whole table in key order (resumesByPredicate).
-        let sql = "SELECT \(key(dataset)) FROM \(table(dataset)) WHERE \(filter.sql)\(order) LIMIT \(limit)"
+        let sql = "SELECT \(key(dataset)) AS retentiond_key FROM \(table(dataset)) WHERE \(filter.sql)\(order) LIMIT \(limit)"
+        let arguments = Self.arguments(filter.binds)
         return try run {
             try queue.read { db in
-                try DatabaseValue.fetchAll(db, sql: sql, arguments: Self.arguments(filter.binds)).map(Self.key)
+                if keyType(dataset) == .integer, let run = try Self.run(of: sql, arguments, in: db) { return run }
+                return try DatabaseValue.fetchAll(db, sql: sql, arguments: arguments).map(Self.key)
             }
         }
+    }
+
+    /// The keys `sql` selects when they are one run of consecutive integers, as a delete batch
+    /// along the anchor's index of an append-only table mostly is: told by their least, greatest
+    /// and count, so that none crosses from SQLite one by one. Nil when they are not. (`sql` names
+    /// the key `retentiond_key`.)
+    static func run(of sql: String, _ arguments: StatementArguments, in db: Database) throws -> [RecordKey]? {
+        // Not cached: the SQL holds the batch's LIMIT, which changes from batch to batch.
+        let statement = try db.makeStatement(sql: "SELECT min(retentiond_key), max(retentiond_key), count(*), "
+                                                + "count(retentiond_key) = count(*) AND min(typeof(retentiond_key)) = 'integer' "
+                                                + "AND max(typeof(retentiond_key)) = 'integer' FROM (\(sql)) AS batch")
+        guard let row = try Row.fetchOne(statement, arguments: arguments), let count: Int64 = row[2], count > 0,
+              let integers: Bool = row[3], integers, let first: Int64 = row[0], let last: Int64 = row[1],
+              last >= first, last &- first &+ 1 == count else { return nil }
+        return (first...last).map(RecordKey.integer)
     }
 
     func matching(_ dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {

@@ -69,6 +69,19 @@ struct FormatsTests {
         #expect(KeyRuns([]).isEmpty)
     }
 
+    @Test("keys already in increasing order make the same runs as the same keys shuffled and repeated")
+    func keyRunsInOrder() {
+        let ordered: [RecordKey] = [-3, -2, -1, 0, 1, 5, 8, 9, 10, 11, 12, 40].map(RecordKey.integer)
+        let runs = KeyRuns(ordered)
+        #expect(runs.ranges == [-3...1, 8...12])
+        #expect(runs.singles == [.integer(5), .integer(40)])
+        #expect(runs == KeyRuns(ordered.reversed() + [.integer(9), .integer(-3)]))
+        #expect(runs.keys == ordered)
+        // Not increasing (a repeat, a text key): still each key once.
+        #expect(KeyRuns([1, 2, 2, 3, 4].map(RecordKey.integer)).ranges == [1...4])
+        #expect(KeyRuns([.integer(1), .integer(2), .integer(3), .integer(4), .text("5")]).singles == [.text("5")])
+    }
+
     @Test("a cutoff is bound in its shortest text, so coarser stored timestamps compare by value", arguments: [
         ("2019-01-01", "2019-01-01 00:00:00", false),
         ("2018-12-31", "2019-01-01 00:00:00", true),

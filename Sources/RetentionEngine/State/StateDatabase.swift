@@ -106,6 +106,23 @@ package final class StateDatabase: StateBackend {
         }
     }
 
+    /// `write`, committed with `synchronous = NORMAL`: no fsync, durable with the next FULL
+    /// commit. Only for what the crash-safety argument does not need durable at once
+    /// (`finishBatch`); every other write keeps FULL, which is restored before this returns.
+    func unsynced(_ body: (Database) throws -> Void) throws(StateError) {
+        do {
+            try writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                let result = Result { try db.inTransaction(.immediate) { try body(db); return .commit } }
+                // Restored whatever happened: a later write left at NORMAL would lose its fsync silently.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try result.get()
+            }
+        } catch let error as StateError { throw error } catch {
+            throw StateError(path: path, message: "\(error)")
+        }
+    }
+
     func read<T>(_ body: (Database) throws -> T) throws(StateError) -> T {
         do { return try writer.read(body) } catch let error as StateError { throw error } catch {
             throw StateError(path: path, message: "\(error)")
