@@ -67,16 +67,22 @@ rule-tests: build
 # (scripts/with-journald), a systemd user manager (scripts/with-user-manager) and a throwaway
 # PostgreSQL cluster (scripts/with-postgres). Where one cannot be had its tests are skipped, unless
 # RETENTIOND_REQUIRE_JOURNAL/_USER_MANAGER/_POSTGRES=1 (as in CI).
-# The daemon's services tested in-process (ServiceLifecycleTestKit) wait in real time for timers
-# they inject; run beside the tests that block threads waiting for real processes, they were starved
-# of Swift's cooperative threads (2 on 2 cores) for over a minute. They run on their own, after.
+# Tests that wait on a real process block one of Swift's cooperative threads while they wait (2 on
+# 2 cores). Run beside them, a test waiting in real time in-process is starved for over a minute:
+# the daemon's services (ServiceLifecycleTestKit timers), and the engine's connections to PostgreSQL,
+# which the server drops after its 60 s authentication_timeout. So the tests run in three groups:
+# the libraries in-process, then the executables (which spawn processes), then the daemon's services.
+LIBRARY_TESTS = RetentionRulesTests|RetentionEngineTests
+PROCESS_TESTS = RetentionCtlTests|RetentiondTests
 IN_PROCESS_TESTS = RetentiondTests\.(DaemonServicesTests|WakeTests)/
 
 test: schema-check
 	$(SWIFT) build --build-tests
 	$(CTL) test rules/tests
 	$(MAKE) --no-print-directory verify-units
-	scripts/with-journald scripts/with-user-manager scripts/with-postgres $(SWIFT) test --skip '$(IN_PROCESS_TESTS)'
+	scripts/with-postgres $(SWIFT) test --skip-build --filter '$(LIBRARY_TESTS)'
+	scripts/with-journald scripts/with-user-manager scripts/with-postgres \
+		$(SWIFT) test --skip-build --filter '$(PROCESS_TESTS)' --skip '$(IN_PROCESS_TESTS)'
 	$(SWIFT) test --skip-build --filter '$(IN_PROCESS_TESTS)'
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory fuzz-smoke
