@@ -130,6 +130,8 @@ struct PartitionTests {
         let engine = try Self.engine(Fixture(rules: Self.rules, stores: Self.stores(dsn, rules: "[kmbe-dynatrace]")), password: password)
         let report = try await engine.runPass(at: Self.now)
         #expect(report.finished.map(\.doneCount) == [73])
+        // A guard share of 100% needs 74 records for 73 due: the 108 rows were counted no further.
+        #expect(report.finished.map(\.datasetTotal) == [nil])
         #expect(try Self.attached() == ["dynatrace_2026_03", "dynatrace_2026_04", "dynatrace_default"])
         #expect(try Self.ids() == Array(71...105))
         let audit = try engine.database.auditRecords()
@@ -169,6 +171,9 @@ struct PartitionTests {
         for (what, predicate) in [("a hold on a record", held), ("another rule's when:", obligation), ("the rule's when:", condition)] {
             #expect(try await !due("dynatrace_2026_01", predicate), "\(what)")
         }
+        // The guard's bounded count: what is asked for, or every row when fewer.
+        #expect(try await connection.total(policy.dataset, upTo: 5) == 5)
+        #expect(try await connection.total(policy.dataset, upTo: 1_000) == 108)
         await connection.close()
     }
 
