@@ -43,6 +43,9 @@ extension PostgresConnection {
             }.get()
             try await ready.futureResult.get()
         } catch {
+            // A channel closed before the guard was added never completes `ready` (a debug build
+            // then stops on the leaked promise); completing it again is a no-op.
+            ready.fail(error)
             try? await channel.close()
             throw failure(describe(error, dsn: dsn))
         }
