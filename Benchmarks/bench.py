@@ -580,7 +580,10 @@ stores:
     def bench_partitions(self):
         """A table partitioned by month on the anchor, three months due: retentiond (which takes
         the due partitions whole) against the single DELETE of the same rows. Between runs only
-        the three due partitions are made again; the other rows stay."""
+        the three due partitions are made again; the other rows stay. The table is built as a real
+        one of this size is, and both contenders run against it: a primary key, which on a
+        partitioned table must include the partition column (`PRIMARY KEY (id, ts)`), and an index
+        on the anchor; each partition gets both."""
         if not os.environ.get("PGHOST") or not os.environ.get("RETENTIOND_TEST_POSTGRES_DSN"):
             self.notes.append("Partition drop skipped: no server (run under scripts/with-postgres)")
             return

@@ -40,6 +40,19 @@ final class PassCounter {
         return total - (try await connection.count(dataset, where: deleted))
     }
 
+    /// `total`, counted no further than `limit`: the exact total below it, else `limit` (the
+    /// dataset holds at least that many). A dry run counts the records earlier jobs would have
+    /// deleted on top, so that what is left is still at least `limit`.
+    func total(store: String, dataset: Dataset, connection: any StoreConnection, upTo limit: Int) async throws -> Int {
+        guard let deleted = takenBefore(.delete, store: store, dataset: dataset.id) else {
+            return try await connection.total(dataset, upTo: limit)
+        }
+        let gone = try await connection.count(dataset, where: deleted)
+        let (bound, overflow) = limit.addingReportingOverflow(gone)
+        let all = overflow ? try await connection.total(dataset) : try await connection.total(dataset, upTo: bound)
+        return min(all - gone, limit)
+    }
+
     /// A dry run's job would act on `predicate`'s records with `action`.
     func took(_ predicate: RecordPredicate, with action: Action, store: String, dataset: String) {
         guard dryRun else { return }

@@ -18,7 +18,9 @@ extension PassRunner {
                                                    excluded: excluded, report: &report, quietly: ledger.dryRun)
         }
         guard due > 0 else { return nil }
-        let total = stage.action == .delete ? try await counter.total(store: store.id, dataset: dataset, connection: connection) : nil
+        let counted = stage.action == .delete ? try await guardTotal(due: due, store: store.id, dataset: dataset, connection: connection) : nil
+        // Counted up to what the guard needed: the dataset holds at least that many, and no exact total is known.
+        let total = counted.flatMap { $0.exact ? $0.records : nil }
         var job = Job(id: 0, store: store.id, dataset: dataset.id, rule: stage.rule.id, stage: stage.stageIndex, action: stage.action,
                       isViolation: stage.isViolation, cutoff: stage.cutoff, predicate: stage.predicate, state: .planned,
                       plannedAt: now, notBefore: now, plannedCount: due, datasetTotal: total, doneCount: 0, keysDigest: KeyDigest(),
@@ -30,7 +32,7 @@ extension PassRunner {
             try await warnOverdue(stage, policy: policy, excluded: excluded, connection: connection)
             job.notBefore = max(now, min(job.notBefore, deadline))
         }
-        if let reason = approvalReason(for: stage, due: due, total: total, dataset: dataset) {
+        if let reason = approvalReason(for: stage, due: due, total: counted?.records, dataset: dataset) {
             do { try job.awaitApproval(reason) } catch { throw EngineError.transition(error) }
         }
         job = try await ledger.insert(job)
@@ -62,6 +64,21 @@ extension PassRunner {
         engine.logger.warning("rule \(stage.rule.id) on \(store)/\(dataset): \(late) records are past their deadline of \(stage.rule.deadline!) (the oldest since \(InstantText.format(oldest)))",
                               metadata: ["event": "\(EngineEvent.deadlineMissed.rawValue)", "rule": "\(stage.rule.id)",
                                          "store": "\(store)", "dataset": "\(dataset)", "count": "\(late)"])
+    }
+
+    /// The dataset's records as far as the mass-deletion guard needs them: all of them, exactly,
+    /// when they are fewer than make `due` less than the guard's share; otherwise that many, which
+    /// the dataset holds at least (`exact` false) — on a big table, a read of far fewer rows than
+    /// it holds. The guard decides alike both ways: `due` is within its share of that many.
+    func guardTotal(due: Int, store: String, dataset: Dataset, connection: any StoreConnection) async throws -> (records: Int, exact: Bool) {
+        let share = dataset.limits.maxDeleteShare ?? engine.options.maxDeleteShare
+        // One more than the share needs, so that rounding cannot put the bound on the guard's edge.
+        let enough = share > 0 ? (Double(due) / share).rounded(.up) + 1 : .infinity
+        guard enough < Double(Int.max / 2) else {
+            return (try await counter.total(store: store, dataset: dataset, connection: connection), true)
+        }
+        let records = try await counter.total(store: store, dataset: dataset, connection: connection, upTo: Int(enough))
+        return (records, records < Int(enough))
     }
 
     /// Why a job must wait for `retentionctl approve`, if it must.

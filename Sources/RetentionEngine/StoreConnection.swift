@@ -15,6 +15,10 @@ package protocol StoreConnection: Sendable {
     func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int]
     /// How many records `dataset` holds in all (for the mass-deletion guard).
     func total(_ dataset: Dataset) async throws -> Int
+    /// `total`, counted no further than `limit`: exactly `min(total, limit)`. The guard only needs
+    /// to know whether the dataset holds enough records for the due ones to be within its share,
+    /// which on a big table is far fewer than it holds.
+    func total(_ dataset: Dataset, upTo limit: Int) async throws -> Int
     /// What `text`, typed by an operator (a hold, `explain`), names in `dataset`: the key in the
     /// key column's own type and what has it now. Throws KeyError when it cannot be a key there.
     func lookUp(_ dataset: Dataset, typed text: String) async throws -> KeyLookup
@@ -22,6 +26,11 @@ package protocol StoreConnection: Sendable {
     func close() async
 }
 extension StoreConnection {
+    /// A store that cannot stop counting early counts everything.
+    package func total(_ dataset: Dataset, upTo limit: Int) async throws -> Int {
+        min(try await total(dataset), limit)
+    }
+
     package func counts(_ dataset: Dataset, where predicates: [RecordPredicate]) async throws -> [Int] {
         var counts: [Int] = []
         for predicate in predicates { counts.append(try await count(dataset, where: predicate)) }

@@ -43,8 +43,8 @@ extension PostgresConnection {
             }.get()
             try await ready.futureResult.get()
         } catch {
-            // The guard never added (the channel closed first: a server shutting down) would leave
-            // `ready` unfulfilled, and NIO traps on a promise dropped so; a fulfilled one ignores this.
+            // A channel closed before the guard was added never completes `ready` (a debug build
+            // then stops on the leaked promise); completing it again is a no-op.
             ready.fail(error)
             try? await channel.close()
             throw failure(describe(error, dsn: dsn))

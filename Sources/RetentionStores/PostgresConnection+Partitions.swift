@@ -10,7 +10,9 @@ import RetentionRules
 /// inserted into that range later would be due too) and, with the table and the partition locked
 /// (`ACCESS EXCLUSIVE`, in the transaction that detaches it, so that no row comes in between),
 /// every row of it matches the job's predicate: the one its batches use, with the holds, the
-/// rule's condition and every other rule that keeps a record in it.
+/// rule's condition and every other rule that keeps a record in it. When that predicate is the
+/// anchor test alone, the partition's bound proves it for every row and its rows are only counted
+/// (`everyRowDue`); otherwise each row is read against it (`census`).
 extension PostgresConnection: PartitionDropper {
     /// How long taking a partition waits for the table's lock before it leaves the partition to
     /// the batches: while it waits, every later query of the table queues behind it.
@@ -36,7 +38,9 @@ extension PostgresConnection: PartitionDropper {
             if path == .whole, !owned { path = .rows("retentiond's role does not own it, and only its owner may drop it") }
             var partition = partition
             if path == .whole, checkingRows {
-                let (rows, staying) = try await census(partition, dataset, predicate)
+                var due = false
+                if let key = try await attachedKey(partition, to: table(dataset)) { due = try await everyRowDue(key, dataset, predicate) }
+                let (rows, staying) = due ? (try await count(partition), 0) : try await census(partition, dataset, predicate)
                 partition.rows = rows
                 if staying > 0 { path = .rows(Self.staying(staying, of: rows)) }
             }
@@ -53,14 +57,11 @@ extension PostgresConnection: PartitionDropper {
             // The table first, then the partition: an INSERT through the table locks them in this order too.
             _ = try await query("LOCK TABLE ONLY \(parent) IN ACCESS EXCLUSIVE MODE", [])
             _ = try await query("LOCK TABLE ONLY \(partition.name) IN ACCESS EXCLUSIVE MODE", [])
-            let attached = try await query("""
-                SELECT count(*)::text FROM pg_inherits
-                WHERE inhrelid = $1::bigint::oid AND inhparent = $2::text::regclass AND $3::text::regclass = $1::bigint::oid
-                """, [.integer(partition.oid), .text(parent), .text(partition.name)])
-            guard (attached.first?.first ?? nil) == "1" else {
+            guard let key = try await attachedKey(partition, to: parent) else {
                 return .failure(PartitionKept("no longer a partition of \(parent)"))
             }
-            let (rows, staying) = try await census(partition, dataset, predicate)
+            let (rows, staying) = try await everyRowDue(key, dataset, predicate)
+                ? (try await count(partition), 0) : try await census(partition, dataset, predicate)
             if staying > 0 { return .failure(PartitionKept(Self.staying(staying, of: rows))) }
             let marker = PartitionMarker(oid: partition.oid, rows: rows, name: partition.name)
             try await recording(marker)
@@ -81,8 +82,9 @@ extension PostgresConnection: PartitionDropper {
         }
     }
 
-    /// The rows of a partition, and how many of them the predicate does not take.
-    private func census(_ partition: PartitionPlan.Partition, _ dataset: Dataset, _ predicate: RecordPredicate) async throws -> (rows: Int, staying: Int) {
+    /// The rows of a partition, and how many of them the predicate does not take: a scan that
+    /// reads every row, for what `everyRowDue` cannot prove from the partition's bound.
+    func census(_ partition: PartitionPlan.Partition, _ dataset: Dataset, _ predicate: RecordPredicate) async throws -> (rows: Int, staying: Int) {
         let filter = dialect(dataset).render(predicate)
         let rows = try await query("""
             SELECT count(*)::text, (count(*) FILTER (WHERE (\(filter.sql)) IS NOT TRUE))::text FROM ONLY \(partition.name)

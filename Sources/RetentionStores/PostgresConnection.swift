@@ -142,6 +142,11 @@ final class PostgresConnection: BatchWriter {
         return Int(rows.first?.first.flatMap { $0 } ?? "0") ?? 0
     }
 
+    func total(_ dataset: Dataset, upTo limit: Int) async throws -> Int {
+        let rows = try await query("SELECT count(*)::text FROM (SELECT 1 FROM \(table(dataset)) LIMIT $1) AS enough", [.integer(Int64(limit))])
+        return Int(rows.first?.first.flatMap { $0 } ?? "0") ?? 0
+    }
+
     func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey] {
         var filter = dialect(dataset).render(predicate)
         var order = ""

@@ -148,6 +148,14 @@ final class SQLiteConnection: BatchWriter {
         try run { try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table(dataset))") ?? 0 } }
     }
 
+    func total(_ dataset: Dataset, upTo limit: Int) async throws -> Int {
+        try run {
+            try queue.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM \(table(dataset)) LIMIT ?)", arguments: [limit]) ?? 0
+            }
+        }
+    }
+
     func keys(_ dataset: Dataset, where predicate: RecordPredicate, from start: BatchStart, limit: Int) async throws -> [RecordKey] {
         // Between batches, outside the write transaction the engine times.
         checkpoint()

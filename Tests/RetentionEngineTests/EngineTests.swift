@@ -139,6 +139,24 @@ struct EngineTests {
         #expect(try keys(queue).count == 29)
     }
 
+    @Test("the guard counts the dataset only as far as its share needs: the job's total exact below that, absent above; its edge decides as before")
+    func guardCountsEnough() async throws {
+        // 71 of 100 records due: a share of 71% needs 101 records for them, 70% needs 102 (the
+        // dataset's 100 are fewer: counted exactly), 100% needs 72 (counted no further).
+        for (share, state, total) in [(0.71, Job.State.done, 100), (0.70, .awaitingApproval, 100), (1.0, .done, nil)] as [(Double, Job.State, Int?)] {
+            let fixture = Fixture(rules: Self.rules, stores: Self.stores("short"))
+            let queue = try Self.seed(fixture)
+            let engine = try fixture.engine { $0.maxDeleteShare = share }
+            _ = try await engine.runPass(at: Self.now)
+            let job = try #require(try engine.database.jobs().first)
+            #expect(job.state == state, "share \(share)")
+            #expect(job.datasetTotal == total, "share \(share)")
+            #expect(job.plannedCount == 71)
+            #expect(try keys(queue).count == (state == .done ? 29 : 100), "share \(share)")
+            if state == .awaitingApproval { #expect(job.reason?.contains("71 of 100") == true, "\(job.reason ?? "")") }
+        }
+    }
+
     @Test("review: required waits for approval even for a small job")
     func reviewRequired() async throws {
         let fixture = Fixture(rules: Self.rules, stores: Self.stores("reviewed"))

@@ -1,7 +1,7 @@
 import Foundation
-import RetentionEngine
+@testable import RetentionEngine
 import RetentionRules
-import RetentionStores
+@testable import RetentionStores
 import Testing
 import TestSupport
 
@@ -60,7 +60,7 @@ struct PartitionTests {
             """)
     }
 
-    static func stores(_ dsn: String, _ setting: String? = nil) -> String {
+    static func stores(_ dsn: String, _ setting: String? = nil, rules: String = "[kmbe-dynatrace, incident-evidence]") -> String {
         """
         version: 1
         stores:
@@ -71,7 +71,7 @@ struct PartitionTests {
               dynatrace:
                 table: dynatrace
                 key: id
-                rules: [kmbe-dynatrace, incident-evidence]
+                rules: \(rules)
                 fields: {dynatrace_data_collected_at: collected_at, incident: incident}
         \(setting.map { "        \($0)" } ?? "")
         """
@@ -118,6 +118,63 @@ struct PartitionTests {
         #expect(try engine.database.verifyAudit().problems.isEmpty)
         let again = try await engine.runPass(at: Self.now.addingTimeInterval(60))
         #expect(again.finished.isEmpty)
+    }
+
+    @Test("with the anchor test alone, the due partitions' rows are counted, not checked: the same rows go, count and digest exact")
+    func anchorAlone() async throws {
+        guard let (dsn, password) = Self.server() else { return }
+        try Self.create()
+        var digest = KeyDigest()
+        digest.add([try Self.marker("dynatrace_2026_01", rows: 31), try Self.marker("dynatrace_2026_02", rows: 28)])
+        digest.add(((60...70).map { Int64($0) } + [200, 201, 202]).map(RecordKey.integer))
+        let engine = try Self.engine(Fixture(rules: Self.rules, stores: Self.stores(dsn, rules: "[kmbe-dynatrace]")), password: password)
+        let report = try await engine.runPass(at: Self.now)
+        #expect(report.finished.map(\.doneCount) == [73])
+        // A guard share of 100% needs 74 records for 73 due: the 108 rows were counted no further.
+        #expect(report.finished.map(\.datasetTotal) == [nil])
+        #expect(try Self.attached() == ["dynatrace_2026_03", "dynatrace_2026_04", "dynatrace_default"])
+        #expect(try Self.ids() == Array(71...105))
+        let audit = try engine.database.auditRecords()
+        #expect(audit.map(\.count) == [73])
+        #expect(audit.first?.keysSHA256 == digest.hex)
+    }
+
+    @Test("a partition's bound proves its rows due only for the anchor test alone: not with a hold on a record, a when:, another rule's condition, an open lower bound")
+    func everyRowDueOnlyForAnchorAlone() async throws {
+        guard let (dsn, password) = Self.server() else { return }
+        try Self.create()
+        try Self.psql("CREATE TABLE dynatrace_old PARTITION OF dynatrace FOR VALUES FROM (MINVALUE) TO ('2025-01-01 00:00:00+00')")
+        func predicate(rules: String = Self.rules, _ names: String) throws -> (DatasetPolicy, RecordPredicate) {
+            let engine = try Self.engine(Fixture(rules: rules, stores: Self.stores(dsn, rules: names)), password: password)
+            let policy = try #require(engine.policies.first)
+            let stage = try #require(policy.stages(at: Self.now).first { $0.action == .delete && $0.rule.id == "kmbe-dynatrace" })
+            return (policy, stage.predicate)
+        }
+        let (policy, alone) = try predicate("[kmbe-dynatrace]")
+        let (_, obligation) = try predicate("[kmbe-dynatrace, incident-evidence]")
+        let (_, condition) = try predicate(rules: Self.rules.replacingOccurrences(of: "    retain: 35d\n", with: "    retain: 35d\n    when: incident is null\n"),
+                                           "[kmbe-dynatrace]")
+        let held = alone && policy.excluding([Hold(id: 1, scope: .record(store: "web", dataset: "dynatrace", key: .integer(15)),
+                                                   reason: "litigation", createdBy: "dpo", createdAt: Self.now)])
+        let connection = try #require(try await StoreConnectors(postgresPasswordFile: password).connect(to: policy.store) as? PostgresConnection)
+        func due(_ name: String, _ predicate: RecordPredicate) async throws -> Bool {
+            let oid = try #require(Int64(try Self.psql("SELECT 'public.\(name)'::regclass::oid")))
+            let partition = PartitionPlan.Partition(oid: oid, name: "public.\(name)", bound: "", rows: nil)
+            let key = try #require(try await connection.attachedKey(partition, to: connection.table(policy.dataset)))
+            return try await connection.everyRowDue(key, policy.dataset, predicate)
+        }
+        #expect(try await due("dynatrace_2026_01", alone))
+        #expect(try await due("dynatrace_2026_02", alone))
+        #expect(try await !due("dynatrace_2026_03", alone), "the cutoff cuts through it")
+        #expect(try await !due("dynatrace_default", alone))
+        #expect(try await !due("dynatrace_old", alone), "rows before year 1 are bad values, never due")
+        for (what, predicate) in [("a hold on a record", held), ("another rule's when:", obligation), ("the rule's when:", condition)] {
+            #expect(try await !due("dynatrace_2026_01", predicate), "\(what)")
+        }
+        // The guard's bounded count: what is asked for, or every row when fewer.
+        #expect(try await connection.total(policy.dataset, upTo: 5) == 5)
+        #expect(try await connection.total(policy.dataset, upTo: 1_000) == 108)
+        await connection.close()
     }
 
     @Test("partitions: detach keeps the table out of the dataset; a held record keeps its partition and is all that is left of it")
