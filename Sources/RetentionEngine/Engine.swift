@@ -43,6 +43,13 @@ package struct Engine: Sendable {
     /// the lock check go through this seam, which another state backend implements.
     var stateStore: any StateStore { state }
 
+    /// The state as several daemons share it, when it is shared (nil for SQLite, and in a dry
+    /// run, which claims and plans nothing).
+    var sharedState: (any SharedState)? { options.dryRun ? nil : state as? any SharedState }
+
+    /// The fingerprint of the rules as they decide planning (`RulesDigest`).
+    package var rulesDigest: String { RulesDigest.of(rules, stores: stores) }
+
     /// The datasets the options select, with their policies.
     package var policies: [DatasetPolicy] {
         stores.stores.flatMap { store in

@@ -1,0 +1,188 @@
+import Foundation
+import GRDB
+import Logging
+@testable import PostgresState
+@testable import RetentionEngine
+import RetentionRules
+import RetentionStores
+import Synchronization
+import Testing
+import TestSupport
+
+/// Several daemons on one PostgreSQL state (issue 14 item 2): engines with state stores of their
+/// own (separate connections, different daemon ids) on one state database and one SQLite store,
+/// in one process. One plans at a time, no stage is planned twice, a job runs in one daemon, a
+/// job whose claim expired is taken over and settled exactly, the daemon that lost it is fenced,
+/// and daemons with other rules refuse.
+@Suite("Shared PostgreSQL state")
+struct SharedStateTests {
+    static let now = EngineTests.now
+
+    /// An engine on the fixture's store and the shared state database, as daemon `id`.
+    static func engine(_ fixture: Fixture, _ database: PostgresTestDatabase, id: String, ttl: Duration = .seconds(30),
+                       logger: Logger? = nil, _ configure: (inout EngineOptions) -> Void = { $0.maxDeleteShare = 1 }) async throws -> Engine {
+        var engine = try fixture.engine(configure)
+        engine.state = try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, creation: .ifMissing,
+                                                         daemonID: id, leaseTTL: ttl)
+        if let logger { engine.logger = logger }
+        return engine
+    }
+
+    static func shared(_ engine: Engine) -> PostgresStateStore {
+        engine.state as! PostgresStateStore
+    }
+
+    static func digest(_ range: ClosedRange<Int64>) -> String {
+        var digest = KeyDigest()
+        digest.add(range.map { RecordKey.integer($0) })
+        return digest.hex
+    }
+
+    @Test("one leader at a time: the second daemon follows, the lease renews, and an expired one is taken in a new term")
+    func oneLeader() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let open = { (id: String) async throws -> PostgresStateStore in
+            try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, creation: .ifMissing, daemonID: id,
+                                              leaseTTL: .milliseconds(1500))
+        }
+        let first = try await open("host-a:1"), second = try await open("host-b:2")
+        #expect(try await first.lead(rulesDigest: "d1") == .leader(term: 1, elected: true))
+        #expect(try await second.lead(rulesDigest: "d1") == .follower(holder: "host-a:1", term: 1, rulesDigest: "d1"))
+        #expect(try await first.lead(rulesDigest: "d1") == .leader(term: 1, elected: false))
+        #expect(try database.psql("SELECT identifier FROM retentiond_migration WHERE identifier = 'v6-leases'") == "v6-leases")
+        // The first stops renewing (died): after the lease, by the server's clock, the second takes it.
+        try await Task.sleep(for: .milliseconds(1700))
+        #expect(try await second.lead(rulesDigest: "d1") == .leader(term: 2, elected: true))
+        #expect(try await first.lead(rulesDigest: "d1") == .follower(holder: "host-b:2", term: 2, rulesDigest: "d1"))
+        // Reopened, the lease schema is known rather than taken for a later retentiond's.
+        await first.close()
+        let again = try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile)
+        await again.close()
+        await second.close()
+    }
+
+    @Test("no stage is planned twice while a job is open for it: the database refuses the second and says so")
+    func plannedOnce() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let state = try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, creation: .ifMissing, daemonID: "a")
+        _ = try await state.lead(rulesDigest: "d")
+        let job = StateStoreTests.job()
+        let first = try await state.insert(job)
+        let error = await #expect(throws: StateError.self) { try await state.insert(job) }
+        #expect(error?.kind == .alreadyPlanned(existing: nil) && error?.message.contains("another daemon planned it") == true,
+                "\(String(describing: error))")
+        // Once it ended, the stage may be planned again.
+        var ended = first
+        (ended.state, ended.finishedAt) = (.cancelled, Self.now)
+        try await state.finish(ended)
+        #expect(try await state.insert(job).id > first.id)
+        await state.close()
+    }
+
+    @Test("two daemons running a pass at once: one plans, the job runs once, exactly the due rows go, one audit record")
+    func twoDaemonsOnePass() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short"))
+        let queue = try EngineTests.seed(fixture)
+        let engines = [try await Self.engine(fixture, database, id: "host-a:1") { $0.maxDeleteShare = 1; $0.batchSize = 5 },
+                       try await Self.engine(fixture, database, id: "host-b:2") { $0.maxDeleteShare = 1; $0.batchSize = 5 },
+                       try await Self.engine(fixture, database, id: "host-c:3") { $0.maxDeleteShare = 1; $0.batchSize = 5 }]
+        let reports = try await withThrowingTaskGroup(of: PassReport.self) { group in
+            for engine in engines { group.addTask { try await engine.runPass(at: Self.now) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(try keys(queue) == Set(1...29))
+        let jobs = try await engines[0].state.jobs(in: [])
+        #expect(jobs.count == 1 && jobs.first?.state == .done && jobs.first?.doneCount == 71, "\(jobs)")
+        #expect(jobs.first?.keysDigest.hex == Self.digest(30...100))
+        #expect(reports.flatMap(\.finished).count == 1)
+        let audit = try await engines[1].state.verifyAudit(anchors: [])
+        #expect(audit.records == 1 && audit.problems.isEmpty, "\(audit.problems)")
+        #expect(try database.psql("SELECT term FROM leader") == "1")
+        for engine in engines { await engine.state.close() }
+    }
+
+    @Test("a job claimed by one daemon is not run by another")
+    func claimedElsewhere() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short"))
+        let queue = try EngineTests.seed(fixture)
+        // Planned, waiting for approval (71 of 100 is past the default guard); approved by hand.
+        let planner = try await Self.engine(fixture, database, id: "a") { _ in }
+        var job = try #require(try await planner.runPass(at: Self.now).waiting.first)
+        try job.approve(by: "test", at: Self.now)
+        try await planner.state.update(job)
+        let holder = Self.shared(planner)
+        #expect(try await holder.claim(job.id) != nil)
+        let other = try await Self.engine(fixture, database, id: "b")
+        let report = try await other.runPass(at: Self.now)
+        #expect(report.finished.isEmpty)
+        #expect(try keys(queue).count == 100)
+        #expect(try await other.state.job(job.id)?.state == .planned)
+        await planner.state.close()
+        await other.state.close()
+    }
+
+    @Test("a claim that expired mid-batch is taken over and the batch settled exactly; the daemon that lost it is fenced and writes nothing")
+    func takeoverAndFence() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short"))
+        let queue = try EngineTests.seed(fixture)
+        let crashed = try await Self.engine(fixture, database, id: "host-a:1", ttl: .seconds(1)) { _ in }
+        var job = try #require(try await crashed.runPass(at: Self.now).waiting.first)
+        try job.approve(by: "test", at: Self.now)
+        try await crashed.state.update(job)
+        // Daemon a claims the job, writes a batch's keys down, its store transaction commits, and
+        // then it freezes before recording the batch done.
+        let state = Self.shared(crashed)
+        let claim = try #require(try await state.claim(job.id))
+        try job.start(at: Self.now)
+        try await state.update(job)
+        let batch = (30...49).map { RecordKey.integer(Int64($0)) }
+        try await state.beginBatch(of: job.id, keys: batch)
+        try await queue.write { db in try db.execute(sql: "DELETE FROM records WHERE id BETWEEN 30 AND 49") }
+        try await Task.sleep(for: .milliseconds(1300))
+        let taker = try await Self.engine(fixture, database, id: "host-b:2")
+        let report = try await taker.runPass(at: Self.now)
+        let done = try #require(report.finished.first)
+        #expect(done.state == .done && done.doneCount == 71 && done.keysDigest.hex == Self.digest(30...100), "\(done)")
+        #expect(try keys(queue) == Set(1...29))
+        // Daemon a resumes: its write is refused, distinctly, and changes nothing.
+        var stale = job
+        stale.doneCount = 20
+        stale.lastKey = batch.last
+        let error = await #expect(throws: StateError.self) { try await state.finishBatch(of: stale) }
+        #expect(error?.kind == .fenced(job: job.id) && error?.message.contains("host-a:1") == true, "\(String(describing: error))")
+        let after = try #require(try await taker.state.job(job.id))
+        #expect(after.state == .done && after.doneCount == 71)
+        let holder = try database.psql("SELECT claimed_by FROM job WHERE id = \(job.id)")
+        #expect(claim.token > 0 && holder == "host-b:2")
+        let audit = try await taker.state.verifyAudit(anchors: [])
+        #expect(audit.records == 1 && audit.problems.isEmpty)
+        await crashed.state.close()
+        await taker.state.close()
+    }
+
+    @Test("a daemon whose rules differ from the live leader's refuses to plan or run, naming both digests")
+    func rulesDiffer() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short"))
+        let queue = try EngineTests.seed(fixture)
+        let leader = try await Self.engine(fixture, database, id: "host-a:1") { _ in }
+        _ = try await leader.runPass(at: Self.now)
+        var other = try await Self.engine(fixture, database, id: "host-b:2")
+        let longer = RuleSet.merge([(file: "rules.yaml", text: EngineTests.rules.replacingOccurrences(of: "retain: 30d", with: "retain: 60d"))])
+        other.rules = longer.ruleSet
+        #expect(other.rulesDigest != leader.rulesDigest)
+        let error = await #expect(throws: EngineError.self) { try await other.runPass(at: Self.now) }
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.contains(other.rulesDigest) && message.contains(leader.rulesDigest) && message.contains("host-a:1"), "\(message)")
+        #expect(try keys(queue).count == 100)
+        // The same rules, in another process, give the same digest.
+        let third = try await Self.engine(fixture, database, id: "c")
+        #expect(third.rulesDigest == leader.rulesDigest)
+        await third.state.close()
+        await leader.state.close()
+        await other.state.close()
+    }
+}
