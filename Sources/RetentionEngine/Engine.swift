@@ -28,6 +28,9 @@ package struct Engine: Sendable {
     /// store's program running within its timeout), at least every `StoreHeartbeat.interval`: a
     /// daemon's watchdog counts it as progress, as it counts finished batches.
     package var heartbeat: (@Sendable () -> Void)?
+    /// Told, on a shared state, what this daemon is now: `leader, term 7`, `follower of host-b:812,
+    /// term 7`, `running job 12` (a daemon's `STATUS=`).
+    package var roleChanged: (@Sendable (String) -> Void)?
 
     package init(rules: RuleSet, stores: StoreSet, state: any StateBackend, connector: any StoreConnector,
                 options: EngineOptions = EngineOptions(), logger: Logger = Logger(label: "retentiond")) {

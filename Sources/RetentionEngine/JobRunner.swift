@@ -56,6 +56,7 @@ struct JobRunner {
             guard let taken = try await shared.claim(job.id) else { return .elsewhere(job) }
             claim = taken
         } catch { throw EngineError.state(error) }
+        engine.roleChanged?("running job \(job.id)")
         if let previous = claim.tookOverFrom {
             ledger.logger.warning("job \(job.id): took over from \(previous), whose claim expired (died, froze or lost the state database); its batch in flight is settled as after a crash",
                                   metadata: ["lease": "took-over", "job_id": "\(job.id)", "daemon": "\(shared.daemonID)", "from": "\(previous)"])

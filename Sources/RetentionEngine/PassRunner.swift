@@ -94,6 +94,7 @@ struct PassRunner {
         guard let shared = engine.sharedState else { return true }
         let digest = engine.rulesDigest
         let leadership = try await engine.wrap { () async throws(StateError) in try await shared.lead(rulesDigest: digest) }
+        engine.roleChanged?(leadership.description)
         switch leadership {
         case .leader(let term, let elected):
             if elected {

@@ -1,5 +1,3 @@
-package import Foundation
-
 /// A state database several daemons share (`PostgresStateStore`): what they need on top of a
 /// `StateStore` so that one plans at a time, each job runs in one daemon at a time, and a daemon
 /// that lost a job's claim writes nothing more for it.
@@ -35,6 +33,15 @@ package enum Leadership: Sendable, Equatable {
     case leader(term: Int64, elected: Bool)
     /// `holder` holds a live lease in `term`, with rules whose digest is `rulesDigest`.
     case follower(holder: String, term: Int64, rulesDigest: String)
+}
+
+extension Leadership: CustomStringConvertible {
+    package var description: String {
+        switch self {
+        case .leader(let term, _): "leader, term \(term)"
+        case .follower(let holder, let term, _): "follower of \(holder), term \(term)"
+        }
+    }
 }
 
 /// A job claimed by this daemon.
