@@ -130,7 +130,7 @@ extension PostgresStateStore: SharedState {
     }
 
     /// Applies `StateSchema.leases` once, under the migration lock, when it is not there yet.
-    private func ensureLeases() async throws(StateError) {
+    func ensureLeases() async throws(StateError) {
         if leasesReady.withLock({ $0 }) { return }
         let identifier = StateSchema.leases.identifier
         try await transaction { [logger] connection in

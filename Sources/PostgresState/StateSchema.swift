@@ -43,6 +43,9 @@ enum StateSchema {
     static let leases: (identifier: String, statements: [String]) = ("v6-leases", [
         "ALTER TABLE job ADD COLUMN claimed_by text COLLATE \"C\", ADD COLUMN claim_token bigint, ADD COLUMN claim_expires_at timestamptz",
         "CREATE SEQUENCE claim_token",
+        // Which daemon began a pass: its clock is checked strictly against its own passes, and
+        // with some skew against other daemons'.
+        "ALTER TABLE pass ADD COLUMN daemon text COLLATE \"C\"",
         "CREATE UNIQUE INDEX job_open_once ON job (store, dataset, rule, stage) WHERE state IN ('planned', 'awaiting-approval', 'running')",
         """
         CREATE TABLE leader (name text COLLATE "C" PRIMARY KEY, holder text COLLATE "C", term bigint NOT NULL,

@@ -186,3 +186,38 @@ struct SharedStateTests {
         await other.state.close()
     }
 }
+
+extension SharedStateTests {
+    @Test("a pass begun seconds behind another daemon's is taken; behind its own, or an hour behind another's, it is refused")
+    func passClockSkew() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let first = try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, creation: .ifMissing, daemonID: "a")
+        let second = try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, daemonID: "b")
+        let results = await { () async -> [Bool] in
+            var results: [Bool] = []
+            for (state, at) in [(first, Self.now), (second, Self.now - 5), (first, Self.now - 1), (second, Self.now - 3_600)] {
+                results.append((try? await state.beginPass(at: at, maximumGap: nil)) != nil)
+            }
+            return results
+        }()
+        #expect(results == [true, true, false, false])
+        await first.close()
+        await second.close()
+    }
+
+    @Test("a holder known dead on this host is one whose process is gone; this process, another host's, or a name that is no pid, are not")
+    func deadHolders() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let state = try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, creation: .ifMissing)
+        let exited = try ProgramRun.run("/usr/bin/env", ["sh", "-c", "echo $$"])
+        let gone = try #require(Int32(exited.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let me = PostgresStateStore.defaultDaemonID()
+        let host = me.split(separator: ":").dropLast().joined(separator: ":")
+        #expect(state.isDeadHere("\(host):\(gone)"))
+        #expect(!state.isDeadHere(me))
+        #expect(!state.isDeadHere("\(host):1"))
+        #expect(!state.isDeadHere("other-host-\(UUID().uuidString):\(gone)"))
+        #expect(!state.isDeadHere("\(host)"))
+        await state.close()
+    }
+}
