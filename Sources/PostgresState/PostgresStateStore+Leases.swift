@@ -103,6 +103,10 @@ extension PostgresStateStore: SharedState {
         }
     }
 
+    package func confirm(_ job: Int64) async throws(StateError) {
+        try await transaction { [self] connection in try await fence(job, on: connection) }
+    }
+
     /// Within a write of `job`: when this daemon claimed it, renews the claim if it is still this
     /// daemon's and unexpired, and otherwise throws `.fenced`, so that the write's transaction
     /// (and the caller's next step, a store batch) does not happen. Jobs not claimed here (an

@@ -189,8 +189,8 @@ struct JobRunner {
         job.doneCount += settled.count
         job.keysDigest.add(pending.filter(settled.contains))
         if ledger.dryRun { return }
-        let changed = try await writer.apply(work.change, to: work.dataset, keys: unsettled,
-                                             where: work.effective && work.policy.excluding(try await state.holds()))
+        let changed = try await applyFenced(work.change, unsettled, job.id, work, writer,
+                                            where: work.effective && work.policy.excluding(try await state.holds()))
         job.doneCount += changed.count
         job.keysDigest.add(changed)
         job.lastKey = pending.last ?? job.lastKey
@@ -245,7 +245,7 @@ struct JobRunner {
             return digest
         }()
         let started = ContinuousClock.now
-        let changed = try await writer.apply(work.change, to: work.dataset, keys: keys, where: predicate)
+        let changed = try await applyFenced(work.change, keys, job.id, work, writer, where: predicate)
         let took = ContinuousClock.now - started
         job.doneCount += changed.count
         if changed.count == keys.count {
@@ -257,6 +257,14 @@ struct JobRunner {
         try await state.finishBatch(of: job)
         progress(job)
         return (changed.count, took)
+    }
+
+    /// A batch applied by the store; on a shared state, committed only if the job's claim is still
+    /// this daemon's at the commit (its daemon renews it inside the store's transaction).
+    private func applyFenced(_ change: Change, _ keys: [RecordKey], _ job: Int64, _ work: Work, _ writer: any BatchWriter,
+                             where predicate: RecordPredicate) async throws -> [RecordKey] {
+        guard let shared = engine.sharedState else { return try await writer.apply(change, to: work.dataset, keys: keys, where: predicate) }
+        return try await writer.apply(change, to: work.dataset, keys: keys, where: predicate) { () async throws in try await shared.confirm(job) }
     }
 
     /// A dry run's batches: what they would touch, counted, with the same allowance check.

@@ -221,3 +221,60 @@ extension SharedStateTests {
         await state.close()
     }
 }
+
+extension SharedStateTests {
+    @Test("a fenced daemon's PostgreSQL store batch is rolled back: its conditional state write fails inside the store's transaction, and the rows stay")
+    func fencedBatchRolledBack() async throws {
+        guard let database = try PostgresTestDatabase.create(), let (dsn, password) = PartitionTests.server() else { return }
+        let table = "fenced_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try PostgresShell.psql("""
+            CREATE TABLE \(table) (id bigint PRIMARY KEY, created_at timestamptz NOT NULL);
+            INSERT INTO \(table) SELECT g, timestamptz '\(InstantText.format(Self.now))' - g * interval '1 day' FROM generate_series(1, 100) g;
+            """)
+        let stores = """
+            version: 1
+            stores:
+              web:
+                kind: postgres
+                dsn: \(dsn)
+                datasets:
+                  records: {table: \(table), key: id, rules: [short], fields: {created_at: created_at}}
+            """
+        let fixture = Fixture(rules: EngineTests.rules, stores: stores)
+        var engine = try await Self.engine(fixture, database, id: "host-a:1", ttl: .seconds(1)) { _ in }
+        engine.connector = StoreConnectors(postgresPasswordFile: password)
+        var job = try #require(try await engine.runPass(at: Self.now).waiting.first)
+        try job.approve(by: "test", at: Self.now)
+        try await engine.state.update(job)
+        let state = Self.shared(engine)
+        _ = try #require(try await state.claim(job.id))
+        let id = job.id
+        let store = try #require(engine.stores["web"]), dataset = try #require(store.datasets.first)
+        let connection = try await engine.connector.connect(to: store)
+        let writer = try #require(connection as? any BatchWriter)
+        let keys = try await writer.keys(dataset, where: job.predicate, from: .anywhere, limit: 10)
+        #expect(keys.count == 10)
+        // While the claim holds, the batch commits.
+        // The state write runs inside the store's transaction, after its changes: from outside, nothing is gone yet.
+        let seen = Mutex("")
+        let first = try await writer.apply(.delete, to: dataset, keys: Array(keys.prefix(5)), where: job.predicate) {
+            try await state.confirm(id)
+            let outside = try PostgresShell.psql("SELECT count(*) FROM \(table)")
+            seen.withLock { $0 = outside }
+        }
+        #expect(first.count == 5 && seen.withLock { $0 } == "100")
+        #expect(try PostgresShell.psql("SELECT count(*) FROM \(table)") == "95")
+        // The claim runs out and another daemon takes the job: the next batch is rolled back.
+        try await Task.sleep(for: .milliseconds(1300))
+        let other = try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, daemonID: "host-b:2")
+        #expect(try await other.claim(job.id)?.tookOverFrom == "host-a:1")
+        let error = await #expect(throws: StateError.self) {
+            try await writer.apply(.delete, to: dataset, keys: Array(keys.suffix(5)), where: job.predicate) { try await state.confirm(id) }
+        }
+        #expect(error?.kind == .fenced(job: job.id), "\(String(describing: error))")
+        #expect(try PostgresShell.psql("SELECT count(*) FROM \(table)") == "95")
+        await connection.close()
+        await other.close()
+        await engine.state.close()
+    }
+}

@@ -25,6 +25,10 @@ package protocol SharedState: StateStore {
     /// Lets go of a claim when the job waits (a hold, approval, a stop): another daemon may take
     /// it up in a later pass. A claim already lost is left alone.
     func release(_ claim: JobClaim) async throws(StateError)
+
+    /// Renews the job's claim, or throws `.fenced` when it is no longer this daemon's: the last
+    /// word before a store batch commits (`BatchWriter.apply(…beforeCommit:)`).
+    func confirm(_ job: Int64) async throws(StateError)
 }
 
 /// Who plans, as the leader row says after `lead`.
