@@ -26,11 +26,19 @@ extension PostgresConnection {
             return []
         }
         return try await inTransaction {
+            // A daemon frozen (SIGSTOP) between its last state write and COMMIT must not commit
+            // after another daemon took the job over and settled the batch: the server ends the
+            // idle transaction first, well within the claim's lease (30 s by default).
+            _ = try await query("SET LOCAL idle_in_transaction_session_timeout = '\(Self.frozenBatchTimeout)'", [])
             let changed = try await changes(change, dataset, keys, predicate)
             try await beforeCommit()
             return changed
         }
     }
+
+    /// How long a fenced batch's transaction may sit idle before the server aborts it: below the
+    /// shortest claim lease a production daemon uses.
+    static let frozenBatchTimeout = "5s"
 
     /// The batch's statements, within a transaction the caller began (or as one of their own).
     private func changes(_ change: Change, _ dataset: Dataset, _ keys: [RecordKey], _ predicate: RecordPredicate) async throws -> [RecordKey] {
