@@ -278,3 +278,62 @@ extension SharedStateTests {
         await engine.state.close()
     }
 }
+
+extension SharedStateTests {
+    /// The engine's journal lines, for what a test asserts of them.
+    final class Lines: Sendable {
+        let lines = Mutex<[String]>([])
+
+        var logger: Logger {
+            var logger = Logger(label: "test") { _ in Handler(lines: self) }
+            logger.logLevel = .info
+            return logger
+        }
+
+        struct Handler: LogHandler {
+            let lines: Lines
+            var logLevel: Logger.Level = .info
+            var metadata: Logger.Metadata = [:]
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) {
+                let lease = event.metadata?["lease"].map { " [lease=\($0)]" } ?? ""
+                lines.lines.withLock { $0.append("\(event.message)\(lease)") }
+            }
+        }
+    }
+
+    @Test("a daemon whose claim ran out while it ran a job is fenced at its next batch and stops, saying so; the next daemon takes over and the counts stay exact")
+    func fencedEngineStops() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short"))
+        let queue = try EngineTests.seed(fixture)
+        let lines = Lines()
+        let frozen = try await Self.engine(fixture, database, id: "host-a:1", ttl: .seconds(1), logger: lines.logger) {
+            $0.maxDeleteShare = 1; $0.batchSize = 5
+        }
+        // After its first batch, the daemon stalls past its claim (a freeze, a long GC pause).
+        let stalled = Mutex(false)
+        let report = try await frozen.runPass(at: Self.now) { _ in
+            if !stalled.withLock({ let was = $0; $0 = true; return was }) { Thread.sleep(forTimeInterval: 1.4) }
+        }
+        #expect(report.finished.isEmpty)
+        #expect(try keys(queue).count == 95)
+        let text = lines.lines.withLock { $0 }.joined(separator: "\n")
+        #expect(text.contains("fenced, stopping") && text.contains("[lease=fenced]") && text.contains("elected leader (term 1) as host-a:1"), "\(text)")
+        let job = try #require(try await frozen.state.jobs(in: []).first)
+        #expect(job.state == .running && job.doneCount == 5)
+        let next = Lines()
+        let taker = try await Self.engine(fixture, database, id: "host-b:2", logger: next.logger) { $0.maxDeleteShare = 1; $0.batchSize = 5 }
+        let done = try #require(try await taker.runPass(at: Self.now).finished.first)
+        #expect(done.doneCount == 71 && done.keysDigest.hex == Self.digest(30...100))
+        #expect(try keys(queue) == Set(1...29))
+        let taken = next.lines.withLock { $0 }.joined(separator: "\n")
+        #expect(taken.contains("took over from host-a:1") && taken.contains("[lease=took-over]"), "\(taken)")
+        #expect(try await taker.state.verifyAudit(anchors: []).problems.isEmpty)
+        await frozen.state.close()
+        await taker.state.close()
+    }
+}
