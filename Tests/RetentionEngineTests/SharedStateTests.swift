@@ -43,7 +43,7 @@ struct SharedStateTests {
         guard let database = try PostgresTestDatabase.create() else { return }
         let open = { (id: String) async throws -> PostgresStateStore in
             try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, creation: .ifMissing, daemonID: id,
-                                              leaseTTL: .milliseconds(1500))
+                                              leaseTTL: .seconds(4))
         }
         let first = try await open("host-a:1"), second = try await open("host-b:2")
         #expect(try await first.lead(rulesDigest: "d1") == .leader(term: 1, elected: true))
@@ -51,7 +51,7 @@ struct SharedStateTests {
         #expect(try await first.lead(rulesDigest: "d1") == .leader(term: 1, elected: false))
         #expect(try database.psql("SELECT identifier FROM retentiond_migration WHERE identifier = 'v6-leases'") == "v6-leases")
         // The first stops renewing (died): after the lease, by the server's clock, the second takes it.
-        try await Task.sleep(for: .milliseconds(1700))
+        try await Task.sleep(for: .milliseconds(4400))
         #expect(try await second.lead(rulesDigest: "d1") == .leader(term: 2, elected: true))
         #expect(try await first.lead(rulesDigest: "d1") == .follower(holder: "host-b:2", term: 2, rulesDigest: "d1"))
         // Reopened, the lease schema is known rather than taken for a later retentiond's.
@@ -128,7 +128,7 @@ struct SharedStateTests {
         guard let database = try PostgresTestDatabase.create() else { return }
         let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short"))
         let queue = try EngineTests.seed(fixture)
-        let crashed = try await Self.engine(fixture, database, id: "host-a:1", ttl: .seconds(1)) { _ in }
+        let crashed = try await Self.engine(fixture, database, id: "host-a:1", ttl: .seconds(4)) { _ in }
         var job = try #require(try await crashed.runPass(at: Self.now).waiting.first)
         try job.approve(by: "test", at: Self.now)
         try await crashed.state.update(job)
@@ -141,7 +141,7 @@ struct SharedStateTests {
         let batch = (30...49).map { RecordKey.integer(Int64($0)) }
         try await state.beginBatch(of: job.id, keys: batch)
         try await queue.write { db in try db.execute(sql: "DELETE FROM records WHERE id BETWEEN 30 AND 49") }
-        try await Task.sleep(for: .milliseconds(1300))
+        try await Task.sleep(for: .milliseconds(4400))
         let taker = try await Self.engine(fixture, database, id: "host-b:2")
         let report = try await taker.runPass(at: Self.now)
         let done = try #require(report.finished.first)
@@ -241,16 +241,28 @@ extension SharedStateTests {
                   records: {table: \(table), key: id, rules: [short], fields: {created_at: created_at}}
             """
         let fixture = Fixture(rules: EngineTests.rules, stores: stores)
-        var engine = try await Self.engine(fixture, database, id: "host-a:1", ttl: .seconds(1)) { _ in }
+        var engine = try await Self.engine(fixture, database, id: "host-a:1", ttl: .seconds(4)) { _ in }
         engine.connector = StoreConnectors(postgresPasswordFile: password)
         var job = try #require(try await engine.runPass(at: Self.now).waiting.first)
         try job.approve(by: "test", at: Self.now)
         try await engine.state.update(job)
         let state = Self.shared(engine)
         _ = try #require(try await state.claim(job.id))
-        let id = job.id
         let store = try #require(engine.stores["web"]), dataset = try #require(store.datasets.first)
         let connection = try await engine.connector.connect(to: store)
+        // Closed whatever happens below: a connection dropped open traps postgres-nio's check and ends the whole test run.
+        do { try await Self.fenceBatch(connection, dataset, job, table: table, state: state, database: database) } catch {
+            await connection.close()
+            await engine.state.close()
+            throw error
+        }
+        await connection.close()
+        await engine.state.close()
+    }
+
+    private static func fenceBatch(_ connection: any StoreConnection, _ dataset: Dataset, _ job: Job, table: String, state: PostgresStateStore,
+                                   database: PostgresTestDatabase) async throws {
+        let id = job.id
         let writer = try #require(connection as? any BatchWriter)
         let keys = try await writer.keys(dataset, where: job.predicate, from: .anywhere, limit: 10)
         #expect(keys.count == 10)
@@ -265,7 +277,7 @@ extension SharedStateTests {
         #expect(first.count == 5 && seen.withLock { $0 } == "100")
         #expect(try PostgresShell.psql("SELECT count(*) FROM \(table)") == "95")
         // The claim runs out and another daemon takes the job: the next batch is rolled back.
-        try await Task.sleep(for: .milliseconds(1300))
+        try await Task.sleep(for: .milliseconds(4400))
         let other = try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, daemonID: "host-b:2")
         #expect(try await other.claim(job.id)?.tookOverFrom == "host-a:1")
         let error = await #expect(throws: StateError.self) {
@@ -273,9 +285,7 @@ extension SharedStateTests {
         }
         #expect(error?.kind == .fenced(job: job.id), "\(String(describing: error))")
         #expect(try PostgresShell.psql("SELECT count(*) FROM \(table)") == "95")
-        await connection.close()
         await other.close()
-        await engine.state.close()
     }
 }
 
@@ -311,13 +321,13 @@ extension SharedStateTests {
         let fixture = Fixture(rules: EngineTests.rules, stores: EngineTests.stores("short"))
         let queue = try EngineTests.seed(fixture)
         let lines = Lines()
-        let frozen = try await Self.engine(fixture, database, id: "host-a:1", ttl: .seconds(1), logger: lines.logger) {
+        let frozen = try await Self.engine(fixture, database, id: "host-a:1", ttl: .seconds(4), logger: lines.logger) {
             $0.maxDeleteShare = 1; $0.batchSize = 5
         }
         // After its first batch, the daemon stalls past its claim (a freeze, a long GC pause).
         let stalled = Mutex(false)
         let report = try await frozen.runPass(at: Self.now) { _ in
-            if !stalled.withLock({ let was = $0; $0 = true; return was }) { Thread.sleep(forTimeInterval: 1.4) }
+            if !stalled.withLock({ let was = $0; $0 = true; return was }) { Thread.sleep(forTimeInterval: 4.4) }
         }
         #expect(report.finished.isEmpty)
         #expect(try keys(queue).count == 95)
