@@ -7,10 +7,17 @@ extension PostgresStateStore {
     package func insert(_ job: Job) async throws(StateError) -> Job {
         let row: JobRow
         do { row = try JobRow(job) } catch { throw session.failure("cannot write job: \(error)") }
-        let id = try await transaction { [logger] connection in
+        let id = try await transaction { [self] connection in
             var query = Self.insertion(of: row, withID: false)
             query.sql += " RETURNING id"
-            return try await connection.query(query, logger: logger).decode(Int64.self).first { _ in true } ?? 0
+            do {
+                return try await connection.query(query, logger: logger).decode(Int64.self).first { _ in true } ?? 0
+            } catch let error as PSQLError where error.serverInfo?[.constraintName] == "job_open_once" {
+                // Two planners at once (a leader whose lease lapsed mid-pass and the next one): the
+                // state database keeps one open job per stage, and says so rather than fail.
+                throw StateError(path: location, message: "another daemon planned it meanwhile: a job is open for \(job.store)/\(job.dataset) "
+                                 + "under rule \(job.rule), stage \(job.stage + 1)", kind: .alreadyPlanned(existing: nil))
+            }
         }
         var inserted = job
         inserted.id = id
@@ -18,7 +25,10 @@ extension PostgresStateStore {
     }
 
     package func update(_ job: Job) async throws(StateError) {
-        try await transaction { [logger] connection in try await Self.save(job, on: connection, logger: logger) }
+        try await transaction { [self] connection in
+            try await fence(job.id, on: connection)
+            try await Self.save(job, on: connection, logger: logger)
+        }
     }
 
     package func job(_ id: Int64) async throws(StateError) -> Job? {
@@ -41,10 +51,12 @@ extension PostgresStateStore {
     @discardableResult
     package func finish(_ job: Job) async throws(StateError) -> AuditRecord {
         let record = try await transaction { [self] connection in
+            try await fence(job.id, on: connection)
             try await Self.save(job, on: connection, logger: logger)
             try await connection.query("DELETE FROM batch WHERE job = \(job.id)", logger: logger)
             return try await appendAudit(for: job, on: connection)
         }
+        ended(job.id)
         anchor?(AuditAnchor(record, chain: chainID, state: location))
         return record
     }
@@ -52,7 +64,8 @@ extension PostgresStateStore {
     package func beginBatch(of job: Int64, keys: [RecordKey]) async throws(StateError) {
         let text: String
         do { text = try StateDatabase.batchText(keys) } catch { throw session.failure("cannot write the batch's keys: \(error)") }
-        try await transaction { [logger] connection in
+        try await transaction { [self] connection in
+            try await fence(job, on: connection)
             try await connection.query("""
                 INSERT INTO batch (job, keys) VALUES (\(job), \(text)) ON CONFLICT (job) DO UPDATE SET keys = EXCLUDED.keys
                 """, logger: logger)
@@ -68,7 +81,8 @@ extension PostgresStateStore {
     }
 
     package func finishBatch(of job: Job) async throws(StateError) {
-        try await transaction { [logger] connection in
+        try await transaction { [self] connection in
+            try await fence(job.id, on: connection)
             try await Self.save(job, on: connection, logger: logger)
             try await connection.query("DELETE FROM batch WHERE job = \(job.id)", logger: logger)
         }

@@ -19,14 +19,26 @@ extension PostgresStateStore {
     }
 
     package func beginPass(at now: Date, maximumGap: TimeInterval?) async throws(StateError) -> Int64 {
-        try await transaction { [self] connection in
+        try await ensureLeases()
+        return try await transaction { [self] connection in
             if let last = try await Self.latestStart(where: "voided_at IS NULL", on: connection, logger: logger) {
-                try PassClock.refuse(now, after: last, maximumGap: maximumGap, location: location)
+                // Other daemons began passes too, under their hosts' clocks: a few seconds' skew, or
+                // passes begun at once and committed in the other order, are no clock gone backwards.
+                try PassClock.refuse(now, after: last, maximumGap: maximumGap, location: location, skew: Self.passClockSkew)
             }
-            return try await connection.query("INSERT INTO pass (started_at) VALUES (\(InstantText.format(now))) RETURNING id", logger: logger)
-                .decode(Int64.self).first { _ in true } ?? 0
+            // Against this daemon's own passes (and those from before several daemons), strictly.
+            if let own = try await connection.query("""
+                SELECT max(started_at) FROM pass WHERE voided_at IS NULL AND (daemon IS NULL OR daemon = \(daemonID))
+                """, logger: logger).decode(String?.self).first(where: { _ in true })?.flatMap(InstantText.parse) {
+                try PassClock.refuse(now, after: own, maximumGap: nil, location: location)
+            }
+            return try await connection.query("INSERT INTO pass (started_at, daemon) VALUES (\(InstantText.format(now)), \(daemonID)) RETURNING id",
+                                              logger: logger).decode(Int64.self).first { _ in true } ?? 0
         }
     }
+
+    /// How far behind the latest pass a daemon's clock may read on a shared state.
+    static let passClockSkew: TimeInterval = 30
 
     package func finishPass(_ id: Int64, at now: Date, result: String) async throws(StateError) {
         try await transaction { [logger] connection in

@@ -4,6 +4,7 @@ import PostgresNIO
 package import RetentionEngine
 import RetentionRules
 import RetentionStores
+import Synchronization
 
 /// The state on PostgreSQL: the tables of `StateDatabase` (jobs, the batch in flight, holds,
 /// passes, locked rules, the audit chain and its id) in a database several daemons and
@@ -22,6 +23,16 @@ package final class PostgresStateStore: StateBackend {
     let auditKey: AuditKey?
     /// Told of every audit record once it is committed (the journal).
     let anchor: (@Sendable (AuditAnchor) -> Void)?
+    /// This daemon in the leader row and in claims (`SharedState`).
+    package let daemonID: String
+    /// How long a lease or claim lasts unrenewed: a daemon that died, froze or lost the network
+    /// is taken over after this long (by the server's clock).
+    let leaseTTL: Duration
+    /// The jobs this daemon holds claims on, and their fencing tokens: every write of those jobs
+    /// is conditional on the claim (`fence`).
+    let claims = Mutex<[Int64: Int64]>([:])
+    /// Whether the lease schema (`StateSchema.leases`) is known to be there.
+    let leasesReady = Mutex(false)
 
     package var location: String { session.location }
 
@@ -38,8 +49,11 @@ package final class PostgresStateStore: StateBackend {
     /// - Parameters:
     ///   - passwordFile: `--state-password-file`; without it, the credential
     ///     `state-postgres-password`, else the stores' `postgres-password`.
+    ///   - daemonID: who this is to other daemons (default `host:pid`).
+    ///   - leaseTTL: how long a lease or claim lasts unrenewed.
     package static func open(url: String, passwordFile: String?, creation: StateCreation = .refuse, auditKey: AuditKey? = nil,
-                             anchor: (@Sendable (AuditAnchor) -> Void)? = nil) async throws(StateError) -> PostgresStateStore {
+                             anchor: (@Sendable (AuditAnchor) -> Void)? = nil, daemonID: String? = nil,
+                             leaseTTL: Duration = .seconds(30)) async throws(StateError) -> PostgresStateStore {
         let dsn: PostgresDSN
         do { dsn = try PostgresDSN.parse(url.hasPrefix("postgres://") ? "postgresql://" + url.dropFirst("postgres://".count) : url) } catch {
             throw StateError(path: "--state", message: "not a usable PostgreSQL URL: \(error)")
@@ -49,14 +63,18 @@ package final class PostgresStateStore: StateBackend {
             let (chain, created) = try await session.transaction { connection in
                 try await StateSchema.prepare(connection, creation: creation, logger: session.logger, location: session.location)
             }
-            return PostgresStateStore(session: session, chainID: chain, created: created, auditKey: auditKey, anchor: anchor)
+            return PostgresStateStore(session: session, chainID: chain, created: created, auditKey: auditKey, anchor: anchor,
+                                      daemonID: daemonID ?? defaultDaemonID(), leaseTTL: leaseTTL)
         } catch {
             await session.close()
             throw error
         }
     }
 
-    private init(session: StateSession, chainID: String, created: Bool, auditKey: AuditKey?, anchor: (@Sendable (AuditAnchor) -> Void)?) {
+    private init(session: StateSession, chainID: String, created: Bool, auditKey: AuditKey?, anchor: (@Sendable (AuditAnchor) -> Void)?,
+                 daemonID: String, leaseTTL: Duration) {
+        self.daemonID = daemonID
+        self.leaseTTL = leaseTTL
         self.session = session
         self.chainID = chainID
         self.created = created

@@ -14,11 +14,13 @@ package enum StateBackends {
     /// - Parameters:
     ///   - passwordFile: `--state-password-file` (PostgreSQL only).
     ///   - auditKey: seals the audit records appended through it.
+    ///   - daemonID: who this is to other daemons on a shared state (PostgreSQL only; default `host:pid`).
     ///   - anchor: told of each audit record after its commit (the journal).
-    package static func open(_ location: String, passwordFile: String?, creation: StateCreation, auditKey: AuditKey?,
+    package static func open(_ location: String, passwordFile: String?, creation: StateCreation, auditKey: AuditKey?, daemonID: String? = nil,
                              anchor: (@Sendable (AuditAnchor) -> Void)?) async throws(StateError) -> any StateBackend {
         if PostgresStateStore.isURL(location) {
-            return try await PostgresStateStore.open(url: location, passwordFile: passwordFile, creation: creation, auditKey: auditKey, anchor: anchor)
+            return try await PostgresStateStore.open(url: location, passwordFile: passwordFile, creation: creation, auditKey: auditKey, anchor: anchor,
+                                                     daemonID: daemonID)
         }
         if let passwordFile {
             throw StateError(path: location, message: "--state-password-file \(passwordFile) was given, but the state database is a SQLite file, "

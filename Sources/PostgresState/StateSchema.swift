@@ -34,6 +34,26 @@ enum StateSchema {
         ]),
     ]
 
+    /// Several daemons on one state (`SharedState`): the planner's lease row, the claim columns
+    /// of jobs and the sequence their fencing tokens come from, and at most one open job per
+    /// store, dataset, rule and stage, whoever plans it. Applied by the first `lead` (a pass)
+    /// rather than by every open, so that commands that only read or place holds leave the
+    /// schema as they found it; `prepare` knows it, so a later open does not take it for a
+    /// later retentiond's.
+    static let leases: (identifier: String, statements: [String]) = ("v6-leases", [
+        "ALTER TABLE job ADD COLUMN claimed_by text COLLATE \"C\", ADD COLUMN claim_token bigint, ADD COLUMN claim_expires_at timestamptz",
+        "CREATE SEQUENCE claim_token",
+        // Which daemon began a pass: its clock is checked strictly against its own passes, and
+        // with some skew against other daemons'.
+        "ALTER TABLE pass ADD COLUMN daemon text COLLATE \"C\"",
+        "CREATE UNIQUE INDEX job_open_once ON job (store, dataset, rule, stage) WHERE state IN ('planned', 'awaiting-approval', 'running')",
+        """
+        CREATE TABLE leader (name text COLLATE "C" PRIMARY KEY, holder text COLLATE "C", term bigint NOT NULL,
+            elected_at timestamptz, expires_at timestamptz, rules_digest text COLLATE "C")
+        """,
+        "INSERT INTO leader (name, term) VALUES ('planner', 0)",
+    ])
+
     /// The tables of every retentiond state, for `state migrate`'s emptiness check and the tests.
     static let tables = ["job", "batch", "hold", "pass", "locked_rule", "audit", "audit_chain"]
 
@@ -91,7 +111,7 @@ enum StateSchema {
 
     /// A number for `pg_advisory_xact_lock`: daemons starting at once migrate one after the other.
     /// Transaction-scoped, so it holds behind PgBouncer's transaction pooling too.
-    private static let migrationLock: Int64 = 0x7265_7465_6e74_696f
+    static let migrationLock: Int64 = 0x7265_7465_6e74_696f
 
     /// Brings the schema up to date within the caller's transaction and returns the chain's id and
     /// whether the schema was created. Without `creation == .ifMissing`, a database without
@@ -114,7 +134,7 @@ enum StateSchema {
         for try await identifier in try await connection.query("SELECT identifier FROM retentiond_migration", logger: logger).decode(String.self) {
             applied.insert(identifier)
         }
-        let known = migrations.map(\.identifier)
+        let known = migrations.map(\.identifier) + [leases.identifier]
         if let unknown = applied.subtracting(known).sorted().first {
             throw StateError(path: location, message: "the state database's schema was changed by a later retentiond (migration '\(unknown)'); "
                              + "this one knows up to '\(known.last ?? "")': run the retentiond that wrote it, or a later one")

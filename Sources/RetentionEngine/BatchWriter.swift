@@ -6,6 +6,12 @@ package protocol BatchWriter: RecordReader {
     /// Applies `change` to those of `keys` that still match `predicate`, in one transaction;
     /// returns the keys changed.
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey]
+    /// As `apply`, with `beforeCommit` run inside the store's transaction once the batch is applied
+    /// and before it commits: when it throws (a daemon fenced off its job on a shared state), the
+    /// transaction is rolled back and the error comes out as itself. A store that has no such
+    /// transaction runs it before touching anything (the default).
+    func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate,
+               beforeCommit: @Sendable () async throws -> Void) async throws -> [RecordKey]
     /// True when a deleted record is gone from the store, index entries and all (SQL stores): a
     /// delete job's batches then ask for the first matching keys in whatever order the store finds
     /// them fastest (the anchor's index range), without `after`. Anonymized and restricted records
@@ -22,4 +28,10 @@ extension BatchWriter {
     package var resumesByPredicate: Bool { false }
     package var blocksWriters: Bool { false }
     package func finish(_ dataset: Dataset) async throws {}
+
+    package func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate,
+                       beforeCommit: @Sendable () async throws -> Void) async throws -> [RecordKey] {
+        try await beforeCommit()
+        return try await apply(change, to: dataset, keys: keys, where: predicate)
+    }
 }

@@ -28,6 +28,9 @@ package struct Engine: Sendable {
     /// store's program running within its timeout), at least every `StoreHeartbeat.interval`: a
     /// daemon's watchdog counts it as progress, as it counts finished batches.
     package var heartbeat: (@Sendable () -> Void)?
+    /// Told, on a shared state, what this daemon is now: `leader, term 7`, `follower of host-b:812,
+    /// term 7`, `running job 12` (a daemon's `STATUS=`).
+    package var roleChanged: (@Sendable (String) -> Void)?
 
     package init(rules: RuleSet, stores: StoreSet, state: any StateBackend, connector: any StoreConnector,
                 options: EngineOptions = EngineOptions(), logger: Logger = Logger(label: "retentiond")) {
@@ -42,6 +45,13 @@ package struct Engine: Sendable {
     /// What the engine needs of its state, and all it uses of it: passes, jobs, the forecast and
     /// the lock check go through this seam, which another state backend implements.
     var stateStore: any StateStore { state }
+
+    /// The state as several daemons share it, when it is shared (nil for SQLite, and in a dry
+    /// run, which claims and plans nothing).
+    var sharedState: (any SharedState)? { options.dryRun ? nil : state as? any SharedState }
+
+    /// The fingerprint of the rules as they decide planning (`RulesDigest`).
+    package var rulesDigest: String { RulesDigest.of(rules, stores: stores) }
 
     /// The datasets the options select, with their policies.
     package var policies: [DatasetPolicy] {

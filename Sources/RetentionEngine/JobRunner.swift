@@ -30,6 +30,8 @@ struct JobRunner {
         /// Paused by a hold, waiting for approval again, or stopped between batches: a later
         /// pass resumes it.
         case waiting(Job)
+        /// Another daemon holds its claim, or took it over from this one (fenced): left to it.
+        case elsewhere(Job)
     }
 
     /// What carrying out a job needs, resolved against the current rules and stores.
@@ -43,7 +45,41 @@ struct JobRunner {
         var dataset: Dataset { policy.dataset }
     }
 
+    /// Carries the job out, claimed for this daemon when the state is shared (`SharedState`):
+    /// a job another daemon holds is left to it; one whose claim expired is taken over, and its
+    /// interrupted batch settled as after a crash. A claim lost meanwhile (fenced) stops this
+    /// daemon acting on the job; the next owner settles from the store's truth.
     func run(_ job: Job, at now: Date) async throws -> Outcome {
+        guard let shared = engine.sharedState else { return try await carry(job, at: now) }
+        let claim: JobClaim
+        do {
+            guard let taken = try await shared.claim(job.id) else { return .elsewhere(job) }
+            claim = taken
+        } catch { throw EngineError.state(error) }
+        engine.roleChanged?("running job \(job.id)")
+        if let previous = claim.tookOverFrom {
+            ledger.logger.warning("job \(job.id): took over from \(previous), whose claim expired (died, froze or lost the state database); its batch in flight is settled as after a crash",
+                                  metadata: ["lease": "took-over", "job_id": "\(job.id)", "daemon": "\(shared.daemonID)", "from": "\(previous)"])
+        }
+        do {
+            // Read again under the claim: another daemon may have carried it on since this pass read it.
+            guard let current = try await state.job(job.id) else { return .elsewhere(job) }
+            let outcome = try await carry(current, at: now)
+            if case .waiting = outcome { try? await shared.release(claim) }
+            return outcome
+        } catch let error as EngineError {
+            guard case .state(let stateError) = error, case .fenced = stateError.kind else { throw error }
+            ledger.logger.error("job \(job.id): fenced, stopping: \(stateError.message)",
+                                metadata: ["lease": "fenced", "job_id": "\(job.id)", "daemon": "\(shared.daemonID)"])
+            return .elsewhere(job)
+        } catch let error as StateError where error.kind != .failure {
+            ledger.logger.error("job \(job.id): fenced, stopping: \(error.message)",
+                                metadata: ["lease": "fenced", "job_id": "\(job.id)", "daemon": "\(shared.daemonID)"])
+            return .elsewhere(job)
+        }
+    }
+
+    private func carry(_ job: Job, at now: Date) async throws -> Outcome {
         var job = job
         guard let work = try await prepare(&job, at: now) else { return .ended(job) }
         if job.state == .planned {
@@ -153,8 +189,8 @@ struct JobRunner {
         job.doneCount += settled.count
         job.keysDigest.add(pending.filter(settled.contains))
         if ledger.dryRun { return }
-        let changed = try await writer.apply(work.change, to: work.dataset, keys: unsettled,
-                                             where: work.effective && work.policy.excluding(try await state.holds()))
+        let changed = try await applyFenced(work.change, unsettled, job.id, work, writer,
+                                            where: work.effective && work.policy.excluding(try await state.holds()))
         job.doneCount += changed.count
         job.keysDigest.add(changed)
         job.lastKey = pending.last ?? job.lastKey
@@ -209,7 +245,7 @@ struct JobRunner {
             return digest
         }()
         let started = ContinuousClock.now
-        let changed = try await writer.apply(work.change, to: work.dataset, keys: keys, where: predicate)
+        let changed = try await applyFenced(work.change, keys, job.id, work, writer, where: predicate)
         let took = ContinuousClock.now - started
         job.doneCount += changed.count
         if changed.count == keys.count {
@@ -221,6 +257,14 @@ struct JobRunner {
         try await state.finishBatch(of: job)
         progress(job)
         return (changed.count, took)
+    }
+
+    /// A batch applied by the store; on a shared state, committed only if the job's claim is still
+    /// this daemon's at the commit (its daemon renews it inside the store's transaction).
+    private func applyFenced(_ change: Change, _ keys: [RecordKey], _ job: Int64, _ work: Work, _ writer: any BatchWriter,
+                             where predicate: RecordPredicate) async throws -> [RecordKey] {
+        guard let shared = engine.sharedState else { return try await writer.apply(change, to: work.dataset, keys: keys, where: predicate) }
+        return try await writer.apply(change, to: work.dataset, keys: keys, where: predicate) { () async throws in try await shared.confirm(job) }
     }
 
     /// A dry run's batches: what they would touch, counted, with the same allowance check.

@@ -35,9 +35,22 @@ extension PassRunner {
         if let reason = approvalReason(for: stage, due: due, total: counted?.records, dataset: dataset) {
             do { try job.awaitApproval(reason) } catch { throw EngineError.transition(error) }
         }
-        job = try await ledger.insert(job)
+        guard let inserted = try await insertOnce(job) else { return nil }
+        job = inserted
         announce(job)
         return job
+    }
+
+    /// Writes the new job; nil when another daemon (a leader before this one whose lease lapsed
+    /// mid-pass) planned the same stage meanwhile: its job stands.
+    private func insertOnce(_ job: Job) async throws(StateError) -> Job? {
+        do {
+            return try await ledger.insert(job)
+        } catch {
+            guard case .alreadyPlanned = error.kind else { throw error }
+            engine.logger.info("\(job.store)/\(job.dataset): rule \(job.rule) stage \(job.stage + 1) not planned again: \(error.message)")
+            return nil
+        }
     }
 
     /// Tells the journal of the new job.

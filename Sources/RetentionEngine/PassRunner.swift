@@ -36,10 +36,10 @@ struct PassRunner {
     mutating func run() async throws -> PassReport {
         let pass = try await begin()
         do {
+            // Before anything runs: a daemon whose rules differ from the leader's must not act.
+            let leading = try await leads()
             try await resumeOpenJobs()
-            for policy in engine.policies where !engine.stopRequested() {
-                try await createJobs(for: policy)
-            }
+            if leading { try await planAndRun() }
             report.stopped = engine.stopRequested()
             if let pass {
                 try await state.finishPass(pass, at: engine.clock(), result: (report.stopped ? "stopped" : "done")
@@ -75,6 +75,43 @@ struct PassRunner {
         return pass
     }
 
+    /// Plans and runs what is due, dataset by dataset, while this daemon leads: a long job may
+    /// outlast the lease, so each dataset's planning renews it first.
+    private mutating func planAndRun() async throws {
+        for policy in engine.policies {
+            if engine.stopRequested() { return }
+            try await createJobs(for: policy)
+            guard try await leads() else { return }
+        }
+    }
+
+    /// Whether this pass plans: always on a state of its own; on a shared one only while this
+    /// daemon holds the planner's lease (taking it when free or expired). Refuses to go on when
+    /// the live leader's rules differ from these. Planning stays correct without the lease (the
+    /// state database refuses a second open job for one stage); the lease keeps daemons from
+    /// counting the same datasets at once, and carries the rules digest.
+    private func leads() async throws -> Bool {
+        guard let shared = engine.sharedState else { return true }
+        let digest = engine.rulesDigest
+        let leadership = try await engine.wrap { () async throws(StateError) in try await shared.lead(rulesDigest: digest) }
+        engine.roleChanged?(leadership.description)
+        switch leadership {
+        case .leader(let term, let elected):
+            if elected {
+                engine.logger.notice("elected leader (term \(term)) as \(shared.daemonID): this daemon plans",
+                                     metadata: ["lease": "elected", "term": "\(term)", "daemon": "\(shared.daemonID)"])
+            }
+            return true
+        case .follower(let holder, let term, let theirs):
+            guard theirs == digest else {
+                let refusal = EngineError.rulesDiffer(mine: digest, leader: theirs, holder: holder, term: term)
+                engine.logger.critical("\(refusal)", metadata: ["lease": "rules-differ", "term": "\(term)", "daemon": "\(shared.daemonID)"])
+                throw refusal
+            }
+            return false
+        }
+    }
+
     /// Jobs an earlier pass left waiting for a decision are reported again; those a crash or an
     /// earlier pass left running or planned are carried on.
     private mutating func resumeOpenJobs() async throws {
@@ -98,6 +135,8 @@ struct PassRunner {
             if report.dryRun, job.state == .done { report.wouldPlan.append(entry(for: job)) }
         case .waiting(let job):
             report.waiting.append(job)
+        case .elsewhere:
+            break
         }
     }
 

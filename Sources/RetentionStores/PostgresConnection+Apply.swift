@@ -12,6 +12,36 @@ import RetentionRules
 extension PostgresConnection {
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
         guard !keys.isEmpty else { return [] }
+        if case .anonymize = change { return try await inTransaction { try await changes(change, dataset, keys, predicate) } }
+        return try await changes(change, dataset, keys, predicate)
+    }
+
+    /// On a shared state, the batch is BEGIN … changes … the state's conditional write … COMMIT:
+    /// a daemon that lost its claim meanwhile rolls its batch back rather than commit it. (One
+    /// round trip more than the single statement a daemon of its own state sends.)
+    func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate,
+               beforeCommit: @Sendable () async throws -> Void) async throws -> [RecordKey] {
+        guard !keys.isEmpty else {
+            try await beforeCommit()
+            return []
+        }
+        return try await inTransaction {
+            // A daemon frozen (SIGSTOP) between its last state write and COMMIT must not commit
+            // after another daemon took the job over and settled the batch: the server ends the
+            // idle transaction first, well within the claim's lease (30 s by default).
+            _ = try await query("SET LOCAL idle_in_transaction_session_timeout = '\(Self.frozenBatchTimeout)'", [])
+            let changed = try await changes(change, dataset, keys, predicate)
+            try await beforeCommit()
+            return changed
+        }
+    }
+
+    /// How long a fenced batch's transaction may sit idle before the server aborts it: below the
+    /// shortest claim lease a production daemon uses.
+    static let frozenBatchTimeout = "5s"
+
+    /// The batch's statements, within a transaction the caller began (or as one of their own).
+    private func changes(_ change: Change, _ dataset: Dataset, _ keys: [RecordKey], _ predicate: RecordPredicate) async throws -> [RecordKey] {
         switch change {
         case .delete:
             let (clause, binds) = scope(dataset, keys, predicate, after: 0)
@@ -21,9 +51,7 @@ extension PostgresConnection {
             return try await changed(dataset, keys, by: "UPDATE \(table(dataset)) SET \(SQLIdentifier.quoted(column)) = $1 WHERE \(clause)",
                                      [.date(at)] + binds)
         case .anonymize(let strategies, let marker, let at, let hmacKey):
-            return try await inTransaction {
-                try await anonymize(dataset, keys, predicate, strategies: strategies, marker: marker, at: at, hmacKey: hmacKey)
-            }
+            return try await anonymize(dataset, keys, predicate, strategies: strategies, marker: marker, at: at, hmacKey: hmacKey)
         }
     }
 

@@ -19,4 +19,6 @@ struct DaemonSettings: Sendable {
     var options: EngineOptions
     /// `--state-password-file`, for a PostgreSQL state database.
     var statePasswordFile: String? = nil
+    /// `--daemon-id`: who this daemon is to others sharing a PostgreSQL state (default `host:pid`).
+    var daemonID: String? = nil
 }

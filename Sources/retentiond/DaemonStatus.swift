@@ -10,6 +10,10 @@ final class DaemonStatus: Sendable {
         var lastPass = "no pass yet"
         /// When the pass service will wake, once it sleeps.
         var nextPass: Date?
+        /// On a shared state: leader or follower, or the job running (`Engine.roleChanged`).
+        var role: String?
+        /// The engine part of the line, as last described, for a line sent between passes' ends.
+        var engine = ""
     }
 
     private let summary = Mutex(Summary())
@@ -23,11 +27,25 @@ final class DaemonStatus: Sendable {
     /// The pass service sleeps until `date`.
     func sleeping(until date: Date) { summary.withLock { $0.nextPass = date } }
 
+    /// What this daemon is to the others sharing its state; returns the line to send now.
+    func role(_ text: String) -> String {
+        summary.withLock { $0.role = text }
+        return line(describing: nil)
+    }
+
     /// The status line under `engine`.
     func line(for engine: Engine) -> String {
-        let summary = self.summary.withLock { $0 }
+        line(describing: Self.describe(engine))
+    }
+
+    private func line(describing engine: String?) -> String {
+        let summary = self.summary.withLock { summary in
+            if let engine { summary.engine = engine }
+            return summary
+        }
         let next = summary.nextPass.map { "; next pass \(Self.clock($0))" } ?? ""
-        return "\(Self.describe(engine)); \(summary.lastPass)\(next)\(dryRun ? " (dry run)" : "")"
+        let role = summary.role.map { "; \($0)" } ?? ""
+        return "\(summary.engine)\(role); \(summary.lastPass)\(next)\(dryRun ? " (dry run)" : "")"
     }
 
     static func describe(_ engine: Engine) -> String {

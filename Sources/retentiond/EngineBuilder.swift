@@ -10,6 +10,8 @@ struct EngineBuilder: Sendable {
     let logger: Logger
     let flags: DaemonFlags
     let liveness: Liveness
+    /// Told what the daemon is to others on a shared state, for `STATUS=` at once.
+    var roleChanged: (@Sendable (String) -> Void)? = nil
 
     /// Reads the rules and stores; every error is logged with its location. At start-up an error
     /// is fatal (there are no last good rules); on reload it rejects the new files.
@@ -44,6 +46,7 @@ struct EngineBuilder: Sendable {
         // A command store's program running within its timeout is progress too: without this, a
         // call longer than WatchdogSec= would stop the pings and get the daemon killed.
         engine.heartbeat = { liveness.beat() }
+        engine.roleChanged = roleChanged
         return engine
     }
 }

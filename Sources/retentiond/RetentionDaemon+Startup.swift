@@ -25,13 +25,17 @@ extension RetentionDaemon {
         let state: any StateBackend
         do {
             state = try await StateBackends.open(settings.statePath, passwordFile: settings.statePasswordFile, creation: settings.stateCreation,
-                                                 auditKey: key.map { AuditKey(derivedFrom: $0) }) { [logger] anchor in
+                                                 auditKey: key.map { AuditKey(derivedFrom: $0) }, daemonID: settings.daemonID) { [logger] anchor in
                 AuditAnchoring.write(anchor, logger: logger)
             }
         } catch {
             // The error names the database as a path or a URL without secrets, never the password.
             logger.critical("cannot open the state database: \(error)")
             throw error
+        }
+        if let shared = state as? any SharedState {
+            logger.notice("the state database \(state.location) is shared: this daemon is \(shared.daemonID); one leader plans, each job runs in the daemon that claimed it",
+                          metadata: ["daemon": "\(shared.daemonID)"])
         }
         if state.created {
             logger.notice("created a new state database at \(state.location): no holds, approvals or locked rules yet",

@@ -35,7 +35,10 @@ where ReloadTrigger.Element: Sendable, ReloadTrigger.Failure == Never {
         clockGuard = ClockGuard(maximumJump: settings.maximumClockJump, logger: logger)
     }
 
-    var builder: EngineBuilder { EngineBuilder(settings: settings, logger: logger, flags: flags, liveness: liveness) }
+    var builder: EngineBuilder {
+        let status = self.status, notifier = self.notifier
+        return EngineBuilder(settings: settings, logger: logger, flags: flags, liveness: liveness) { role in notifier.status(status.role(role)) }
+    }
 
     func run() async throws {
         let engine = try await start()

@@ -40,6 +40,11 @@ struct Retentiond: AsyncParsableCommand {
             help: "File holding the PostgreSQL state database's password (default: the credential 'state-postgres-password', else 'postgres-password').")
     var statePasswordFile: String?
 
+    @Option(name: .customLong("daemon-id"), help: ArgumentHelp(
+        "Who this daemon is to the others sharing a PostgreSQL state database, in the leader row, job claims and the journal (default HOST:PID).",
+        valueName: "name"))
+    var daemonID: String?
+
     @Flag(name: .customLong("init"), help: "Create the state database if it does not exist. Without it, only a state database in the service's own StateDirectory= is created on first start; elsewhere a missing one is an error (a mistyped --state must not start afresh without holds and locks).")
     var initialize = false
 
@@ -102,7 +107,7 @@ struct Retentiond: AsyncParsableCommand {
             hmacKeyPath: hmacKeyPath, postgresPasswordFile: postgresPasswordFile,
             interval: interval, once: once,
             maximumClockJump: Double(maxClockJump.components.seconds), options: options,
-            statePasswordFile: statePasswordFile)
+            statePasswordFile: statePasswordFile, daemonID: daemonID)
         // Trapped before anything else: a reload asked for while the daemon starts waits for it,
         // and one right after READY must not meet SIGHUP's default action.
         let hangups = once ? nil : await UnixSignalsSequence(trapping: .sighup)

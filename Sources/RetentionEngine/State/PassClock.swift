@@ -9,8 +9,11 @@ package enum PassClock {
     package static let acceptedBy = "clock accepted by "
 
     /// Refuses `now` when it is earlier than the last pass, or more than `maximumGap` later.
-    package static func refuse(_ now: Date, after last: Date, maximumGap: TimeInterval?, location: String) throws(StateError) {
-        if now < last {
+    /// `skew`: how much earlier is still taken for clocks of several hosts agreeing (a shared
+    /// state, whose passes other daemons began; 0 for a daemon's own state).
+    package static func refuse(_ now: Date, after last: Date, maximumGap: TimeInterval?, location: String,
+                               skew: TimeInterval = 0) throws(StateError) {
+        if now < last - skew {
             throw StateError(path: location, message: "refusing to act: the clock reads \(InstantText.format(now)), earlier than the last pass at "
                              + "\(InstantText.format(last)); a clock running backwards would make records look due or not due wrongly. "
                              + "Fix the system clock (timedatectl), then run again; if the clock is right now and the last pass ran "
