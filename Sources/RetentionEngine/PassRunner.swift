@@ -38,6 +38,11 @@ struct PassRunner {
         do {
             // Before anything runs: a daemon whose rules differ from the leader's must not act.
             let leading = try await leads()
+            // Only now: a daemon refused for other rules must not have its locked rules remembered
+            // (a stricter form kept in the shared state would then hold every other daemon's lock).
+            if pass != nil {
+                try await engine.wrap { () async throws(StateError) in try await state.remember(locked: engine.rules.rules, in: engine.stores, at: now) }
+            }
             try await resumeOpenJobs()
             if leading { try await planAndRun() }
             report.stopped = engine.stopRequested()
@@ -55,7 +60,7 @@ struct PassRunner {
     }
 
     /// The checks before a pass acts: the audit key, the clock (recorded as the pass's start),
-    /// the locks. A dry run makes the checks that only read, and records nothing; nil then.
+    /// the locks (remembered in `run`, once the rules are known to be the leader's). A dry run makes the checks that only read, and records nothing; nil then.
     private func begin() async throws -> Int64? {
         do { try await state.checkAuditKey() } catch {
             engine.logger.critical("\(error.message)")
@@ -71,7 +76,6 @@ struct PassRunner {
             throw EngineError.state(error)
         }
         try await engine.checkLocks()
-        try await engine.wrap { () async throws(StateError) in try await state.remember(locked: engine.rules.rules, in: engine.stores, at: now) }
         return pass
     }
 

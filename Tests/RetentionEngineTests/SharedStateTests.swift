@@ -188,6 +188,26 @@ struct SharedStateTests {
 }
 
 extension SharedStateTests {
+    @Test("a daemon refused for other rules leaves the locked rules as the leader's remembered them: a stricter form of its own would hold the leader's lock")
+    func refusedRulesAreNotRemembered() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let locked = EngineTests.rules.replacingOccurrences(of: "retain: 30d", with: "retain: 30d\n    lock: true")
+        let fixture = Fixture(rules: locked, stores: EngineTests.stores("short"))
+        _ = try EngineTests.seed(fixture)
+        var leader = try await Self.engine(fixture, database, id: "host-a:1")
+        leader.rules = RuleSet.merge([(file: "rules.yaml", text: locked)]).ruleSet
+        _ = try await leader.runPass(at: Self.now)
+        let remembered = try await leader.state.lockedRules()
+        #expect(remembered.contains { $0.rule == "short" })
+        var other = try await Self.engine(fixture, database, id: "host-b:2")
+        other.rules = RuleSet.merge([(file: "rules.yaml", text: locked.replacingOccurrences(of: "retain: 30d", with: "retain: 60d"))]).ruleSet
+        await #expect(throws: EngineError.self) { try await other.runPass(at: Self.now.addingTimeInterval(60)) }
+        #expect(try await leader.state.lockedRules() == remembered)
+        _ = try await leader.runPass(at: Self.now.addingTimeInterval(120))
+        await leader.state.close()
+        await other.state.close()
+    }
+
     @Test("a pass begun seconds behind another daemon's is taken; behind its own, or an hour behind another's, it is refused")
     func passClockSkew() async throws {
         guard let database = try PostgresTestDatabase.create() else { return }
