@@ -7,7 +7,7 @@ package import RetentionEngine
 /// head the one before it wrote.
 extension PostgresStateStore {
     static let auditColumns = "sequence, job, rule, store, dataset, stage, action, outcome, cutoff, count, started_at, finished_at, "
-        + "keys_sha256, previous_hash, hash, note, mac"
+        + "keys_sha256, previous_hash, hash, note, mac, term, daemon"
 
     /// Appends the job's audit record after the chain's head, within the caller's transaction.
     func appendAudit(for job: Job, on connection: PostgresConnection) async throws -> AuditRecord {
@@ -15,7 +15,7 @@ extension PostgresStateStore {
         // so that a lock timeout is this statement's error, not the next one's.
         _ = try await connection.query("SELECT id FROM audit_chain FOR UPDATE", logger: logger).collect()
         let record = try AuditChain.record(for: job, after: try await Self.last(on: connection, logger: logger), chain: chainID,
-                                           key: auditKey, location: location)
+                                           key: auditKey, term: claims.withLock { $0[job.id] }, daemon: daemonID, location: location)
         try await connection.query(Self.insertion(of: record), logger: logger)
         return record
     }
@@ -35,7 +35,9 @@ extension PostgresStateStore {
         for text in [record.startedAt, record.finishedAt, record.keysSHA256, record.previousHash, record.hash] { binds.append(text) }
         binds.add(record.note)
         binds.add(record.mac)
-        let placeholders = (1...17).map { "$\($0)" }.joined(separator: ", ")
+        binds.add(record.term)
+        binds.add(record.daemon)
+        let placeholders = (1...19).map { "$\($0)" }.joined(separator: ", ")
         return PostgresQuery(unsafeSQL: "INSERT INTO audit (\(auditColumns)) VALUES (\(placeholders))", binds: binds)
     }
 

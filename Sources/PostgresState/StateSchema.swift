@@ -32,6 +32,9 @@ enum StateSchema {
             trigger("audit_chain_no_delete", "DELETE", on: "audit_chain", "the audit chain id is fixed"),
             trigger("audit_chain_no_truncate", "TRUNCATE", on: "audit_chain", "the audit chain id is fixed"),
         ]),
+        // Issue 14: each audit record says under which claim's term and by which daemon it was
+        // appended (`AuditRecord.term`, `.daemon`).
+        ("v7-audit-writer", ["ALTER TABLE audit ADD COLUMN term bigint, ADD COLUMN daemon text COLLATE \"C\""]),
     ]
 
     /// Several daemons on one state (`SharedState`): the planner's lease row, the claim columns

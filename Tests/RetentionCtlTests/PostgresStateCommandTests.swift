@@ -221,3 +221,28 @@ struct PostgresStateCommandTests {
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
 }
+
+extension PostgresStateCommandTests {
+    @Test("audit export shows who appended each record on a PostgreSQL state and under which claim's term; verify covers them")
+    func exportShowsWriter() throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let setup = try Setup(database)
+        defer { setup.remove() }
+        let once = try ProgramRun.run(BuiltProduct.path("retentiond", override: "RETENTIOND"),
+                                      ["--once", "--init", "--log-target", "console", "--daemon-id", "host-z:9"] + setup.configuration + setup.postgres,
+                                      standardError: .separate)
+        #expect(once.status == 0, "\(once.stdout)\(once.stderr)")
+        let term = try database.psql("SELECT term FROM audit")
+        #expect(Int(term).map { $0 > 0 } == true, "term \(term)")
+        let json = try Self.run(["audit", "export"] + setup.postgres, setup)
+        let records = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(records.count == 1 && records.first?["daemon"] as? String == "host-z:9" && (records.first?["term"] as? Int).map(String.init) == term,
+                "\(json.stdout)")
+        let csv = try Self.run(["audit", "export", "--format", "csv"] + setup.postgres, setup).stdout.split(separator: "\n")
+        #expect(csv.first?.hasSuffix(",note,mac,term,daemon") == true && csv.last?.hasSuffix(",\(term),host-z:9") == true, "\(csv)")
+        #expect(try Self.run(["audit", "verify", "--hmac-key", setup.key] + setup.postgres, setup).status == 0)
+        try database.psql("ALTER TABLE audit DISABLE TRIGGER USER; UPDATE audit SET daemon = 'host-y:8'; ALTER TABLE audit ENABLE TRIGGER USER")
+        let verify = try Self.run(["audit", "verify", "--hmac-key", setup.key] + setup.postgres, setup)
+        #expect(verify.status != 0 && (verify.stdout + verify.stderr).contains("do not match its hash"), "\(verify.stdout)\(verify.stderr)")
+    }
+}

@@ -37,7 +37,7 @@ struct PostgresStateTests {
         let state = try await Self.open(database)
         #expect(state.created && !state.chainID.isEmpty)
         #expect(try database.psql("SELECT string_agg(identifier, ',' ORDER BY identifier) FROM retentiond_migration")
-                == "v1,v2-kinds,v3-clock,v4-locks,v5-audit-key")
+                == "v1,v2-kinds,v3-clock,v4-locks,v5-audit-key,v7-audit-writer")
         await state.close()
         let again = try await Self.open(database, creation: .refuse)
         #expect(!again.created && again.chainID == state.chainID)

@@ -17,9 +17,12 @@ package enum AuditChain {
     /// The record that ending `job` appends after `last` (nil: the chain is empty), sealed with
     /// `key` when there is one. Once the chain is keyed, an unkeyed record would read as a MAC
     /// stripped off: refused.
-    /// - Parameter location: the state database, for the refusal.
-    package static func record(for job: Job, after last: AuditRecord?, chain: String, key: AuditKey?,
-                               location: String) throws(StateError) -> AuditRecord {
+    /// - Parameters:
+    ///   - term: on a shared state, the fencing token of the claim the job ended under.
+    ///   - daemon: on a shared state, who appends the record.
+    ///   - location: the state database, for the refusal.
+    package static func record(for job: Job, after last: AuditRecord?, chain: String, key: AuditKey?, term: Int64? = nil,
+                               daemon: String? = nil, location: String) throws(StateError) -> AuditRecord {
         if key == nil, let last, last.mac != nil { throw unkeyedAppend(keyedFrom: last.sequence, location: location) }
         // From the row as saved: an unreadable job's record quotes what its row holds (its action
         // as written, say), not what this version put in its place.
@@ -31,7 +34,7 @@ package enum AuditChain {
                                  dataset: row.dataset, stage: row.stage, action: row.action, outcome: row.state,
                                  cutoff: row.cutoff, count: row.doneCount, startedAt: row.startedAt ?? row.plannedAt,
                                  finishedAt: row.finishedAt ?? row.plannedAt, keysSHA256: job.keysDigest.hex,
-                                 previousHash: last?.hash ?? genesis, hash: "", note: row.note)
+                                 previousHash: last?.hash ?? genesis, hash: "", note: row.note, term: term, daemon: daemon)
         record.hash = hash(record)
         record.mac = key?.mac(chain: chain, hash: record.hash)
         return record

@@ -38,6 +38,15 @@ extension StateDatabase {
             try db.alter(table: "locked_rule") { t in t.add(column: "form", .text) }
         }
         migrator.registerMigration("v5-audit-key", migrate: keyAuditChain)
+        // v6-leases is PostgreSQL's alone: a SQLite state is not shared. Issue 14: who appended an
+        // audit record on a shared state, under which claim's term. Null here (one daemon writes),
+        // but the columns are the same on both backends, so that `state migrate` copies a record as is.
+        migrator.registerMigration("v7-audit-writer") { db in
+            try db.alter(table: "audit") { t in
+                t.add(column: "term", .integer)
+                t.add(column: "daemon", .text)
+            }
+        }
         return migrator
     }
 
