@@ -12,7 +12,6 @@ import Synchronization
 /// transaction another server session) and no host clock (hosts disagree; the server is one).
 extension PostgresStateStore: SharedState {
     package func lead(rulesDigest: String) async throws(StateError) -> Leadership {
-        try await ensureLeases()
         let (leadership, holder) = try await transaction { [self] connection in
             try await lead(rulesDigest: rulesDigest, replacing: nil, on: connection)
         }
@@ -52,7 +51,6 @@ extension PostgresStateStore: SharedState {
     }
 
     package func claim(_ job: Int64) async throws(StateError) -> JobClaim? {
-        try await ensureLeases()
         if let claimed = try await claim(job, replacing: nil) { return claimed }
         let holder = try await transaction { [logger] connection in
             try await connection.query("SELECT claimed_by FROM job WHERE id = \(job)", logger: logger).decode(String?.self).first { _ in true } ?? nil
@@ -131,22 +129,6 @@ extension PostgresStateStore: SharedState {
 
     private var leaseSeconds: Double {
         Double(leaseTTL.components.seconds) + Double(leaseTTL.components.attoseconds) / 1e18
-    }
-
-    /// Applies `StateSchema.leases` once, under the migration lock, when it is not there yet.
-    func ensureLeases() async throws(StateError) {
-        if leasesReady.withLock({ $0 }) { return }
-        let identifier = StateSchema.leases.identifier
-        try await transaction { [logger] connection in
-            _ = try await connection.query("SELECT pg_advisory_xact_lock(\(StateSchema.migrationLock))", logger: logger).collect()
-            let applied = try await connection.query("SELECT count(*) FROM retentiond_migration WHERE identifier = \(identifier)", logger: logger)
-                .decode(Int64.self).first { _ in true } ?? 0
-            guard applied == 0 else { return }
-            for statement in StateSchema.leases.statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-            try await connection.query("INSERT INTO retentiond_migration (identifier, applied_at) VALUES (\(identifier), \(InstantText.format(Date())))",
-                                       logger: logger)
-        }
-        leasesReady.withLock { $0 = true }
     }
 
     /// `host:pid`: unique among live daemons, and says in the journal where the daemon runs.

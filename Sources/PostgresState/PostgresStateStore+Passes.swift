@@ -19,8 +19,7 @@ extension PostgresStateStore {
     }
 
     package func beginPass(at now: Date, maximumGap: TimeInterval?) async throws(StateError) -> Int64 {
-        try await ensureLeases()
-        return try await transaction { [self] connection in
+        try await transaction { [self] connection in
             if let last = try await Self.latestStart(where: "voided_at IS NULL", on: connection, logger: logger) {
                 // Other daemons began passes too, under their hosts' clocks: a few seconds' skew, or
                 // passes begun at once and committed in the other order, are no clock gone backwards.

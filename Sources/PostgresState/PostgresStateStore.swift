@@ -31,8 +31,6 @@ package final class PostgresStateStore: StateBackend {
     /// The jobs this daemon holds claims on, and their fencing tokens: every write of those jobs
     /// is conditional on the claim (`fence`).
     let claims = Mutex<[Int64: Int64]>([:])
-    /// Whether the lease schema (`StateSchema.leases`) is known to be there.
-    let leasesReady = Mutex(false)
 
     package var location: String { session.location }
 

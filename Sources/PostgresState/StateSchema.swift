@@ -32,6 +32,7 @@ enum StateSchema {
             trigger("audit_chain_no_delete", "DELETE", on: "audit_chain", "the audit chain id is fixed"),
             trigger("audit_chain_no_truncate", "TRUNCATE", on: "audit_chain", "the audit chain id is fixed"),
         ]),
+        leases,
         // Issue 14: each audit record says under which claim's term and by which daemon it was
         // appended (`AuditRecord.term`, `.daemon`).
         ("v7-audit-writer", ["ALTER TABLE audit ADD COLUMN term bigint, ADD COLUMN daemon text COLLATE \"C\""]),
@@ -39,10 +40,8 @@ enum StateSchema {
 
     /// Several daemons on one state (`SharedState`): the planner's lease row, the claim columns
     /// of jobs and the sequence their fencing tokens come from, and at most one open job per
-    /// store, dataset, rule and stage, whoever plans it. Applied by the first `lead` (a pass)
-    /// rather than by every open, so that commands that only read or place holds leave the
-    /// schema as they found it; `prepare` knows it, so a later open does not take it for a
-    /// later retentiond's.
+    /// store, dataset, rule and stage, whoever plans it. Applied at open like every other
+    /// migration, so that the first `lead` or `claim` finds the schema ready.
     static let leases: (identifier: String, statements: [String]) = ("v6-leases", [
         "ALTER TABLE job ADD COLUMN claimed_by text COLLATE \"C\", ADD COLUMN claim_token bigint, ADD COLUMN claim_expires_at timestamptz",
         "CREATE SEQUENCE claim_token",
@@ -137,7 +136,7 @@ enum StateSchema {
         for try await identifier in try await connection.query("SELECT identifier FROM retentiond_migration", logger: logger).decode(String.self) {
             applied.insert(identifier)
         }
-        let known = migrations.map(\.identifier) + [leases.identifier]
+        let known = migrations.map(\.identifier)
         if let unknown = applied.subtracting(known).sorted().first {
             throw StateError(path: location, message: "the state database's schema was changed by a later retentiond (migration '\(unknown)'); "
                              + "this one knows up to '\(known.last ?? "")': run the retentiond that wrote it, or a later one")

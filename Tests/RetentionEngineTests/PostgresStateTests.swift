@@ -37,7 +37,7 @@ struct PostgresStateTests {
         let state = try await Self.open(database)
         #expect(state.created && !state.chainID.isEmpty)
         #expect(try database.psql("SELECT string_agg(identifier, ',' ORDER BY identifier) FROM retentiond_migration")
-                == "v1,v2-kinds,v3-clock,v4-locks,v5-audit-key,v7-audit-writer")
+                == "v1,v2-kinds,v3-clock,v4-locks,v5-audit-key,v6-leases,v7-audit-writer")
         await state.close()
         let again = try await Self.open(database, creation: .refuse)
         #expect(!again.created && again.chainID == state.chainID)
@@ -169,6 +169,26 @@ extension PostgresStateTests {
         holder.waitUntilExit()
         #expect(try await state.finish(job).sequence == 1)
         #expect(try await state.verifyAudit(anchors: []).problems.isEmpty)
+        await state.close()
+    }
+}
+
+extension PostgresStateTests {
+    @Test("a state made by a retentiond before several daemons (v1…v5) gets v6-leases and v7-audit-writer at its next open, without --init; the first lead finds them")
+    func olderSchemaMigratedAtOpen() async throws {
+        guard let database = try PostgresTestDatabase.create() else { return }
+        let older = StateSchema.migrations.prefix { $0.identifier != "v6-leases" }
+        #expect(older.map(\.identifier) == ["v1", "v2-kinds", "v3-clock", "v4-locks", "v5-audit-key"])
+        try database.psql((["CREATE TABLE retentiond_migration (identifier text COLLATE \"C\" PRIMARY KEY, applied_at text NOT NULL)"]
+                           + older.flatMap(\.statements) + ["INSERT INTO audit_chain (id) VALUES ('older-chain')"]
+                           + older.map { "INSERT INTO retentiond_migration VALUES ('\($0.identifier)', '2026-01-01T00:00:00Z')" })
+            .joined(separator: ";\n"))
+        #expect(try database.psql("SELECT to_regclass('leader') IS NULL") == "t")
+        let state = try await PostgresStateStore.open(url: database.url, passwordFile: database.passwordFile, creation: .refuse, daemonID: "a")
+        #expect(!state.created && state.chainID == "older-chain")
+        #expect(try database.psql("SELECT string_agg(identifier, ',' ORDER BY identifier) FROM retentiond_migration")
+                == "v1,v2-kinds,v3-clock,v4-locks,v5-audit-key,v6-leases,v7-audit-writer")
+        #expect(try await state.lead(rulesDigest: "d") == .leader(term: 1, elected: true))
         await state.close()
     }
 }
