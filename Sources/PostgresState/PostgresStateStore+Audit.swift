@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Synchronization
 package import RetentionEngine
 
 /// The audit chain, with the semantics of `StateDatabase+Audit`; one chain whatever the number

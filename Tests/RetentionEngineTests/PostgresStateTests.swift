@@ -21,7 +21,11 @@ struct PostgresStateTests {
 
     /// A job that ran and is done, ready for `finish`.
     static func done(_ state: PostgresStateStore, keys: [RecordKey]) async throws -> Job {
-        var job = try await state.insert(StateStoreTests.job(.running))
+        // A dataset of its own: the state keeps one open job per store, dataset, rule and stage
+        // (v6-leases), and callers have several open at once.
+        var planned = StateStoreTests.job(.running)
+        planned.dataset = "events-" + UUID().uuidString.lowercased()
+        var job = try await state.insert(planned)
         job.keysDigest.add(keys)
         (job.state, job.doneCount, job.startedAt, job.finishedAt) = (.done, keys.count, now, now + 60)
         return job

@@ -23,6 +23,23 @@ struct AuditRow: Codable, FetchableRecord, PersistableRecord {
         try record.encode(to: encoder)
     }
 
+    /// The columns of a SQLite state's audit table. `term` and `daemon` are a shared state's
+    /// (PostgreSQL, `v7-audit-writer`): a SQLite record has neither, and the table no such column.
+    func encode(to container: inout PersistenceContainer) throws {
+        typealias Key = AuditRecord.CodingKeys
+        let r = record
+        guard r.term == nil, r.daemon == nil else {
+            throw StateError(path: "audit", message: "a SQLite state's audit record carries no term or daemon (record \(r.sequence))")
+        }
+        let values: [(Key, (any DatabaseValueConvertible)?)] = [
+            (.sequence, r.sequence), (.job, r.job), (.rule, r.rule), (.store, r.store), (.dataset, r.dataset), (.stage, r.stage),
+            (.action, r.action), (.outcome, r.outcome), (.cutoff, r.cutoff), (.count, r.count), (.startedAt, r.startedAt),
+            (.finishedAt, r.finishedAt), (.keysSHA256, r.keysSHA256), (.previousHash, r.previousHash), (.hash, r.hash),
+            (.note, r.note), (.mac, r.mac),
+        ]
+        for (key, value) in values { container[key.rawValue] = value }
+    }
+
     /// The last record of the chain, if any.
     static func last(in db: Database) throws -> AuditRecord? {
         try AuditRow.order(Columns.sequence.desc).fetchOne(db)?.record

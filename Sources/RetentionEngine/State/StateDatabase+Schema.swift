@@ -38,15 +38,9 @@ extension StateDatabase {
             try db.alter(table: "locked_rule") { t in t.add(column: "form", .text) }
         }
         migrator.registerMigration("v5-audit-key", migrate: keyAuditChain)
-        // v6-leases is PostgreSQL's alone: a SQLite state is not shared. Issue 14: who appended an
-        // audit record on a shared state, under which claim's term. Null here (one daemon writes),
-        // but the columns are the same on both backends, so that `state migrate` copies a record as is.
-        migrator.registerMigration("v7-audit-writer") { db in
-            try db.alter(table: "audit") { t in
-                t.add(column: "term", .integer)
-                t.add(column: "daemon", .text)
-            }
-        }
+        // v6-leases and v7-audit-writer are PostgreSQL's alone: a SQLite state has one daemon, so
+        // no leases, and its audit records carry no term or daemon (`AuditRecord` writes neither
+        // column when it has no value, and reads a missing column as none).
         return migrator
     }
 
