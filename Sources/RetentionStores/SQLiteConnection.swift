@@ -36,6 +36,10 @@ final class SQLiteConnection: BatchWriter {
         // this connection registers (the anonymization strategies, with the HMAC key): a trigger
         // computing pseudonyms of a dictionary would be an oracle that re-identifies every one.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0; PRAGMA trusted_schema = OFF") }
+        // A batch on a shared state stays open across the claim's renewal, which awaits the state
+        // server (`apply(…beforeCommit:)`); GRDB's closures cannot await, so that transaction spans
+        // three of them. Every other access still runs in a closed transaction of its own.
+        configuration.allowsUnsafeTransactions = true
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             var tables: [String: SQLiteColumns] = [:]
@@ -208,6 +212,12 @@ final class SQLiteConnection: BatchWriter {
     }
 
     func apply(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate) async throws -> [RecordKey] {
+        try batch(change, to: dataset, keys: keys, where: predicate, leavingOpen: false)
+    }
+
+    /// The batch's statements in a write transaction, committed, or left open for the caller to
+    /// end (`apply(…beforeCommit:)`).
+    func batch(_ change: Change, to dataset: Dataset, keys: [RecordKey], where predicate: RecordPredicate, leavingOpen: Bool) throws -> [RecordKey] {
         guard !keys.isEmpty else { return [] }
         let dialect = dialect(dataset)
         let list = dialect.membership(keys, column: key(dataset))
@@ -217,7 +227,7 @@ final class SQLiteConnection: BatchWriter {
         let stamp = columns(dataset).stamp
         wrote.withLock { $0 = true }
         return try run {
-            try queue.write { db in
+            try writeTransaction(leavingOpen: leavingOpen) { db in
                 switch change {
                 case .delete:
                     // The statement deletes only listed keys, each at most once: when it deleted as
