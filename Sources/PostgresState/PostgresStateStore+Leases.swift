@@ -101,6 +101,8 @@ extension PostgresStateStore: SharedState {
         }
     }
 
+    package var claimLease: Duration { leaseTTL }
+
     package func confirm(_ job: Int64) async throws(StateError) {
         try await transaction { [self] connection in try await fence(job, on: connection) }
     }

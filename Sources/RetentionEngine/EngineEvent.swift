@@ -21,4 +21,12 @@ package enum EngineEvent: String, Sendable, CaseIterable {
     case recordSkipped = "record-skipped"
     /// An audit record was appended: its anchor (sequence, chain hash, MAC, chain id) for the journal.
     case auditAppended = "audit-appended"
+    /// On a shared state: this daemon took the planner's lease, in a new term.
+    case leaderElected = "leader-elected"
+    /// On a shared state: this daemon took over a job whose claim ran out in another daemon.
+    case jobTakenOver = "job-taken-over"
+    /// On a shared state: this daemon lost a job's claim and stopped acting on it.
+    case jobFenced = "job-fenced"
+    /// On a shared state: the live leader plans under other rules; this daemon refuses to act.
+    case rulesDiffer = "rules-differ"
 }

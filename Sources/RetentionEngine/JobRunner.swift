@@ -59,7 +59,8 @@ struct JobRunner {
         engine.roleChanged?("running job \(job.id)")
         if let previous = claim.tookOverFrom {
             ledger.logger.warning("job \(job.id): took over from \(previous), whose claim expired (died, froze or lost the state database); its batch in flight is settled as after a crash",
-                                  metadata: ["lease": "took-over", "job_id": "\(job.id)", "daemon": "\(shared.daemonID)", "from": "\(previous)"])
+                                  metadata: ["event": "\(EngineEvent.jobTakenOver.rawValue)", "lease": "took-over", "job_id": "\(job.id)",
+                                             "daemon": "\(shared.daemonID)", "from": "\(previous)"])
         }
         do {
             // Read again under the claim: another daemon may have carried it on since this pass read it.
@@ -70,11 +71,11 @@ struct JobRunner {
         } catch let error as EngineError {
             guard case .state(let stateError) = error, case .fenced = stateError.kind else { throw error }
             ledger.logger.error("job \(job.id): fenced, stopping: \(stateError.message)",
-                                metadata: ["lease": "fenced", "job_id": "\(job.id)", "daemon": "\(shared.daemonID)"])
+                                metadata: ["event": "\(EngineEvent.jobFenced.rawValue)", "lease": "fenced", "job_id": "\(job.id)", "daemon": "\(shared.daemonID)"])
             return .elsewhere(job)
         } catch let error as StateError where error.kind != .failure {
             ledger.logger.error("job \(job.id): fenced, stopping: \(error.message)",
-                                metadata: ["lease": "fenced", "job_id": "\(job.id)", "daemon": "\(shared.daemonID)"])
+                                metadata: ["event": "\(EngineEvent.jobFenced.rawValue)", "lease": "fenced", "job_id": "\(job.id)", "daemon": "\(shared.daemonID)"])
             return .elsewhere(job)
         }
     }
@@ -171,7 +172,8 @@ struct JobRunner {
             keys = (0..<count).map { .text("#\($0 + 1)") }
             counter.took(predicate, with: job.action, store: job.store, dataset: job.dataset)
         } else {
-            keys = try await executor.execute(job, change: work.change, dataset: work.dataset, predicate: predicate)
+            let request = job
+            keys = try await whileClaimed(job.id) { try await executor.execute(request, change: work.change, dataset: work.dataset, predicate: predicate) }
         }
         job.doneCount = keys.count
         job.keysDigest = KeyDigest()

@@ -103,13 +103,13 @@ struct PassRunner {
         case .leader(let term, let elected):
             if elected {
                 engine.logger.notice("elected leader (term \(term)) as \(shared.daemonID): this daemon plans",
-                                     metadata: ["lease": "elected", "term": "\(term)", "daemon": "\(shared.daemonID)"])
+                                     metadata: ["event": "\(EngineEvent.leaderElected.rawValue)", "lease": "elected", "term": "\(term)", "daemon": "\(shared.daemonID)"])
             }
             return true
         case .follower(let holder, let term, let theirs):
             guard theirs == digest else {
                 let refusal = EngineError.rulesDiffer(mine: digest, leader: theirs, holder: holder, term: term)
-                engine.logger.critical("\(refusal)", metadata: ["lease": "rules-differ", "term": "\(term)", "daemon": "\(shared.daemonID)"])
+                engine.logger.critical("\(refusal)", metadata: ["event": "\(EngineEvent.rulesDiffer.rawValue)", "lease": "rules-differ", "term": "\(term)", "daemon": "\(shared.daemonID)"])
                 throw refusal
             }
             return false

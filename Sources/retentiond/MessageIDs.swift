@@ -23,6 +23,10 @@ enum MessageIDs {
         .recordSkipped: "66c53c181bcb4c30957df0937dd97fa8",
         .stateCreated: "580986b2e52646398c9608b4e0b66eda",
         .auditAppended: "194cd2cea8c14da7ae13079264ecc13d",
+        .leaderElected: "da9de5e7b9e34cb1940edaadfc56809b",
+        .jobTakenOver: "8431504aba0741438a9c66179956bf9e",
+        .jobFenced: "5b33ca5bb6644f6d826f6ff9b6089d6c",
+        .rulesDiffer: "0d7ed6a4d11c4be99825187c7aebe188",
     ]
 
     /// The id for an event's name (the `event` metadata value), if it is one of ours.

@@ -13,6 +13,9 @@
 package protocol SharedState: StateStore {
     /// This daemon's identity, in the leader row, claims and the journal.
     var daemonID: String { get }
+    /// How long a claim lasts unrenewed: a call to a store longer than this (a command store's
+    /// program) renews it meanwhile (`JobRunner.whileClaimed`).
+    var claimLease: Duration { get }
 
     /// Takes the planner's lease when it is free or expired (a new term), renews it when this
     /// daemon holds it, or says who holds it. `rulesDigest` is written with the lease.
