@@ -48,7 +48,7 @@ extension JobRunner {
             let allowance = Self.allowance(for: job), done = job.doneCount, id = job.id
             result = try await dropper.takeWhole(partition, of: work.dataset, where: predicate) { marker in
                 if done + marker.rows > allowance { throw BeyondAllowance() }
-                try await state.beginBatch(of: id, keys: [marker.key])
+                try await state.beginBatch(of: id, keys: [marker.pendingKey])
                 recorded = marker
             }
         } catch is BeyondAllowance {
@@ -62,7 +62,7 @@ extension JobRunner {
             // A server that cannot say fails the job, and the next pass settles the marker.
             if let recorded {
                 ledger.log(.warning, "job \(job.id): taking partition \(partition.name) whole failed: \(error)", .partitionTaken, job)
-                _ = try await settlePartition(&job, [recorded.key], work, dropper)
+                _ = try await settlePartition(&job, [recorded.pendingKey], work, dropper)
                 return nil
             }
             result = .failure(PartitionKept("\(error)"))
@@ -84,9 +84,9 @@ extension JobRunner {
     /// Settles a partition a crash interrupted (see the type's comment); false when the pending
     /// batch is one of keys.
     func settlePartition(_ job: inout Job, _ pending: [RecordKey], _ work: Work, _ writer: any BatchWriter) async throws -> Bool {
-        guard let marker = PartitionMarker(pending) else { return false }
         // Elsewhere a batch of one text key of that form is just that key.
-        guard let dropper = writer as? any PartitionDropper else { return false }
+        guard let dropper = writer as? any PartitionDropper,
+              let marker = PartitionMarker(pending, legacy: dropper.keyType(work.dataset) == .integer) else { return false }
         let taken = try await !dropper.isAttached(marker.oid, to: work.dataset)
         if taken {
             job.doneCount += marker.rows

@@ -19,6 +19,9 @@ package protocol PartitionDropper: BatchWriter {
     /// Whether the partition with this id is still attached to the dataset's table, after any
     /// transaction that held the table locked ended (a crashed drop's commit or rollback).
     func isAttached(_ oid: Int64, to dataset: Dataset) async throws -> Bool
+    /// How the dataset's keys are typed: where they are integers, a text batch in flight can only
+    /// be a partition marker (an earlier version's too, `PartitionMarker(_:legacy:)`).
+    func keyType(_ dataset: Dataset) -> KeyType
 }
 
 /// Why a partition was not taken whole; its rows are left to the batches.
