@@ -238,7 +238,7 @@ extension PostgresStateCommandTests {
         let records = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(records.count == 1 && records.first?["daemon"] as? String == "host-z:9" && (records.first?["term"] as? Int).map(String.init) == term,
                 "\(json.stdout)")
-        let csv = try Self.run(["audit", "export", "--format", "csv"] + setup.postgres, setup).stdout.split(separator: "\n")
+        let csv = try Self.run(["audit", "export", "--format", "csv"] + setup.postgres, setup).stdout.split(separator: "\r\n")
         #expect(csv.first?.hasSuffix(",note,mac,term,daemon") == true && csv.last?.hasSuffix(",\(term),host-z:9") == true, "\(csv)")
         #expect(try Self.run(["audit", "verify", "--hmac-key", setup.key] + setup.postgres, setup).status == 0)
         try database.psql("ALTER TABLE audit DISABLE TRIGGER USER; UPDATE audit SET daemon = 'host-y:8'; ALTER TABLE audit ENABLE TRIGGER USER")
