@@ -639,6 +639,7 @@ stores:
         vacuumed = raw + ["-c", "VACUUM bench_parts"]
         contenders = [("psql DELETE", lambda: measure(raw)), ("psql DELETE, then VACUUM", lambda: measure(vacuumed)),
                       ("retentiond", lambda: measure(self.retentiond(rules, stores, password)))]
+        contenders = self.with_previous(contenders, lambda bin: lambda: measure(self.retentiond(rules, stores, password, bin=bin)))
         results = self.alternate(contenders, prepare, check)
         self.add("PostgreSQL partition drop", results, "psql DELETE", records=due)
         # A floor, not a ceiling: the target is a speed-up over the DELETE.

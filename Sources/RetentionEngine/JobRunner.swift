@@ -210,6 +210,9 @@ struct JobRunner {
         let byPredicate = writer.resumesByPredicate && job.action == .delete
         var sizer = BatchSizer(fixed: work.dataset.limits.batchSize ?? engine.options.batchSize,
                                target: writer.blocksWriters ? engine.options.batchTarget : engine.options.batchTarget * 10)
+        // A store whose transactions are kept short for its writers' sake gets several of them per
+        // recorded batch: one query for their keys and one fsync of the state database, not one each.
+        let group = writer.blocksWriters ? max(1, state.batchGroup) : 1
         while true {
             // Between batches is the one place to stop: the job stays running and resumes.
             if engine.stopRequested() { return job }
@@ -217,27 +220,57 @@ struct JobRunner {
             let holds = try await state.holds()
             if try await pause(&job, under: holds) { return job }
             let predicate = work.effective && work.policy.excluding(holds)
-            let keys = try await writer.keys(work.dataset, where: predicate, from: byPredicate ? .anywhere : .after(job.lastKey), limit: sizer.size)
+            let keys = try await writer.keys(work.dataset, where: predicate, from: byPredicate ? .anywhere : .after(job.lastKey),
+                                             limit: sizer.size * group)
             if keys.isEmpty { return nil }
             if job.action == .delete, job.doneCount + keys.count > Self.allowance(for: job) {
                 try await waitForApproval(&job, remaining: try await writer.count(work.dataset, where: predicate))
                 return job
             }
-            let (changed, took) = try await apply(keys, of: &job, work, writer, where: predicate)
-            sizer.record(keys.count, took: took)
-            // Keys that matched but were left unchanged (changed meanwhile by someone else) would
-            // be found again by the next query: end here; the next pass plans what is still due.
-            if byPredicate, changed == 0 { return nil }
+            try await state.beginBatch(of: job.id, keys: keys)
+            if try await applyGroup(keys, of: &job, work, writer, where: predicate, sizer: &sizer, byPredicate: byPredicate) { return nil }
         }
     }
 
-    /// One batch: its keys written down first, applied by the store in one transaction, the
-    /// progress committed. Returns how many records the store changed, and how long its
+    /// A recorded batch, applied in store transactions of the sizer's size, each one's progress
+    /// saved with the keys still left. Between two transactions the holds are read again (a
+    /// record placed under a hold is left out by the next statement's re-check); a stop asked for,
+    /// or a hold on the dataset or store, ends the group there, its remaining keys forgotten, for
+    /// the batch loop to stop or pause. True when the job is done: a transaction that changed
+    /// none of its keys (which a query by predicate would find again).
+    private func applyGroup(_ keys: [RecordKey], of job: inout Job, _ work: Work, _ writer: any BatchWriter,
+                            where predicate: RecordPredicate, sizer: inout BatchSizer, byPredicate: Bool) async throws -> Bool {
+        var rest = keys[...]
+        var predicate = predicate
+        while !rest.isEmpty {
+            // Even shares of what is left: a short remainder would cost a commit for little.
+            let transactions = (rest.count + sizer.size - 1) / sizer.size
+            let batch = Array(rest.prefix((rest.count + transactions - 1) / transactions))
+            rest = rest.dropFirst(batch.count)
+            let (changed, took) = try await apply(batch, of: &job, work, writer, where: predicate) { job async throws(StateError) in
+                if rest.isEmpty { return try await state.finishBatch(of: job) }
+                let holds = try await state.holds()
+                let goOn = !engine.stopRequested() && !holds.contains { $0.scope.covers(store: job.store, dataset: job.dataset) }
+                if goOn { predicate = work.effective && work.policy.excluding(holds) } else { rest = [] }
+                try await state.finishBatch(of: job, remaining: Array(rest))
+            }
+            sizer.record(batch.count, took: took)
+            // Keys that matched but were left unchanged (changed meanwhile by someone else) would
+            // be found again by the next query: end here; the next pass plans what is still due.
+            if byPredicate, changed == 0 {
+                if !rest.isEmpty { try await state.finishBatch(of: job) }
+                return true
+            }
+        }
+        return false
+    }
+
+    /// One store transaction of a recorded batch: applied by the store, its keys digested, the
+    /// progress saved by `finish`. Returns how many records the store changed, and how long its
     /// transaction took: what the store's other writers may wait, which the batch size aims at
     /// (the state database's commits keep nobody waiting).
-    private func apply(_ keys: [RecordKey], of job: inout Job, _ work: Work, _ writer: any BatchWriter,
-                       where predicate: RecordPredicate) async throws -> (changed: Int, took: Duration) {
-        try await state.beginBatch(of: job.id, keys: keys)
+    private func apply(_ keys: [RecordKey], of job: inout Job, _ work: Work, _ writer: any BatchWriter, where predicate: RecordPredicate,
+                       finish: (Job) async throws(StateError) -> Void) async throws -> (changed: Int, took: Duration) {
         // The batch's keys are digested on another core while the store applies it: the store
         // changes only listed keys, so when it changed as many as were listed, the digest of the
         // list is the digest of what it did.
@@ -256,7 +289,7 @@ struct JobRunner {
             job.keysDigest.add(changed)
         }
         job.lastKey = keys.last
-        try await state.finishBatch(of: job)
+        try await finish(job)
         progress(job)
         return (changed.count, took)
     }

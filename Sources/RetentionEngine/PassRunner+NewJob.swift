@@ -82,9 +82,12 @@ extension PassRunner {
     /// The dataset's records as far as the mass-deletion guard needs them: all of them, exactly,
     /// when they are fewer than make `due` less than the guard's share; otherwise that many, which
     /// the dataset holds at least (`exact` false) — on a big table, a read of far fewer rows than
-    /// it holds. The guard decides alike both ways: `due` is within its share of that many.
-    func guardTotal(due: Int, store: String, dataset: Dataset, connection: any StoreConnection) async throws -> (records: Int, exact: Bool) {
+    /// it holds. The guard decides alike both ways: `due` is within its share of that many. Nil
+    /// when no total can make the share trip (a share of 100% or more: the dataset holds at least
+    /// the `due` records just counted), so that such a pass reads no more than the due records.
+    func guardTotal(due: Int, store: String, dataset: Dataset, connection: any StoreConnection) async throws -> (records: Int, exact: Bool)? {
         let share = dataset.limits.maxDeleteShare ?? engine.options.maxDeleteShare
+        guard share < 1 else { return nil }
         // One more than the share needs, so that rounding cannot put the bound on the guard's edge.
         let enough = share > 0 ? (Double(due) / share).rounded(.up) + 1 : .infinity
         guard enough < Double(Int.max / 2) else {
@@ -99,11 +102,13 @@ extension PassRunner {
         if stage.rule.review == .required {
             return "rule \(stage.rule.id) requires review before it acts (review: required)"
         }
-        guard stage.action == .delete, let total, total > 0 else { return nil }
-        let share = dataset.limits.maxDeleteShare ?? engine.options.maxDeleteShare
+        guard stage.action == .delete else { return nil }
         if let limit = dataset.limits.maxDeleteCount ?? engine.options.maxDeleteCount, due > limit {
             return "would delete \(due) records of \(dataset.id), more than the guard's \(limit)"
         }
+        // No total: the share cannot trip (guardTotal).
+        guard let total, total > 0 else { return nil }
+        let share = dataset.limits.maxDeleteShare ?? engine.options.maxDeleteShare
         if Double(due) > share * Double(total) {
             let percent = (Double(due) / Double(total) * 1000).rounded() / 10
             return "would delete \(due) of \(total) records of \(dataset.id) (\(percent)%), more than the guard's \(Int((share * 100).rounded()))%"

@@ -157,6 +157,20 @@ struct EngineTests {
         }
     }
 
+    @Test("at a share of 100% the guard counts nothing beyond the due records, and its count limit still holds a big job back")
+    func guardCountLimitAtFullShare() async throws {
+        let stores = Self.stores("short").replacingOccurrences(of: "restrict: restricted_at",
+                                                                with: "restrict: restricted_at\n        max-delete-share: 100%\n        max-delete-count: 50")
+        let fixture = Fixture(rules: Self.rules, stores: stores)
+        let queue = try Self.seed(fixture)
+        let engine = try fixture.engine()
+        let report = try await engine.runPass(at: Self.now)
+        let job = try #require(report.waiting.first)
+        #expect(job.state == .awaitingApproval && job.plannedCount == 71 && job.datasetTotal == nil, "\(job)")
+        #expect(job.reason?.contains("more than the guard's 50") == true, "\(job.reason ?? "")")
+        #expect(try keys(queue).count == 100)
+    }
+
     @Test("review: required waits for approval even for a small job")
     func reviewRequired() async throws {
         let fixture = Fixture(rules: Self.rules, stores: Self.stores("reviewed"))

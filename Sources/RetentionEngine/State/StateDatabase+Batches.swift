@@ -33,9 +33,30 @@ extension StateDatabase {
     /// progress, with the batch's keys still recorded, and the next start settles the batch as it
     /// settles one a crash interrupted. One fsync of the state database per batch, not two.
     package func finishBatch(of job: Job) throws(StateError) {
+        try finishBatch(of: job, remaining: [])
+    }
+
+    /// One recorded batch may span this many store transactions (`JobRunner`): its keys are
+    /// fsynced once, and each transaction's progress is saved with the keys still left.
+    package var batchGroup: Int { 4 }
+
+    /// Saves the job's progress and keeps the batch's `remaining` keys (none: forgets the batch),
+    /// unsynced as `finishBatch(of:)`. Whatever prefix of these commits a power loss keeps, the
+    /// job's count and the batch row still agree: the keys a kept commit no longer lists are
+    /// counted in it, and those of later transactions are still listed, so the restart settles
+    /// them from the store's truth.
+    package func finishBatch(of job: Job, remaining: [RecordKey]) throws(StateError) {
+        let text: String?
+        do { text = remaining.isEmpty ? nil : try Self.batchText(remaining) } catch {
+            throw StateError(path: path, message: "cannot write the batch's keys: \(error)")
+        }
         try unsynced { db in
             try Self.update(job, in: db)
-            try BatchRow.deleteOne(db, key: job.id)
+            if let text {
+                try BatchRow(job: job.id, keys: text).update(db)
+            } else {
+                try BatchRow.deleteOne(db, key: job.id)
+            }
         }
     }
 }

@@ -64,6 +64,24 @@ package protocol StateStore: Sendable {
     func pendingBatch(of job: Int64) async throws(StateError) -> [RecordKey]?
     /// Saves the job's progress and forgets the batch's keys, in one transaction.
     func finishBatch(of job: Job) async throws(StateError)
+
+    /// How many store transactions one recorded batch may span: more than one when the backend
+    /// can save a job's progress together with what is left of its batch's keys
+    /// (`finishBatch(of:remaining:)`), so that one durable commit of keys covers several short
+    /// store transactions.
+    var batchGroup: Int { get }
+    /// Saves the job's progress and keeps only `remaining` of the batch's keys (none: forgets the
+    /// batch), in one transaction. Only a backend whose `batchGroup` exceeds one is given keys.
+    func finishBatch(of job: Job, remaining: [RecordKey]) async throws(StateError)
+}
+
+extension StateStore {
+    package var batchGroup: Int { 1 }
+
+    package func finishBatch(of job: Job, remaining: [RecordKey]) async throws(StateError) {
+        precondition(remaining.isEmpty, "a state backend whose batchGroup is 1 cannot keep part of a batch")
+        try await finishBatch(of: job)
+    }
 }
 
 extension StateStore {
