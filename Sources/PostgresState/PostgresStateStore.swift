@@ -41,6 +41,12 @@ package final class PostgresStateStore: StateBackend {
         text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
     }
 
+    /// Whether `error` says the state database could not be reached or dropped the connection
+    /// (rather than refused what was asked): the daemon then says it stops acting, and retries.
+    package static func isOutOfReach(_ error: StateError) -> Bool {
+        error.kind == .failure && (error.message.hasPrefix(StateSession.unreachable) || error.message.hasPrefix(StateSession.lost))
+    }
+
     /// The credential that holds the state database's password, when it is not the stores' one.
     package static let credentialName = "state-postgres-password"
 
@@ -58,7 +64,7 @@ package final class PostgresStateStore: StateBackend {
         do { dsn = try PostgresDSN.parse(url.hasPrefix("postgres://") ? "postgresql://" + url.dropFirst("postgres://".count) : url) } catch {
             throw StateError(path: "--state", message: "not a usable PostgreSQL URL: \(error)")
         }
-        let session = StateSession(dsn: dsn, password: try password(file: passwordFile, location: dsn.description))
+        let session = StateSession(dsn: dsn, password: try password(file: passwordFile, location: dsn.description), lease: leaseTTL)
         do {
             let (chain, created) = try await session.transaction { connection in
                 try await StateSchema.prepare(connection, creation: creation, logger: session.logger, location: session.location)

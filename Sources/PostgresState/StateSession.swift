@@ -20,10 +20,13 @@ final class StateSession: Sendable {
     let logger: Logger
     private let connection = Mutex<PostgresNIO.PostgresConnection?>(nil)
     private let line = Mutex<(busy: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+    /// The session's bounds on waiting (`settings(lease:)`).
+    private let settings: [String]
 
-    init(dsn: PostgresDSN, password: String?) {
+    init(dsn: PostgresDSN, password: String?, lease: Duration = .seconds(30)) {
         self.dsn = dsn
         self.password = password
+        settings = Self.settings(lease: lease)
         var logger = Logger(label: "retentiond.state")
         logger.logLevel = .critical
         self.logger = logger
@@ -45,7 +48,7 @@ final class StateSession: Sendable {
             if let stateError = cause as? StateError { throw stateError }
             if connection.isClosed || Self.isConnectionLoss(cause) {
                 drop(connection)
-                throw failure("lost the connection to the state database (\(describe(cause))); nothing of this call was committed "
+                throw failure("\(Self.lost) (\(describe(cause))); nothing of this call was committed "
                               + "unless the server finished it, and the next call reconnects")
             }
             throw failure(describe(cause))
@@ -77,7 +80,7 @@ final class StateSession: Sendable {
         do {
             let fresh = try await PostgresSession.connect(dsn, name: "state database", password: password, logger: logger)
             do {
-                for setting in Self.settings { try await fresh.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
+                for setting in settings { try await fresh.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
             } catch {
                 try? await fresh.close()
                 throw error
@@ -85,11 +88,15 @@ final class StateSession: Sendable {
             connection.withLock { $0 = fresh }
             return fresh
         } catch let error as StoreError {
-            throw failure("cannot reach the state database: \(error.message)")
+            throw failure("\(Self.unreachable): \(error.message)")
         } catch {
-            throw failure("cannot reach the state database: \(describe(error))")
+            throw failure("\(Self.unreachable): \(describe(error))")
         }
     }
+
+    /// How the errors of a state database out of reach begin (`PostgresStateStore.isOutOfReach`).
+    static let unreachable = "cannot reach the state database"
+    static let lost = "lost the connection to the state database"
 
     private func drop(_ lost: PostgresNIO.PostgresConnection) {
         connection.withLock { if $0 === lost { $0 = nil } }
@@ -97,11 +104,17 @@ final class StateSession: Sendable {
     }
 
     /// Bounds on waiting, for the session. Every transaction here is short, so a long wait means
-    /// a writer that stopped: a process frozen (SIGSTOP) or cut off in the middle of an audit
-    /// append holds the chain's row, and every other writer would wait on it for ever. The server
-    /// ends such a transaction after `idle_in_transaction_session_timeout`, and a writer waiting
-    /// for a lock gives up after `lock_timeout` with an error saying so, rather than hang a pass.
-    static let settings = ["SET lock_timeout = '10s'", "SET idle_in_transaction_session_timeout = '60s'"]
+    /// a writer that stopped: a process frozen (SIGSTOP) or cut off in the middle of a write holds
+    /// the rows it wrote (the chain's head, a job's claim), and every other writer would wait on
+    /// them for ever. The server ends such a transaction after `idle_in_transaction_session_timeout`
+    /// — half the lease (5 s at least, 60 s at most), so that a job whose claiming daemon froze in
+    /// the middle of renewing it is free when its claim runs out, not a minute later (FOR UPDATE
+    /// SKIP LOCKED passes over a locked row) — and a writer waiting for a lock gives up after
+    /// `lock_timeout` with an error saying so, rather than hang a pass.
+    static func settings(lease: Duration) -> [String] {
+        let idle = min(60_000, max(5_000, lease.components.seconds * 500 + lease.components.attoseconds / 2_000_000_000_000_000))
+        return ["SET lock_timeout = '10s'", "SET idle_in_transaction_session_timeout = '\(idle)ms'"]
+    }
 
     /// The error inside postgres-nio's transaction error.
     static func cause(of error: any Error) -> any Error {
