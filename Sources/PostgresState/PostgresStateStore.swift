@@ -105,7 +105,7 @@ package final class PostgresStateStore: StateBackend {
 
     /// Runs `body` in one transaction.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
         try await session.transaction(body)
     }
 

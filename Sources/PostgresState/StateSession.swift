@@ -27,6 +27,7 @@ final class StateSession: Sendable {
         self.dsn = dsn
         self.password = password
         settings = Self.settings(lease: lease)
+        limit = max(.seconds(20), lease)
         var logger = Logger(label: "retentiond.state")
         logger.logLevel = .critical
         self.logger = logger
@@ -37,12 +38,18 @@ final class StateSession: Sendable {
     /// Runs `body` in one transaction (postgres-nio's `withTransaction`: BEGIN, then COMMIT, or
     /// ROLLBACK when `body` throws), after the transactions before it.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
         await enterLine()
         defer { leaveLine() }
         let connection = try await connected()
         do {
-            return try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await bounded(connection) { connection in
+                try await connection.withTransaction(logger: self.logger) { connection in try await body(connection) }
+            }
+        } catch let overdue as Overdue {
+            drop(connection)
+            throw failure("\(Self.lost) (no answer within \(overdue.seconds) s); nothing of this call was committed "
+                          + "unless the server finished it, and the next call reconnects")
         } catch {
             let cause = Self.cause(of: error)
             if let stateError = cause as? StateError { throw stateError }
@@ -52,6 +59,38 @@ final class StateSession: Sendable {
                               + "unless the server finished it, and the next call reconnects")
             }
             throw failure(describe(cause))
+        }
+    }
+
+    /// How long one transaction may take in all: its lock waits (`lock_timeout`, 10 s) and more.
+    /// Beyond it the connection is given up, whatever postgres-nio is waiting for: a daemon woken
+    /// from SIGSTOP after the server ended its idle transaction waited for ever on that
+    /// connection, its claims long gone (scripts/failover.py, the SIGSTOP scenario).
+    let limit: Duration
+
+    struct Overdue: Error {
+        var seconds: Int64
+    }
+
+    /// `work` on `connection`, or `Overdue` once `limit` passed: whichever comes first resumes the
+    /// caller. Work still running then is left to end with the connection, which the caller drops.
+    private func bounded<T: Sendable>(_ connection: PostgresNIO.PostgresConnection,
+                                      _ work: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws -> T {
+        let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
+        let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+            waiting.withLock { slot in defer { slot = nil }; return slot }?.resume(with: result)
+        }
+        let limit = self.limit
+        return try await withCheckedThrowingContinuation { continuation in
+            waiting.withLock { $0 = continuation }
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                if !Task.isCancelled { finish(.failure(Overdue(seconds: limit.components.seconds))) }
+            }
+            Task {
+                defer { timer.cancel() }
+                do { finish(.success(try await work(connection))) } catch { finish(.failure(error)) }
+            }
         }
     }
 

@@ -18,12 +18,13 @@ extension PostgresConnection {
 
     /// When the kernel gives the server up for gone, so that a query on a network that died
     /// silently (a cable, a partition: no RST ever comes) fails within seconds instead of after
-    /// TCP's 15 minutes of retransmissions: keepalive probes after 5 s idle, every 2 s, 3 unanswered;
-    /// data unacknowledged for 10 s (TCP_USER_TIMEOUT, milliseconds). Below the shortest lease
-    /// of a shared state (`--lease-duration`), so that a daemon cut off notices before its claims
-    /// run out, says so, and reconnects.
+    /// TCP's 15 minutes of retransmissions: keepalive probes after 3 s idle, every second, 3
+    /// unanswered; data unacknowledged for 5 s (TCP_USER_TIMEOUT, milliseconds; the kernel
+    /// acknowledges however busy the server is). Well below the shortest lease of a shared state
+    /// (`--lease-duration`), so that a daemon cut off says so before its claims run out, and
+    /// reconnects.
     static let deadPeer: (idle: SocketOptionValue, interval: SocketOptionValue, probes: SocketOptionValue, unacknowledged: SocketOptionValue)
-        = (5, 2, 3, 10_000)
+        = (3, 1, 3, 5_000)
 
     /// Connects and authenticates as `dsn` says. Errors are `StoreError`s naming the DSN without
     /// secrets, and never holding `password`, whatever the libraries put in theirs.
