@@ -66,7 +66,7 @@ package final class PostgresStateStore: StateBackend {
         }
         let session = StateSession(dsn: dsn, password: try password(file: passwordFile, location: dsn.description), lease: leaseTTL)
         do {
-            let (chain, created) = try await session.transaction { connection in
+            let (chain, created) = try await session.transaction(bounded: false) { connection in
                 try await StateSchema.prepare(connection, creation: creation, logger: session.logger, location: session.location)
             }
             return PostgresStateStore(session: session, chainID: chain, created: created, auditKey: auditKey, anchor: anchor,
@@ -105,8 +105,9 @@ package final class PostgresStateStore: StateBackend {
 
     /// Runs `body` in one transaction.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
-        try await session.transaction(body)
+    func transaction<T: Sendable>(bounded: Bool = true, _ body: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T)
+        async throws(StateError) -> T {
+        try await session.transaction(bounded: bounded, body)
     }
 
     var logger: Logger { session.logger }

@@ -38,14 +38,19 @@ final class StateSession: Sendable {
     /// Runs `body` in one transaction (postgres-nio's `withTransaction`: BEGIN, then COMMIT, or
     /// ROLLBACK when `body` throws), after the transactions before it.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
+    /// - Parameter bounded: whether it gives up after `limit`; not for the rare transactions whose
+    ///   length grows with the data (the schema's migrations at open, `state migrate`'s copy).
+    func transaction<T: Sendable>(bounded: Bool = true, _ body: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T)
+        async throws(StateError) -> T {
         await enterLine()
         defer { leaveLine() }
         let connection = try await connected()
+        let logger = self.logger
+        let work: @Sendable (PostgresNIO.PostgresConnection) async throws -> T = { connection in
+            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+        }
         do {
-            return try await bounded(connection) { connection in
-                try await connection.withTransaction(logger: self.logger) { connection in try await body(connection) }
-            }
+            return try await bounded ? self.bounded(connection, work) : work(connection)
         } catch let overdue as Overdue {
             drop(connection)
             throw failure("\(Self.lost) (no answer within \(overdue.seconds) s); nothing of this call was committed "
