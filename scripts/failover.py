@@ -99,6 +99,17 @@ class Namespace:
         self.run("ip", "netns", "del", self.name, check=False)
 
     @staticmethod
+    def remove_stale():
+        """Namespaces (and their veths) of runs whose process is gone, killed before it cleaned up:
+        a second veth with the same addresses would route the next run's cut wrongly."""
+        listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        for line in listed.splitlines():
+            name = line.split()[0] if line.split() else ""
+            if name.startswith("rtd-fo-") and name[7:].isdigit() and not os.path.exists(f"/proc/{name[7:]}"):
+                log(f"failover: removing the namespace {name} of a run that is gone")
+                Namespace(name).delete()
+
+    @staticmethod
     def unavailable():
         """Why a namespace cannot be made here, or None."""
         if os.geteuid() != 0:
@@ -621,6 +632,7 @@ def wrapped(args):
     why = Namespace.unavailable() if not args.no_netns else "--no-netns"
     namespace = None
     if why is None:
+        Namespace.remove_stale()
         namespace = Namespace(f"rtd-fo-{os.getpid()}")
         namespace.create()
         environment.update(RETENTIOND_TEST_POSTGRES_EXTRA_LISTEN=HOST_ADDRESS, RETENTIOND_TEST_POSTGRES_EXTRA_HBA=NS_NETWORK,
