@@ -150,7 +150,7 @@ torture-smoke:
 # the one running a job killed -9 (FAILOVER_KILLS landed), frozen past its lease, and cut off from the
 # server in a network namespace (as root; skipped otherwise unless RETENTIOND_REQUIRE_NETNS=1); every
 # round checked record by record. The script starts scripts/with-postgres itself (after the namespace,
-# whose address the server must listen on). Full size on the release build: about 10 minutes; the
+# whose address the server must listen on). Full size on the release build: about 8 minutes; the
 # smoke size, on the debug build, 2 to 3.
 FAILOVER_KILLS ?= 50
 failover:
