@@ -29,7 +29,7 @@ package struct ConsoleLogHandler: LogHandler {
     }
 
     /// The journal fields shown, in this order.
-    static let shownFields = ["event", "rule", "store", "dataset", "job_id", "action", "stage", "count", "cutoff"]
+    static let shownFields = ["event", "rule", "store", "dataset", "job_id", "action", "stage", "count", "cutoff", "lease", "term", "daemon"]
 
     package func log(event: LogEvent) {
         let line = switch style {
@@ -46,7 +46,8 @@ package struct ConsoleLogHandler: LogHandler {
         // A located diagnostic already says "error:" after its FILE:LINE:COLUMN.
         if event.level >= .warning, all["config_file"] == nil { line += "\(event.level): " }
         line += "\(event.message)"
-        if all["event"] != nil {
+        // The lease's events too: how several daemons on one state are followed without a journal.
+        if all["event"] != nil || all["lease"] != nil {
             let fields = Self.shownFields.compactMap { key in all[key].map { key.uppercased() + "=" + "\($0)" } }
             line += "  [" + fields.joined(separator: " ") + "]"
         }

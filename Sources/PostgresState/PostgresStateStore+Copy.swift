@@ -10,7 +10,7 @@ extension PostgresStateStore {
     /// and the same journal anchors verify the copy. The tables are locked meanwhile, so that no
     /// daemon writes to them halfway. Nothing is copied if anything fails.
     package func copy(_ snapshot: StateSnapshot) async throws(StateError) {
-        try await transaction { [self] connection in
+        try await transaction(bounded: false) { [self] connection in
             try await connection.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(StateSchema.tables.joined(separator: ", ")) IN EXCLUSIVE MODE"),
                                        logger: logger)
             if let found = try await Self.contents(on: connection, logger: logger) {

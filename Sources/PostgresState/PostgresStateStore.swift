@@ -39,6 +39,12 @@ package final class PostgresStateStore: StateBackend {
         text.hasPrefix("postgresql://") || text.hasPrefix("postgres://")
     }
 
+    /// Whether `error` says the state database could not be reached or dropped the connection
+    /// (rather than refused what was asked): the daemon then says it stops acting, and retries.
+    package static func isOutOfReach(_ error: StateError) -> Bool {
+        error.kind == .failure && (error.message.hasPrefix(StateSession.unreachable) || error.message.hasPrefix(StateSession.lost))
+    }
+
     /// The credential that holds the state database's password, when it is not the stores' one.
     package static let credentialName = "state-postgres-password"
 
@@ -56,9 +62,9 @@ package final class PostgresStateStore: StateBackend {
         do { dsn = try PostgresDSN.parse(url.hasPrefix("postgres://") ? "postgresql://" + url.dropFirst("postgres://".count) : url) } catch {
             throw StateError(path: "--state", message: "not a usable PostgreSQL URL: \(error)")
         }
-        let session = StateSession(dsn: dsn, password: try password(file: passwordFile, location: dsn.description))
+        let session = StateSession(dsn: dsn, password: try password(file: passwordFile, location: dsn.description), lease: leaseTTL)
         do {
-            let (chain, created) = try await session.transaction { connection in
+            let (chain, created) = try await session.transaction(bounded: false) { connection in
                 try await StateSchema.prepare(connection, creation: creation, logger: session.logger, location: session.location)
             }
             return PostgresStateStore(session: session, chainID: chain, created: created, auditKey: auditKey, anchor: anchor,
@@ -97,8 +103,9 @@ package final class PostgresStateStore: StateBackend {
 
     /// Runs `body` in one transaction.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
-        try await session.transaction(body)
+    func transaction<T: Sendable>(bounded: Bool = true, _ body: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T)
+        async throws(StateError) -> T {
+        try await session.transaction(bounded: bounded, body)
     }
 
     var logger: Logger { session.logger }

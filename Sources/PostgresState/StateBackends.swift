@@ -15,12 +15,14 @@ package enum StateBackends {
     ///   - passwordFile: `--state-password-file` (PostgreSQL only).
     ///   - auditKey: seals the audit records appended through it.
     ///   - daemonID: who this is to other daemons on a shared state (PostgreSQL only; default `host:pid`).
+    ///   - lease: how long a lease or claim lasts unrenewed on a shared state (PostgreSQL only).
     ///   - anchor: told of each audit record after its commit (the journal).
     package static func open(_ location: String, passwordFile: String?, creation: StateCreation, auditKey: AuditKey?, daemonID: String? = nil,
+                             lease: Duration = .seconds(30),
                              anchor: (@Sendable (AuditAnchor) -> Void)?) async throws(StateError) -> any StateBackend {
         if PostgresStateStore.isURL(location) {
             return try await PostgresStateStore.open(url: location, passwordFile: passwordFile, creation: creation, auditKey: auditKey, anchor: anchor,
-                                                     daemonID: daemonID)
+                                                     daemonID: daemonID, leaseTTL: lease)
         }
         if let passwordFile {
             throw StateError(path: location, message: "--state-password-file \(passwordFile) was given, but the state database is a SQLite file, "

@@ -20,10 +20,14 @@ final class StateSession: Sendable {
     let logger: Logger
     private let connection = Mutex<PostgresNIO.PostgresConnection?>(nil)
     private let line = Mutex<(busy: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+    /// The session's bounds on waiting (`settings(lease:)`).
+    private let settings: [String]
 
-    init(dsn: PostgresDSN, password: String?) {
+    init(dsn: PostgresDSN, password: String?, lease: Duration = .seconds(30)) {
         self.dsn = dsn
         self.password = password
+        settings = Self.settings(lease: lease)
+        limit = max(.seconds(20), lease)
         var logger = Logger(label: "retentiond.state")
         logger.logLevel = .critical
         self.logger = logger
@@ -34,21 +38,64 @@ final class StateSession: Sendable {
     /// Runs `body` in one transaction (postgres-nio's `withTransaction`: BEGIN, then COMMIT, or
     /// ROLLBACK when `body` throws), after the transactions before it.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws(StateError) -> T {
+    /// - Parameter bounded: whether it gives up after `limit`; not for the rare transactions whose
+    ///   length grows with the data (the schema's migrations at open, `state migrate`'s copy).
+    func transaction<T: Sendable>(bounded: Bool = true, _ body: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T)
+        async throws(StateError) -> T {
         await enterLine()
         defer { leaveLine() }
         let connection = try await connected()
+        let logger = self.logger
+        let work: @Sendable (PostgresNIO.PostgresConnection) async throws -> T = { connection in
+            try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+        }
         do {
-            return try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await bounded ? self.bounded(connection, work) : work(connection)
+        } catch let overdue as Overdue {
+            drop(connection)
+            throw failure("\(Self.lost) (no answer within \(overdue.seconds) s); nothing of this call was committed "
+                          + "unless the server finished it, and the next call reconnects")
         } catch {
             let cause = Self.cause(of: error)
             if let stateError = cause as? StateError { throw stateError }
             if connection.isClosed || Self.isConnectionLoss(cause) {
                 drop(connection)
-                throw failure("lost the connection to the state database (\(describe(cause))); nothing of this call was committed "
+                throw failure("\(Self.lost) (\(describe(cause))); nothing of this call was committed "
                               + "unless the server finished it, and the next call reconnects")
             }
             throw failure(describe(cause))
+        }
+    }
+
+    /// How long one transaction may take in all: its lock waits (`lock_timeout`, 10 s) and more.
+    /// Beyond it the connection is given up, whatever postgres-nio is waiting for: a daemon woken
+    /// from SIGSTOP after the server ended its idle transaction waited for ever on that
+    /// connection, its claims long gone (scripts/failover.py, the SIGSTOP scenario).
+    let limit: Duration
+
+    struct Overdue: Error {
+        var seconds: Int64
+    }
+
+    /// `work` on `connection`, or `Overdue` once `limit` passed: whichever comes first resumes the
+    /// caller. Work still running then is left to end with the connection, which the caller drops.
+    private func bounded<T: Sendable>(_ connection: PostgresNIO.PostgresConnection,
+                                      _ work: @escaping @Sendable (PostgresNIO.PostgresConnection) async throws -> T) async throws -> T {
+        let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
+        let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+            waiting.withLock { slot in defer { slot = nil }; return slot }?.resume(with: result)
+        }
+        let limit = self.limit
+        return try await withCheckedThrowingContinuation { continuation in
+            waiting.withLock { $0 = continuation }
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                if !Task.isCancelled { finish(.failure(Overdue(seconds: limit.components.seconds))) }
+            }
+            Task {
+                defer { timer.cancel() }
+                do { finish(.success(try await work(connection))) } catch { finish(.failure(error)) }
+            }
         }
     }
 
@@ -77,7 +124,7 @@ final class StateSession: Sendable {
         do {
             let fresh = try await PostgresSession.connect(dsn, name: "state database", password: password, logger: logger)
             do {
-                for setting in Self.settings { try await fresh.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
+                for setting in settings { try await fresh.query(PostgresQuery(unsafeSQL: setting), logger: logger) }
             } catch {
                 try? await fresh.close()
                 throw error
@@ -85,11 +132,15 @@ final class StateSession: Sendable {
             connection.withLock { $0 = fresh }
             return fresh
         } catch let error as StoreError {
-            throw failure("cannot reach the state database: \(error.message)")
+            throw failure("\(Self.unreachable): \(error.message)")
         } catch {
-            throw failure("cannot reach the state database: \(describe(error))")
+            throw failure("\(Self.unreachable): \(describe(error))")
         }
     }
+
+    /// How the errors of a state database out of reach begin (`PostgresStateStore.isOutOfReach`).
+    static let unreachable = "cannot reach the state database"
+    static let lost = "lost the connection to the state database"
 
     private func drop(_ lost: PostgresNIO.PostgresConnection) {
         connection.withLock { if $0 === lost { $0 = nil } }
@@ -97,11 +148,17 @@ final class StateSession: Sendable {
     }
 
     /// Bounds on waiting, for the session. Every transaction here is short, so a long wait means
-    /// a writer that stopped: a process frozen (SIGSTOP) or cut off in the middle of an audit
-    /// append holds the chain's row, and every other writer would wait on it for ever. The server
-    /// ends such a transaction after `idle_in_transaction_session_timeout`, and a writer waiting
-    /// for a lock gives up after `lock_timeout` with an error saying so, rather than hang a pass.
-    static let settings = ["SET lock_timeout = '10s'", "SET idle_in_transaction_session_timeout = '60s'"]
+    /// a writer that stopped: a process frozen (SIGSTOP) or cut off in the middle of a write holds
+    /// the rows it wrote (the chain's head, a job's claim), and every other writer would wait on
+    /// them for ever. The server ends such a transaction after `idle_in_transaction_session_timeout`
+    /// — half the lease (5 s at least, 60 s at most), so that a job whose claiming daemon froze in
+    /// the middle of renewing it is free when its claim runs out, not a minute later (FOR UPDATE
+    /// SKIP LOCKED passes over a locked row) — and a writer waiting for a lock gives up after
+    /// `lock_timeout` with an error saying so, rather than hang a pass.
+    static func settings(lease: Duration) -> [String] {
+        let idle = min(60_000, max(5_000, lease.components.seconds * 500 + lease.components.attoseconds / 2_000_000_000_000_000))
+        return ["SET lock_timeout = '10s'", "SET idle_in_transaction_session_timeout = '\(idle)ms'"]
+    }
 
     /// The error inside postgres-nio's transaction error.
     static func cause(of error: any Error) -> any Error {

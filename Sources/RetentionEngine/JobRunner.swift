@@ -195,9 +195,18 @@ struct JobRunner {
                                             where: work.effective && work.policy.excluding(try await state.holds()))
         job.doneCount += changed.count
         job.keysDigest.add(changed)
+        // A key that matched when read, that this apply did not change and that matches no more
+        // was done by the interrupted batch after the read: its daemon, frozen or cut off with the
+        // store's transaction open (a SQLite store is checked against the claim only before the
+        // batch), committed it meanwhile. Counted here, or nobody counts it (scripts/failover.py).
+        let applied = Set(changed)
+        let missed = unsettled.filter { !applied.contains($0) }
+        let late = missed.isEmpty ? [] : Set(missed).subtracting(try await writer.matching(work.dataset, keys: missed, where: job.predicate))
+        job.doneCount += late.count
+        job.keysDigest.add(missed.filter(late.contains))
         job.lastKey = pending.last ?? job.lastKey
         try await state.finishBatch(of: job)
-        ledger.log(.notice, "job \(job.id): settled a batch interrupted by a crash (\(settled.count) done before, \(changed.count) now)",
+        ledger.log(.notice, "job \(job.id): settled a batch interrupted by a crash (\(settled.count + late.count) done before, \(changed.count) now)",
                    .batchSettled, job)
     }
 

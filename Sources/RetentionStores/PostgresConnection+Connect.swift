@@ -16,6 +16,16 @@ extension PostgresConnection {
     /// How long the TCP connect, the TLS negotiation and the authentication may each take.
     static let connectTimeout = TimeAmount.seconds(10)
 
+    /// When the kernel gives the server up for gone, so that a query on a network that died
+    /// silently (a cable, a partition: no RST ever comes) fails within seconds instead of after
+    /// TCP's 15 minutes of retransmissions: keepalive probes after 3 s idle, every second, 3
+    /// unanswered; data unacknowledged for 5 s (TCP_USER_TIMEOUT, milliseconds; the kernel
+    /// acknowledges however busy the server is). Well below the shortest lease of a shared state
+    /// (`--lease-duration`), so that a daemon cut off says so before its claims run out, and
+    /// reconnects.
+    static let deadPeer: (idle: SocketOptionValue, interval: SocketOptionValue, probes: SocketOptionValue, unacknowledged: SocketOptionValue)
+        = (3, 1, 3, 5_000)
+
     /// Connects and authenticates as `dsn` says. Errors are `StoreError`s naming the DSN without
     /// secrets, and never holding `password`, whatever the libraries put in theirs.
     static func connect(_ dsn: PostgresDSN, store: Store, password: String?, logger: Logger) async throws -> PostgresNIO.PostgresConnection {
@@ -29,6 +39,11 @@ extension PostgresConnection {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.socketOption(.so_keepalive), value: 1)
+                .channelOption(.tcpOption(.init(rawValue: CInt(TCP_KEEPIDLE))), value: deadPeer.idle)
+                .channelOption(.tcpOption(.init(rawValue: CInt(TCP_KEEPINTVL))), value: deadPeer.interval)
+                .channelOption(.tcpOption(.init(rawValue: CInt(TCP_KEEPCNT))), value: deadPeer.probes)
+                .channelOption(.tcpOption(.init(rawValue: CInt(TCP_USER_TIMEOUT))), value: deadPeer.unacknowledged)
                 .connect(host: dsn.host, port: dsn.port).get()
         } catch {
             throw failure("\(error)")

@@ -21,4 +21,7 @@ struct DaemonSettings: Sendable {
     var statePasswordFile: String? = nil
     /// `--daemon-id`: who this daemon is to others sharing a PostgreSQL state (default `host:pid`).
     var daemonID: String? = nil
+    /// `--lease-duration`: how long the planner's lease and a job's claim last unrenewed on a
+    /// shared state; such a daemon also passes at least every half lease (`PassService`).
+    var lease: Duration = .seconds(30)
 }

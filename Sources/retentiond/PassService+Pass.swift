@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresState
 import RetentionEngine
 import RetentionRules
 
@@ -26,8 +27,24 @@ extension PassService {
         } catch {
             status.passEnded("last pass \(DaemonStatus.clock(started)) failed")
             logger.error("pass failed: \(error)")
+            if engine.state is any SharedState, Self.isStateLoss(error) {
+                let retry = Int(Self.longestSleep(settings, shared: true))
+                logger.error("the shared state database does not answer: this daemon acts no more (its claims run out and other daemons take its jobs over) and tries again in \(retry) s",
+                             metadata: ["lease": "unreachable", "state": "\(engine.state.location)"])
+            }
             flags.markFailed()
         }
+    }
+
+    /// Whether a pass failed because the state database could not be reached or dropped the
+    /// connection (not for a refusal of its own: other rules, a clock, a fence).
+    static func isStateLoss(_ error: any Error) -> Bool {
+        let stateError: StateError? = switch error {
+        case let error as StateError: error
+        case EngineError.state(let error): error
+        default: nil
+        }
+        return stateError.map(PostgresStateStore.isOutOfReach) ?? false
     }
 
     /// What a pass did, in a few words: for the log and `STATUS=`.

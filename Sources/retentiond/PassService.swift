@@ -57,12 +57,21 @@ struct PassService: Service {
     /// When to wake: when the stores say the next record falls due, but no later than the
     /// interval. Reported in `STATUS=`; from here until the next pass, the daemon is idle.
     func nextDeadline() async -> Date {
-        let latest = Date().addingTimeInterval(Double(settings.interval.components.seconds))
+        let latest = Date().addingTimeInterval(Self.longestSleep(settings, shared: engine.current.state is any SharedState))
         let deadline = await nextWake().map { min($0, latest) } ?? latest
         status.sleeping(until: deadline)
         notifier.status(status.line(for: engine.current))
         liveness.setIdle(true)
         return deadline
+    }
+
+    /// The longest sleep between passes, in seconds: the interval; on a shared state at most half
+    /// a lease, because nothing but a pass takes a job over whose daemon died, froze or lost the
+    /// network, keeps the planner's lease, or finds the state database back after an outage.
+    static func longestSleep(_ settings: DaemonSettings, shared: Bool) -> TimeInterval {
+        let interval = Double(settings.interval.components.seconds)
+        guard shared else { return interval }
+        return min(interval, Double(settings.lease.components.seconds) / 2)
     }
 
     /// When to wake next, by the stores; nil (sleep the full interval) if they cannot say.

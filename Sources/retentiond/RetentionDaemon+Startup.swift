@@ -25,7 +25,7 @@ extension RetentionDaemon {
         let state: any StateBackend
         do {
             state = try await StateBackends.open(settings.statePath, passwordFile: settings.statePasswordFile, creation: settings.stateCreation,
-                                                 auditKey: key.map { AuditKey(derivedFrom: $0) }, daemonID: settings.daemonID) { [logger] anchor in
+                                                 auditKey: key.map { AuditKey(derivedFrom: $0) }, daemonID: settings.daemonID, lease: settings.lease) { [logger] anchor in
                 AuditAnchoring.write(anchor, logger: logger)
             }
         } catch {

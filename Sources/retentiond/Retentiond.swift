@@ -45,6 +45,11 @@ struct Retentiond: AsyncParsableCommand {
         valueName: "name"))
     var daemonID: String?
 
+    @Option(name: .customLong("lease-duration"), help: ArgumentHelp(
+        "On a shared PostgreSQL state database: how long the planner's lease and a job's claim last unrenewed, in seconds; a daemon that died, froze or lost the network is taken over after this long (default 30, more than \(Self.minimumLease)).",
+        valueName: "seconds"))
+    var leaseDuration: Int = 30
+
     @Flag(name: .customLong("init"), help: "Create the state database if it does not exist. Without it, only a state database in the service's own StateDirectory= is created on first start; elsewhere a missing one is an error (a mistyped --state must not start afresh without holds and locks).")
     var initialize = false
 
@@ -84,6 +89,19 @@ struct Retentiond: AsyncParsableCommand {
 
     static let identifier = "retentiond"
 
+    /// The shortest lease there may be, in seconds: a claim must outlast every wait between the
+    /// renewal that lets a batch go ahead and that batch's commit — a SQLite store's busy timeout
+    /// (10 s), the state database's lock timeout (10 s), a fenced PostgreSQL batch's idle limit
+    /// (5 s) — or a daemon still inside its batch could be taken over.
+    static let minimumLease = 10
+
+    func validate() throws {
+        guard leaseDuration > Self.minimumLease else {
+            throw ValidationError("--lease-duration must be more than \(Self.minimumLease) seconds (a claim must outlast the longest wait inside a batch: "
+                                  + "a SQLite store's busy timeout and the state database's lock timeout, 10 s each); found \(leaseDuration)")
+        }
+    }
+
     func run() async throws {
         let toJournal = logTarget == .journal || (logTarget == .auto && Journal.isStandardErrorJournal)
         let level = logLevel
@@ -107,7 +125,7 @@ struct Retentiond: AsyncParsableCommand {
             hmacKeyPath: hmacKeyPath, postgresPasswordFile: postgresPasswordFile,
             interval: interval, once: once,
             maximumClockJump: Double(maxClockJump.components.seconds), options: options,
-            statePasswordFile: statePasswordFile, daemonID: daemonID)
+            statePasswordFile: statePasswordFile, daemonID: daemonID, lease: .seconds(leaseDuration))
         // Trapped before anything else: a reload asked for while the daemon starts waits for it,
         // and one right after READY must not meet SIGHUP's default action.
         let hangups = once ? nil : await UnixSignalsSequence(trapping: .sighup)

@@ -14,6 +14,11 @@ struct DaemonOptionsTests {
         (["--max-clock-jump", "2m"], "The value '2m' is invalid for '--max-clock-jump <max-clock-jump>': '2m' is ambiguous"),
         (["--log-level", "loud"], "The value 'loud' is invalid for '--log-level <log-level>': expected one of trace, debug, info, notice, warning, error or critical; found 'loud'"),
         (["--batch-size", "0"], "The value '0' is invalid for '--batch-size <batch-size>': expected a whole number above 0; found '0'"),
+        (["--lease-duration", "10"], "--lease-duration must be more than 10 seconds (a claim must outlast the longest wait inside a batch: "
+            + "a SQLite store's busy timeout and the state database's lock timeout, 10 s each); found 10"),
+        (["--lease-duration=-30"], "10 s each); found -30"),
+        (["--lease-duration", "0"], "--lease-duration must be more than 10 seconds"),
+        (["--lease-duration", "30s"], "The value '30s' is invalid for '--lease-duration <seconds>'"),
     ])
     func refused(arguments: [String], message: String) throws {
         let run = try Support.run([Support.binary, "--once"] + arguments)
