@@ -42,18 +42,22 @@ package struct HMACKey: Sendable, Hashable {
         var mac = keyed
         var text = text
         text.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
-        return Data(mac.finalize()).withUnsafeBytes { code in
-            // Lower-case hex by table: String(format:) per byte costs more than the HMAC.
+        // Straight from the code's bytes: a copy into Data and an Array of the digits were two heap
+        // allocations per record.
+        return mac.finalize().withUnsafeBytes { code in
             String(unsafeUninitializedCapacity: code.count * 2) { out in
-                let digits = Array("0123456789abcdef".utf8)
                 for (index, byte) in code.enumerated() {
-                    out[2 * index] = digits[Int(byte >> 4)]
-                    out[2 * index + 1] = digits[Int(byte & 15)]
+                    out[2 * index] = Self.hexDigit(byte >> 4)
+                    out[2 * index + 1] = Self.hexDigit(byte & 15)
                 }
                 return code.count * 2
             }
         }
     }
+
+    /// The lower-case hex digit of a nibble.
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 }
 
 /// The HMAC key could not be read.
