@@ -28,6 +28,19 @@ struct FormatsTests {
         #expect(value == .text("f9a936aaaaa5aac3ad349e31bfa5ad446546ccd6aa879fd35997da22a9b0527a"))
     }
 
+    @Test("hmac-sha256 keys of any length: shorter than SHA-256's block padded, one block as is, longer ones hashed first (RFC 2104)", arguments: [
+        // python3: hmac.new(key, message, hashlib.sha256).hexdigest()
+        (Data("0123456789abcdef".utf8), "", "496dc93fa2d26eae500ec0bc37a122706b88f8963cebf0899d0245fae313e241"),
+        (Data("0123456789abcdef".utf8), "é€😀", "45443b32ff8c61a70d56d11088d5e0cc5f1f07adf98a27e08cd1f203deb45b09"),
+        (Data(repeating: UInt8(ascii: "k"), count: 64), "a@example.com", "b410c02278ff94167ee81052f7a211193ac9588bea05c1cad7f372003dce4620"),
+        (Data(repeating: UInt8(ascii: "K"), count: 65), "a@example.com", "0b26c5761479c5ba337cb6be832539fb93f081a916c1de46acaf03f3f0362554"),
+        (Data(0..<100), "", "d3a5bd70c0b5394e7eb7b08662b7b8d8e77501edfbd5add0a4180aa0255ac523"),
+        (Data(0..<100), "é€😀", "be752e11d8022a680a1be4831c359d8f76b985a26f17549106e75378c8898029"),
+    ])
+    func hmacKeyLengths(key: Data, message: String, mac: String) {
+        #expect(HMACKey(bytes: key).apply(message) == mac)
+    }
+
     @Test("truncate-ip: IPv4 to its /24, IPv6 to its /48, a prefix dropped, anything else 0.0.0.0", arguments: [
         ("192.0.2.17", "192.0.2.0"), ("192.0.2.17/32", "192.0.2.0"), ("255.255.255.255", "255.255.255.0"), ("0.0.0.7", "0.0.0.0"),
         ("2001:db8:1:2::5", "2001:db8:1::"), ("2001:db8:1:2::5/128", "2001:db8:1::"), ("::1", "::"),
