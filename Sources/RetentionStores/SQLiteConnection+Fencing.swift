@@ -38,19 +38,23 @@ extension SQLiteConnection {
     }
 
     /// Runs `beforeCommit` with the batch's transaction open; past `confirmationLimit` rolls the
-    /// batch back at once (the lock is let go while the answer is still awaited) and throws.
+    /// batch back at once (the lock is let go) and throws. The answer is then awaited as long again:
+    /// a daemon woken from SIGSTOP finds its limit long past, and only the answer says whether it
+    /// was fenced meanwhile (its claim taken over), which it must say as such (`lease=fenced`).
     private func confirm(_ beforeCommit: @Sendable () async throws -> Void) async throws {
         try await withoutActuallyEscaping(beforeCommit) { confirmation in
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask { try await confirmation(); return true }
                 group.addTask { try await Task.sleep(for: Self.confirmationLimit); return false }
-                let answered = try await group.next() ?? false
-                group.cancelAll()
-                guard answered else {
-                    rollBackIfOpen()
-                    throw StateError(path: "store \(store.id)", message: "the state database did not confirm this daemon's claim within "
-                                     + "\(Self.confirmationLimit) while the batch held the SQLite file's write lock: the batch was rolled back")
-                }
+                defer { group.cancelAll() }
+                if try await group.next() ?? false { return }
+                rollBackIfOpen()
+                group.addTask { try await Task.sleep(for: Self.confirmationLimit); return false }
+                // A confirmation failing now rethrows its own error (fenced, out of reach). A late
+                // yes may be stale (a daemon frozen after the server answered): asked once more.
+                if try await group.next() == true { try await confirmation() }
+                throw StateError(path: "store \(store.id)", message: "the state database did not confirm this daemon's claim within "
+                                 + "\(Self.confirmationLimit) while the batch held the SQLite file's write lock: the batch was rolled back")
             }
         }
     }
