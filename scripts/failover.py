@@ -31,8 +31,11 @@ gone, none that was not due or was held; one job per dataset, `done`, its done_c
 digest and its audit record's count and keys_sha256 equal to what the oracle recomputes from the
 keys actually deleted (so no batch was applied or counted twice); no batch in flight, no job open;
 audit sequences contiguous and `retentionctl audit verify` intact. The figures (kills landed,
-takeovers, fenced daemons, the longest time a job had no live daemon, wall time) are printed.
-Exit status: 0 when every check passed, 1 otherwise.
+takeovers, fenced daemons, the longest time a job had no live daemon, each daemon's peak RSS,
+wall time) are printed. Peak RSS is the kernel's VmHWM of /proc/PID/status, read just before
+every kill and stop (a round ends with a stop), the largest of all lives per daemon; above
+--max-rss-mib (64 at full size, issue 14's bound; off for --size smoke, whose debug build may
+exceed it) the run fails. Exit status: 0 when every check passed, 1 otherwise.
 """
 
 import argparse
@@ -56,8 +59,8 @@ import torture  # noqa: E402  (the generator, the oracle and the digests are tor
 from torture import TortureFailure, Report, keys_sum, digest_of_sum, state_sum, log  # noqa: E402
 
 SIZES = {
-    "full": dict(rows=200_000, pg_rows=100_000, kills=50, freezes=3, cuts=2, batch=64, lease=15),
-    "smoke": dict(rows=6_000, pg_rows=6_000, kills=5, freezes=1, cuts=1, batch=16, lease=11),
+    "full": dict(rows=200_000, pg_rows=100_000, kills=50, freezes=3, cuts=2, batch=64, lease=15, max_rss_mib=64),
+    "smoke": dict(rows=6_000, pg_rows=6_000, kills=5, freezes=1, cuts=1, batch=16, lease=11, max_rss_mib=0),
 }
 STATE_DATABASE = "failover_state"
 HOST_ADDRESS, NS_ADDRESS, NS_NETWORK = "10.231.0.1", "10.231.0.2", "10.231.0.0/30"
@@ -132,6 +135,8 @@ class Daemon:
     def __init__(self, failover, letter, named=False, namespace=None):
         self.f, self.letter, self.named, self.namespace = failover, letter, named, namespace
         self.process, self.lives, self.name = None, 0, None
+        # The largest VmHWM of all its lives, KiB.
+        self.peak_kib = 0
         self.log = failover.path(f"daemon-{letter}.log")
 
     @property
@@ -160,7 +165,22 @@ class Daemon:
         if self.alive():
             os.kill(self.process.pid, number)
 
+    def sample_rss(self):
+        """Folds the live process's peak resident set (VmHWM; `ip netns exec` execs, so the pid is
+        retentiond's) into the daemon's; a process gone or between lives is skipped."""
+        if not self.alive():
+            return
+        try:
+            with open(f"/proc/{self.process.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+                        self.f.note_rss(self)
+        except (OSError, ValueError, IndexError):
+            pass
+
     def kill(self):
+        self.sample_rss()
         self.signal(signal.SIGKILL)
         if self.process:
             self.process.wait()
@@ -169,6 +189,7 @@ class Daemon:
         """SIGTERM (after SIGCONT, in case it is frozen), then SIGKILL if it does not end."""
         if not self.alive():
             return None
+        self.sample_rss()
         self.signal(signal.SIGCONT)
         self.signal(signal.SIGTERM)
         try:
@@ -204,7 +225,16 @@ class Failover(torture.Torture):
         self.figures = dict(kills=0, landed=0, landed_named=0, freezes=0, frozen_takeovers=0, fenced_after_freeze=0, cuts=0,
                             cut_takeovers=0, resumed_after_cut=0, rounds=0, jobs=0, handled=0, takeovers=0, fenced=0,
                             longest_gap=0.0, longest_gap_named=0.0, cut_said_why_s=None, cut_last_sqlite_write_s=None,
-                            cut_claim_expiry_s=None, scenarios={})
+                            cut_claim_expiry_s=None, peak_rss_mib={}, scenarios={})
+
+    def note_rss(self, daemon):
+        peaks = self.figures["peak_rss_mib"]
+        peaks[daemon.letter] = max(peaks.get(daemon.letter, 0), round(daemon.peak_kib / 1024, 1))
+
+    def rss_over(self, limit):
+        """The daemons whose peak RSS exceeded `limit` MiB (0: no limit), as text; None if none."""
+        over = {letter: mib for letter, mib in self.figures["peak_rss_mib"].items() if limit and mib > limit}
+        return None if not over else ", ".join(f"daemon {letter} {mib} MiB" for letter, mib in sorted(over.items()))
 
     # The stores: one file names both, as each daemon reads it; the one in the namespace reaches
     # the PostgreSQL store through the veth.
@@ -619,6 +649,8 @@ def report(figures, seconds):
             ("cut-off daemon said why, at most (s after the cut)", "-" if f["cut_said_why_s"] is None else f"{f['cut_said_why_s']:.1f}"),
             ("SQLite store's last change by the cut-off daemon (s after the cut; its claim had left)",
              "none" if f["cut_last_sqlite_write_s"] is None else f"{f['cut_last_sqlite_write_s']:.2f} ({f['cut_claim_expiry_s']:.1f})"),
+            ("peak RSS per daemon (VmHWM, largest of its lives, MiB)",
+             ", ".join(f"{letter} {mib}" for letter, mib in sorted(f["peak_rss_mib"].items())) or "-"),
             ("rounds / jobs / records deleted, all checked", f"{f['rounds']} / {f['jobs']} / {f['handled']:,}"),
             ("time per scenario", ", ".join(f"{name} {s:.0f} s" for name, s in f["scenarios"].items())),
             ("total wall time", f"{seconds:.0f} s")]
@@ -665,6 +697,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument("--seed", default=str(random.SystemRandom().randrange(10**9)), help="the random seed")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--max-rss-mib", type=float, help="fail if a daemon's peak RSS exceeds this (MiB; 0 = off; "
+                        "default 64 at full size, off for smoke, whose debug build may exceed it)")
     args = parser.parse_args()
     if not os.environ.get("RETENTIOND_TEST_POSTGRES_DSN"):
         if os.environ.get("FAILOVER_WRAPPED"):
@@ -675,7 +709,7 @@ def main():
         os.environ["FAILOVER_WRAPPED"] = "1"
         sys.exit(wrapped(args))
     size = SIZES[args.size]
-    for name in ("kills", "freezes", "cuts", "rows", "pg_rows", "batch_size", "lease"):
+    for name in ("kills", "freezes", "cuts", "rows", "pg_rows", "batch_size", "lease", "max_rss_mib"):
         if getattr(args, name) is None:
             setattr(args, name, size[name.replace("_size", "")])
     scenarios = args.only or ["kill", "stop", "cut"]
@@ -690,7 +724,7 @@ def main():
             log(f"failover: the network cut is SKIPPED: {why}")
             scenarios = [s for s in scenarios if s != "cut"]
     log(f"failover: seed {args.seed}, {args.kills} kills, {args.freezes} freezes, {args.cuts if 'cut' in scenarios else 0} cuts, "
-        f"lease {args.lease} s, binaries in {failover.bin}, scratch {args.work}")
+        f"lease {args.lease} s, peak RSS limit {args.max_rss_mib:g} MiB (0: off), binaries in {failover.bin}, scratch {args.work}")
     started = time.monotonic()
     failed = None
     try:
@@ -708,10 +742,14 @@ def main():
         if failover.namespace:
             failover.namespace.link(True)
     failover.takeovers_and_fences()
+    over = failover.rss_over(args.max_rss_mib)
+    if over and not failed:
+        failed = TortureFailure(f"peak RSS above --max-rss-mib {args.max_rss_mib:g}: {over}")
+        log(f"failover: FAILED: {failed}")
     print(report(failover.figures, time.monotonic() - started))
     if args.json:
         with open(args.json, "w") as file:
-            json.dump({"seed": args.seed, "figures": failover.figures}, file, indent=2)
+            json.dump({"seed": args.seed, "max_rss_mib": args.max_rss_mib, "figures": failover.figures}, file, indent=2)
     if failed:
         print(f"\nfailover: FAILED (seed {args.seed}; scratch kept in {args.work})")
         sys.exit(1)

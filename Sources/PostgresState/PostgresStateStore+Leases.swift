@@ -12,6 +12,12 @@ import Synchronization
 /// transaction another server session) and no host clock (hosts disagree; the server is one).
 extension PostgresStateStore: SharedState {
     package func lead(rulesDigest: String) async throws(StateError) -> Leadership {
+        let leadership = try await leadership(rulesDigest: rulesDigest)
+        if case .leader(let term, _) = leadership { self.term.withLock { $0 = term } } else { term.withLock { $0 = nil } }
+        return leadership
+    }
+
+    private func leadership(rulesDigest: String) async throws(StateError) -> Leadership {
         let (leadership, holder) = try await transaction { [self] connection in
             try await lead(rulesDigest: rulesDigest, replacing: nil, on: connection)
         }
@@ -102,6 +108,30 @@ extension PostgresStateStore: SharedState {
     }
 
     package var claimLease: Duration { leaseTTL }
+
+    package func resign() async throws(StateError) {
+        let term = self.term.withLock { term in defer { term = nil }; return term }
+        // The tokens stay known: a write of the job after this is fenced, not taken for an operator's.
+        let held = claims.withLock { $0 }
+        guard term != nil || !held.isEmpty else { return }
+        let jobs = Array(held.keys), tokens = jobs.map { held[$0] ?? 0 }
+        try await transaction { [self] connection in
+            // Expired a moment ago rather than cleared: the next `lead` anywhere takes it in a new term.
+            if let term {
+                try await connection.query("""
+                    UPDATE leader SET expires_at = now() - interval '1 millisecond'
+                    WHERE name = 'planner' AND holder = \(daemonID) AND term = \(term)
+                    """, logger: logger)
+            }
+            if !jobs.isEmpty {
+                try await connection.query("""
+                    UPDATE job SET claimed_by = NULL, claim_expires_at = NULL
+                    FROM unnest(\(jobs)::bigint[], \(tokens)::bigint[]) AS held(id, token)
+                    WHERE job.id = held.id AND job.claim_token = held.token AND job.claimed_by = \(daemonID)
+                    """, logger: logger)
+            }
+        }
+    }
 
     package func confirm(_ job: Int64) async throws(StateError) {
         try await transaction { [self] connection in try await fence(job, on: connection) }

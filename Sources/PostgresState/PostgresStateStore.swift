@@ -31,6 +31,9 @@ package final class PostgresStateStore: StateBackend {
     /// The jobs this daemon holds claims on, and their fencing tokens: every write of those jobs
     /// is conditional on the claim (`fence`).
     let claims = Mutex<[Int64: Int64]>([:])
+    /// The term this daemon was last told it leads in (`lead`), nil while it follows: `resign`
+    /// gives up the lease only in that term, never a later holder's.
+    let term = Mutex<Int64?>(nil)
 
     package var location: String { session.location }
 

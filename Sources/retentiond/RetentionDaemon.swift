@@ -47,10 +47,27 @@ where ReloadTrigger.Element: Sendable, ReloadTrigger.Failure == Never {
         do {
             try await ServiceGroup(configuration: ServiceGroupConfiguration(services: services(engine), logger: Self.lifecycleLogger)).run()
         } catch {
+            await resign(engine.current.state)
             await engine.current.state.close()
             throw error
         }
+        await resign(engine.current.state)
         await engine.current.state.close()
+    }
+
+    /// On a shared state, gives up the planner's lease and the claims this daemon still holds, so
+    /// that another daemon leads and takes its jobs over at its next pass, not after the lease.
+    /// A state out of reach does not stop the stop: the lease then runs out by itself.
+    func resign(_ state: any StateStore) async {
+        guard let shared = state as? any SharedState else { return }
+        do {
+            try await shared.resign()
+            logger.info("gave up the planner's lease and job claims, if held, as \(shared.daemonID)",
+                        metadata: ["lease": "resigned", "daemon": "\(shared.daemonID)"])
+        } catch {
+            logger.warning("could not give up the planner's lease and job claims as \(shared.daemonID) (\(error.message)); they lapse after the lease (\(shared.claimLease))",
+                           metadata: ["lease": "unreachable", "daemon": "\(shared.daemonID)"])
+        }
     }
 
     /// The services on `engine`, in the order they start.

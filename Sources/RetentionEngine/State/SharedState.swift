@@ -32,6 +32,12 @@ package protocol SharedState: StateStore {
     /// Renews the job's claim, or throws `.fenced` when it is no longer this daemon's: the last
     /// word before a store batch commits (`BatchWriter.apply(…beforeCommit:)`).
     func confirm(_ job: Int64) async throws(StateError)
+
+    /// Gives up, at a graceful stop, the planner's lease if this daemon still holds it in the term
+    /// it was elected in, and every claim it still holds under its own tokens: another daemon
+    /// leads and takes the jobs over at its next pass rather than after the lease. What another
+    /// daemon holds now (a new term, a newer token) is left alone.
+    func resign() async throws(StateError)
 }
 
 /// Who plans, as the leader row says after `lead`.
